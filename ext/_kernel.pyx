@@ -1,0 +1,744 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""Compiled drag-propagation kernel (private; use :mod:`deorbit.kernel`).
+
+One call propagates a block of samples without the GIL. Every sample is an independent
+orbit: Cowell (Cartesian ECI, two-body + zonal J2..J4 + drag in an atmosphere co-rotating
+with the Earth, DOP853 with dense output, events located on the dense output), optionally
+preceded by an orbit-averaged mean-element phase (the hybrid method). The algorithm, step by
+step, is the one of ``src/deorbit/_reference.py``, the readable twin of this file; read that
+first. No Python objects, no RNG and no global mutable state are used inside ``nogil``.
+Constants are compile-time C macros (``deorbit_constants.h``, ``tableaux.h``).
+"""
+from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from libc.math cimport sqrt, exp, pow, sin, cos, atan2, acos, fabs, isfinite, M_PI, INFINITY
+
+cdef extern from "deorbit_constants.h":
+    double MU_M3_S2
+    double EARTH_RADIUS_M
+    double ECCENTRICITY_SQ
+    double EARTH_ROTATION_RAD_S
+    double J2
+    double J3
+    double J4
+    double SECONDS_PER_DAY
+
+cdef extern from "tableaux.h":
+    const double DOP_C[16]
+    const double DOP_A[16][16]
+    const double DOP_B[12]
+    const double DOP_E3[13]
+    const double DOP_E5[13]
+    const double DOP_D[4][16]
+    int GL_N
+    const double GL_X[16]
+    const double GL_W[16]
+
+# Status codes, mirrored in deorbit.kernel.Status.
+cdef enum:
+    ST_ENTERED = 1
+    ST_HORIZON = 2
+    ST_NUMERICAL_FAILURE = 3
+
+cdef enum:
+    MAX_STEPS = 20000000
+    N_AVG_STEPS = 64          # fixed DOP853 steps over one orbit for numerical mean elements
+    N_MEAN_TO_OSC_ITER = 3
+    ROOT_MAX_ITER = 60
+
+cdef double POS_SCALE_M = EARTH_RADIUS_M   # error-scale floor for positions, m
+cdef double VEL_SCALE_M_S = 1000.0         # error-scale floor for velocities, m/s
+cdef double MIN_STEP_S = 1e-6
+cdef double ROOT_TOL_S = 1e-6
+cdef double MEAN_MAX_DECAY_M = 2000.0      # mean phase: at most ~2 km of decay per RK4 step
+cdef double EPS_ELL = ECCENTRICITY_SQ / (1.0 - ECCENTRICITY_SQ)
+
+
+ctypedef struct Model:
+    double half_drag_m2_kg     # 0.5 * Cd*A/m * density scale, m^2/kg
+    int zonal_degree           # 0 (point mass), 2, 3 or 4
+    int ellipsoid              # 1: altitude above the WGS-84 ellipsoid; 0: |r| - R_e
+    int n_alt
+    const double* alt_km
+    const double* log_rho
+    const double* slope        # d log_rho / d alt per table segment, 1/km
+    int idx                    # cached table segment (the altitude changes slowly)
+    long long n_rhs
+
+
+# ---------------------------------------------------------------------------- physics
+
+cdef inline double altitude_rs_km(const Model* m, double r, double s2) noexcept nogil:
+    """Altitude, km, from the radius r (m) and s2 = sin^2(geocentric latitude).
+
+    Spherical: r - R_e. Ellipsoid: r minus the WGS-84 radius along the same direction,
+    R_e ((1 - e^2) / (1 - e^2 cos^2 phi))^(1/2) = R_e (1 + eps s2)^(-1/2) with
+    eps = e^2 / (1 - e^2), expanded to third order in eps (truncation < 4 mm). Along the
+    radius rather than the normal: differs from the geodetic altitude by < 3 m in LEO.
+    """
+    cdef double q
+    if m.ellipsoid:
+        q = EPS_ELL * s2
+        return (r - EARTH_RADIUS_M * (1.0 + q * (-0.5 + q * (0.375 - 0.3125 * q)))) * 1e-3
+    return (r - EARTH_RADIUS_M) * 1e-3
+
+
+cdef inline double altitude_km(const Model* m, const double* y) noexcept nogil:
+    """Altitude, km, of the position y[0:3] (m); see altitude_rs_km."""
+    cdef double r2 = y[0] * y[0] + y[1] * y[1] + y[2] * y[2]
+    return altitude_rs_km(m, sqrt(r2), y[2] * y[2] / r2)
+
+
+cdef inline double density(Model* m, double alt) noexcept nogil:
+    """Density, kg/m^3: log-linear interpolation of the table, end segments extrapolated."""
+    cdef int i = m.idx
+    while i < m.n_alt - 2 and alt > m.alt_km[i + 1]:
+        i += 1
+    while i > 0 and alt < m.alt_km[i]:
+        i -= 1
+    m.idx = i
+    return exp(m.log_rho[i] + m.slope[i] * (alt - m.alt_km[i]))
+
+
+cdef inline void cowell_rhs(Model* m, const double* y, double* dy, bint drag) noexcept nogil:
+    """Time derivative of the Cartesian ECI state (m, m/s) -> (m/s, m/s^2).
+
+    Gravity: point mass plus zonal harmonics J2..J4 (Vallado 2013, eq. 8-30). Drag:
+    -1/2 rho (Cd A / m) |v_rel| v_rel with v_rel = v - omega x r (co-rotating atmosphere).
+    """
+    cdef double x = y[0], yy = y[1], z = y[2]
+    cdef double r2 = x * x + yy * yy + z * z
+    cdef double rn = sqrt(r2)
+    cdef double ir = 1.0 / rn
+    cdef double ir2 = ir * ir
+    cdef double mu_r3 = MU_M3_S2 * ir2 * ir
+    cdef double s = z * ir
+    cdef double s2 = s * s
+    cdef double q = EARTH_RADIUS_M * EARTH_RADIUS_M * ir2
+    cdef double kxy = -mu_r3           # acceleration = kxy * (x, y) and kz * z + az0
+    cdef double kz = -mu_r3
+    cdef double az0 = 0.0
+    cdef double k, vrx, vry, vrz, vrel, c
+    m.n_rhs += 1
+    if m.zonal_degree >= 2:
+        k = 1.5 * J2 * mu_r3 * q
+        kxy += k * (5.0 * s2 - 1.0)
+        kz += k * (5.0 * s2 - 3.0)
+        if m.zonal_degree >= 3:
+            k = 2.5 * J3 * mu_r3 * q * EARTH_RADIUS_M * ir
+            kxy += k * s * (7.0 * s2 - 3.0)
+            az0 = k * rn * (7.0 * s2 * s2 - 6.0 * s2 + 0.6)
+            if m.zonal_degree >= 4:
+                k = 1.875 * J4 * mu_r3 * q * q
+                kxy += k * (1.0 - 14.0 * s2 + 21.0 * s2 * s2)
+                kz += k * (5.0 - 70.0 / 3.0 * s2 + 21.0 * s2 * s2)
+    dy[0] = y[3]
+    dy[1] = y[4]
+    dy[2] = y[5]
+    dy[3] = kxy * x
+    dy[4] = kxy * yy
+    dy[5] = kz * z + az0
+    if drag:
+        vrx = y[3] + EARTH_ROTATION_RAD_S * yy
+        vry = y[4] - EARTH_ROTATION_RAD_S * x
+        vrz = y[5]
+        vrel = sqrt(vrx * vrx + vry * vry + vrz * vrz)
+        c = -m.half_drag_m2_kg * density(m, altitude_rs_km(m, rn, s2)) * vrel
+        dy[3] += c * vrx
+        dy[4] += c * vry
+        dy[5] += c * vrz
+
+
+# ---------------------------------------------------------------------------- DOP853
+
+cdef double dop_step(Model* m, double t, const double* y, const double* f0, double h,
+                     double K[16][6], double* ynew, double rtol, bint drag) noexcept nogil:
+    """One DOP853 step of size h (s) from (t, y) with y'(t) = f0; returns the error norm.
+
+    K[0..12] receive the stages (K[12] = f(t + h, ynew)); ynew the 8th-order solution.
+    The error norm follows Hairer's DOP853 (and SciPy): <= 1 means the step is accepted.
+    """
+    cdef int s, j, d
+    cdef double ytmp[6]
+    cdef double e3[6]
+    cdef double e5[6]
+    cdef double c, sc, err3 = 0.0, err5 = 0.0, den
+    # Loops keep d (the 6 state components) innermost: six independent accumulators, and
+    # the zero coefficients of the tableau are skipped.
+    for d in range(6):
+        K[0][d] = f0[d]
+    for s in range(1, 12):
+        for d in range(6):
+            ytmp[d] = y[d]
+        for j in range(s):
+            c = h * DOP_A[s][j]
+            if c != 0.0:
+                for d in range(6):
+                    ytmp[d] += c * K[j][d]
+        cowell_rhs(m, ytmp, K[s], drag)
+    for d in range(6):
+        ynew[d] = y[d]
+    for j in range(12):
+        c = h * DOP_B[j]
+        if c != 0.0:
+            for d in range(6):
+                ynew[d] += c * K[j][d]
+    cowell_rhs(m, ynew, K[12], drag)
+    for d in range(6):
+        e3[d] = 0.0
+        e5[d] = 0.0
+    for j in range(13):
+        for d in range(6):
+            e3[d] += DOP_E3[j] * K[j][d]
+            e5[d] += DOP_E5[j] * K[j][d]
+    for d in range(6):
+        sc = fabs(y[d]) if fabs(y[d]) > fabs(ynew[d]) else fabs(ynew[d])
+        if d < 3:
+            sc = sc if sc > POS_SCALE_M else POS_SCALE_M
+        else:
+            sc = sc if sc > VEL_SCALE_M_S else VEL_SCALE_M_S
+        sc = 1.0 / (sc * rtol)
+        err3 += (e3[d] * sc) * (e3[d] * sc)
+        err5 += (e5[d] * sc) * (e5[d] * sc)
+    if err5 == 0.0 and err3 == 0.0:
+        return 0.0
+    den = err5 + 0.01 * err3
+    return fabs(h) * err5 / sqrt(den * 6.0)
+
+
+cdef void dop_dense(Model* m, double t, const double* y, const double* ynew, double h,
+                    double K[16][6], double F[7][6], bint drag) noexcept nogil:
+    """Coefficients F of the 7th-order dense output over the step just taken."""
+    cdef int s, j, d
+    cdef double ytmp[6]
+    cdef double c, dely
+    for s in range(13, 16):
+        for d in range(6):
+            ytmp[d] = y[d]
+        for j in range(s):
+            c = h * DOP_A[s][j]
+            if c != 0.0:
+                for d in range(6):
+                    ytmp[d] += c * K[j][d]
+        cowell_rhs(m, ytmp, K[s], drag)
+    for d in range(6):
+        dely = ynew[d] - y[d]
+        F[0][d] = dely
+        F[1][d] = h * K[0][d] - dely
+        F[2][d] = 2.0 * dely - h * (K[12][d] + K[0][d])
+    for s in range(4):
+        for d in range(6):
+            F[3 + s][d] = 0.0
+        for j in range(16):
+            c = h * DOP_D[s][j]
+            if c != 0.0:
+                for d in range(6):
+                    F[3 + s][d] += c * K[j][d]
+
+
+cdef inline void dop_eval(const double* y, double F[7][6], double x, double* out) noexcept nogil:
+    """Dense output at fraction x in [0, 1] of the step (Hairer's CONTD8 nesting)."""
+    cdef int d, i
+    cdef double v
+    for d in range(6):
+        v = 0.0
+        for i in range(6, -1, -1):
+            v += F[i][d]
+            v *= x if (6 - i) % 2 == 0 else 1.0 - x
+        out[d] = y[d] + v
+
+
+cdef double locate(Model* m, const double* y, double F[7][6], double h, double target_km,
+                   double g0, double g1, double* yout) noexcept nogil:
+    """Fraction x of the step at which the altitude equals target_km (Illinois method).
+
+    g0 > 0 and g1 <= 0 are altitude - target at the step ends, km.
+    """
+    cdef double a = 0.0, b = 1.0, ga = g0, gb = g1, x = 1.0, gx
+    cdef int it, side = 0
+    for it in range(ROOT_MAX_ITER):
+        x = (a * gb - b * ga) / (gb - ga)
+        dop_eval(y, F, x, yout)
+        gx = altitude_km(m, yout) - target_km
+        if gx > 0.0:
+            a = x
+            ga = gx
+            if side == 1:
+                gb *= 0.5
+            side = 1
+        else:
+            b = x
+            gb = gx
+            if side == -1:
+                ga *= 0.5
+            side = -1
+        if (b - a) * fabs(h) < ROOT_TOL_S or gx == 0.0:
+            break
+    return x
+
+
+cdef double semi_major_axis_m(const double* y) noexcept nogil:
+    cdef double r = sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
+    cdef double v2 = y[3] * y[3] + y[4] * y[4] + y[5] * y[5]
+    return 1.0 / (2.0 / r - v2 / MU_M3_S2)
+
+
+ctypedef struct History:
+    int n
+    int i
+    const double* t_s        # history times, s since the start epoch, ascending
+    double* sma_alt_km       # out: semi-major axis minus R_e, km (NaN-filled by the caller)
+
+
+cdef inline void record(History* hist, double t, double sma_alt_km) noexcept nogil:
+    """Store sma_alt_km for every history time <= t not yet recorded."""
+    while hist.i < hist.n and hist.t_s[hist.i] <= t:
+        hist.sma_alt_km[hist.i] = sma_alt_km
+        hist.i += 1
+
+
+cdef int cowell(Model* m, double* t, double* y, double t_end, double rtol,
+                double* targets_km, int n_targets, double* t_hit, History* hist,
+                long long* steps) noexcept nogil:
+    """Integrate from (t, y) until the last target altitude is crossed downwards or t_end.
+
+    targets_km are descending altitudes; the time of each first downward crossing goes to
+    t_hit. On return (t, y) is the state at the last target, or at t_end.
+    """
+    cdef double K[16][6]
+    cdef double F[7][6]
+    cdef double f0[6]
+    cdef double ynew[6]
+    cdef double yev[6]
+    cdef double h = 60.0, err, fac, g0, g1, x, alt0, alt1
+    cdef int k = 0, d
+    cdef bint last
+    cowell_rhs(m, y, f0, True)
+    while True:
+        if steps[0] >= MAX_STEPS:
+            return ST_NUMERICAL_FAILURE
+        last = False
+        if t[0] + h >= t_end:
+            h = t_end - t[0]
+            last = True
+        if h < MIN_STEP_S:
+            if t[0] >= t_end:
+                return ST_HORIZON
+            return ST_NUMERICAL_FAILURE
+        err = dop_step(m, t[0], y, f0, h, K, ynew, rtol, True)
+        if not isfinite(err):
+            h *= 0.2
+            steps[0] += 1
+            continue
+        if err > 1.0:
+            fac = 0.9 * pow(err, -0.125)
+            h *= fac if fac > 0.2 else 0.2
+            steps[0] += 1
+            continue
+        steps[0] += 1
+        alt0 = altitude_km(m, y)
+        alt1 = altitude_km(m, ynew)
+        if alt1 <= targets_km[k]:
+            dop_dense(m, t[0], y, ynew, h, K, F, True)
+            while k < n_targets and alt1 <= targets_km[k]:
+                x = locate(m, y, F, h, targets_km[k], alt0 - targets_km[k],
+                           alt1 - targets_km[k], yev)
+                t_hit[k] = t[0] + x * h
+                k += 1
+            if k == n_targets:
+                t[0] = t_hit[k - 1]
+                for d in range(6):
+                    y[d] = yev[d]
+                record(hist, t[0], (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
+                return ST_ENTERED
+        t[0] += h
+        for d in range(6):
+            y[d] = ynew[d]
+            f0[d] = K[12][d]
+        record(hist, t[0], (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
+        if last:
+            t[0] = t_end
+            return ST_HORIZON
+        fac = 10.0 if err == 0.0 else 0.9 * pow(err, -0.125)
+        h *= fac if fac < 10.0 else 10.0
+
+
+# ---------------------------------------------------------------------------- mean elements
+# Non-singular elements el = (a [m], ex, ey, i [rad], raan [rad], lambda [rad]): the
+# eccentricity vector in the frame of the ascending node, and the mean argument of latitude.
+
+cdef void state_to_elements(const double* y, double* el) noexcept nogil:
+    cdef double rx = y[0], ry = y[1], rz = y[2], vx = y[3], vy = y[4], vz = y[5]
+    cdef double hx = ry * vz - rz * vy, hy = rz * vx - rx * vz, hz = rx * vy - ry * vx
+    cdef double hn = sqrt(hx * hx + hy * hy + hz * hz)
+    cdef double r = sqrt(rx * rx + ry * ry + rz * rz)
+    cdef double v2 = vx * vx + vy * vy + vz * vz
+    cdef double inc = acos(hz / hn)
+    cdef double raan = atan2(hx, -hy)
+    cdef double cO = cos(raan), sO = sin(raan), ci = cos(inc), si = sin(inc)
+    cdef double nx = cO, ny = sO
+    cdef double mx = -sO * ci, my = cO * ci, mz = si
+    cdef double evx = (vy * hz - vz * hy) / MU_M3_S2 - rx / r
+    cdef double evy = (vz * hx - vx * hz) / MU_M3_S2 - ry / r
+    cdef double evz = (vx * hy - vy * hx) / MU_M3_S2 - rz / r
+    cdef double ex = evx * nx + evy * ny
+    cdef double ey = evx * mx + evy * my + evz * mz
+    cdef double u = atan2(rx * mx + ry * my + rz * mz, rx * nx + ry * ny)
+    cdef double e = sqrt(ex * ex + ey * ey)
+    cdef double w = atan2(ey, ex)
+    cdef double f = u - w
+    cdef double E = 2.0 * atan2(sqrt(1.0 - e) * sin(0.5 * f), sqrt(1.0 + e) * cos(0.5 * f))
+    el[0] = 1.0 / (2.0 / r - v2 / MU_M3_S2)
+    el[1] = ex
+    el[2] = ey
+    el[3] = inc
+    el[4] = raan
+    el[5] = w + E - e * sin(E)
+
+
+cdef void elements_to_state(const double* el, double* y) noexcept nogil:
+    cdef double a = el[0], ex = el[1], ey = el[2], inc = el[3], raan = el[4]
+    cdef double e = sqrt(ex * ex + ey * ey)
+    cdef double w = atan2(ey, ex)
+    cdef double M = el[5] - w
+    cdef double E = M, cE, sE, f, p, r, u, cu, su, vr, vt, smp
+    cdef int it
+    for it in range(20):
+        E -= (E - e * sin(E) - M) / (1.0 - e * cos(E))
+    cE = cos(E)
+    sE = sin(E)
+    f = atan2(sqrt(1.0 - e * e) * sE, cE - e)
+    p = a * (1.0 - e * e)
+    r = a * (1.0 - e * cE)
+    u = w + f
+    cu = cos(u)
+    su = sin(u)
+    cdef double cO = cos(raan), sO = sin(raan), ci = cos(inc), si = sin(inc)
+    cdef double nx = cO, ny = sO
+    cdef double mx = -sO * ci, my = cO * ci, mz = si
+    smp = sqrt(MU_M3_S2 / p)
+    vr = smp * e * sin(f)
+    vt = smp * (1.0 + e * cos(f))
+    y[0] = r * (cu * nx + su * mx)
+    y[1] = r * (cu * ny + su * my)
+    y[2] = r * su * mz
+    y[3] = vr * (cu * nx + su * mx) + vt * (-su * nx + cu * mx)
+    y[4] = vr * (cu * ny + su * my) + vt * (-su * ny + cu * my)
+    y[5] = vr * su * mz + vt * cu * mz
+
+
+cdef inline double j2_perigee_rate(double a, double e, double inc) noexcept nogil:
+    """Secular rate of the argument of perigee from J2, rad/s (first order)."""
+    cdef double p = a * (1.0 - e * e)
+    cdef double n = sqrt(MU_M3_S2 / (a * a * a))
+    cdef double ci = cos(inc)
+    return 0.75 * n * J2 * (EARTH_RADIUS_M / p) * (EARTH_RADIUS_M / p) * (5.0 * ci * ci - 1.0)
+
+
+cdef void numeric_mean(Model* m, const double* y0, double* el_mean) noexcept nogil:
+    """Mean elements of an osculating state: average over one orbit without drag.
+
+    (a, ex, ey, i) are the time averages of the osculating values over one Keplerian
+    period, propagated with N_AVG_STEPS fixed DOP853 steps (conservative forces only); the
+    eccentricity vector is turned back by the J2 perigee drift over half a period so that
+    the average refers to the start epoch. raan and lambda are the osculating values
+    (their short-period terms, ~1e-3 rad, are left in: they shift the phase, not the decay).
+    """
+    cdef double K[16][6]
+    cdef double y[6]
+    cdef double ynew[6]
+    cdef double el[6]
+    cdef double s[4]
+    cdef int k, d
+    cdef double T, h, dw, c, sn, ex, ey
+    state_to_elements(y0, el_mean)
+    T = 2.0 * M_PI * sqrt(el_mean[0] * el_mean[0] * el_mean[0] / MU_M3_S2)
+    h = T / N_AVG_STEPS
+    for d in range(6):
+        y[d] = y0[d]
+    for d in range(4):
+        s[d] = 0.0
+    cowell_rhs(m, y, K[12], False)
+    for k in range(N_AVG_STEPS):
+        state_to_elements(y, el)
+        for d in range(4):
+            s[d] += el[d]
+        dop_step(m, 0.0, y, K[12], h, K, ynew, 1.0, False)
+        for d in range(6):
+            y[d] = ynew[d]
+    for d in range(4):
+        s[d] /= N_AVG_STEPS
+    dw = 0.0
+    if m.zonal_degree >= 2:
+        dw = -0.5 * T * j2_perigee_rate(s[0], sqrt(s[1] * s[1] + s[2] * s[2]), s[3])
+    c = cos(dw)
+    sn = sin(dw)
+    ex = c * s[1] - sn * s[2]
+    ey = sn * s[1] + c * s[2]
+    el_mean[0] = s[0]
+    el_mean[1] = ex
+    el_mean[2] = ey
+    el_mean[3] = s[3]
+
+
+cdef void mean_to_osculating(Model* m, const double* el_mean, double* y) noexcept nogil:
+    """Osculating state whose numerical mean (numeric_mean) equals el_mean.
+
+    Fixed-point iteration on (a, ex, ey, i), N_MEAN_TO_OSC_ITER times; each iteration
+    shrinks the error by a factor of order J2, leaving metres in a.
+    """
+    cdef double el[6]
+    cdef double mm[6]
+    cdef int it, d
+    elements_to_state(el_mean, y)
+    for it in range(N_MEAN_TO_OSC_ITER):
+        numeric_mean(m, y, mm)
+        state_to_elements(y, el)
+        for d in range(4):
+            el[d] += el_mean[d] - mm[d]
+        elements_to_state(el, y)
+
+
+cdef void mean_rates(Model* m, const double* el, const double* cosE, const double* sinE,
+                     double* rates, double* min_alt_km) noexcept nogil:
+    """Orbit-averaged rates of the mean elements (per second) and the lowest altitude, km.
+
+    J2 secular rates (first order) plus drag averaged over one orbit with the Gauss-Legendre
+    rule in eccentric anomaly (time weight 1 - e cos E). At each node the radius carries the
+    first-order J2 short-period terms of a near-circular orbit, -(3/4)(J2 R^2/a)(3cos^2 i - 1)
+    + (1/4)(J2 R^2/a) sin^2 i cos 2u, so that the drag sees the mean altitude Cowell sees.
+    """
+    cdef double a = el[0], ex = el[1], ey = el[2], inc = el[3], raan = el[4]
+    cdef double e = sqrt(ex * ex + ey * ey)
+    cdef double cw = 1.0, sw = 0.0
+    if e > 0.0:
+        cw = ex / e
+        sw = ey / e
+    cdef double eta = sqrt(1.0 - e * e)
+    cdef double p = a * eta * eta
+    cdef double n = sqrt(MU_M3_S2 / (a * a * a))
+    cdef double ci = cos(inc), si = sin(inc)
+    cdef double cO = cos(raan), sO = sin(raan)
+    cdef double nx = cO, ny = sO
+    cdef double mx = -sO * ci, my = cO * ci, mz = si
+    cdef double hx = sO * si, hy = -cO * si, hz = ci
+    cdef double kj = 0.0, dr0 = 0.0, dr2 = 0.0, wdot
+    if m.zonal_degree >= 2:
+        kj = J2 * (EARTH_RADIUS_M / p) * (EARTH_RADIUS_M / p)
+        dr0 = -0.75 * J2 * EARTH_RADIUS_M * EARTH_RADIUS_M / a * (3.0 * ci * ci - 1.0)
+        dr2 = 0.25 * J2 * EARTH_RADIUS_M * EARTH_RADIUS_M / a * si * si
+    wdot = 0.75 * n * kj * (5.0 * ci * ci - 1.0)
+    rates[0] = 0.0
+    rates[1] = -wdot * ey
+    rates[2] = wdot * ex
+    rates[3] = 0.0
+    rates[4] = -1.5 * n * kj * ci
+    rates[5] = wdot + n * (1.0 + 0.75 * kj * eta * (3.0 * ci * ci - 1.0))
+    cdef double smp = sqrt(MU_M3_S2 / p), hmag = sqrt(MU_M3_S2 * p)
+    cdef double den, cf, sf, cu, su, r, rx, ry, rz, ux, uy, uz, tx, ty, tz, vr, vt
+    cdef double vx, vy, vz, wx, wy, wz, vrel, c, adx, ady, adz, w, alt, W
+    cdef double cx, cy, cz, dex, dey, dez, lx, ly, lz
+    cdef double hvx, hvy, hvz
+    cdef int k
+    min_alt_km[0] = INFINITY
+    for k in range(GL_N):
+        den = 1.0 - e * cosE[k]
+        cf = (cosE[k] - e) / den
+        sf = eta * sinE[k] / den
+        cu = cw * cf - sw * sf
+        su = sw * cf + cw * sf
+        r = a * den + dr0 + dr2 * (cu * cu - su * su)
+        ux = cu * nx + su * mx
+        uy = cu * ny + su * my
+        uz = su * mz
+        rx = r * ux
+        ry = r * uy
+        rz = r * uz
+        alt = altitude_rs_km(m, r, uz * uz)
+        if alt < min_alt_km[0]:
+            min_alt_km[0] = alt
+        if m.half_drag_m2_kg == 0.0:
+            continue
+        tx = -su * nx + cu * mx
+        ty = -su * ny + cu * my
+        tz = cu * mz
+        vr = smp * e * sf
+        vt = smp * (1.0 + e * cf)
+        vx = vr * ux + vt * tx
+        vy = vr * uy + vt * ty
+        vz = vr * uz + vt * tz
+        wx = vx + EARTH_ROTATION_RAD_S * ry
+        wy = vy - EARTH_ROTATION_RAD_S * rx
+        wz = vz
+        vrel = sqrt(wx * wx + wy * wy + wz * wz)
+        c = -m.half_drag_m2_kg * density(m, alt) * vrel
+        adx = c * wx
+        ady = c * wy
+        adz = c * wz
+        w = 0.5 * GL_W[k] * den
+        # da/dt = 2 a^2 / mu (v . a_d)
+        rates[0] += w * 2.0 * a * a / MU_M3_S2 * (vx * adx + vy * ady + vz * adz)
+        # de/dt = (a_d x h + v x (r x a_d)) / mu, with h = r x v
+        hvx = ry * vz - rz * vy
+        hvy = rz * vx - rx * vz
+        hvz = rx * vy - ry * vx
+        cx = ry * adz - rz * ady
+        cy = rz * adx - rx * adz
+        cz = rx * ady - ry * adx
+        dex = (ady * hvz - adz * hvy) + (vy * cz - vz * cy)
+        dey = (adz * hvx - adx * hvz) + (vz * cx - vx * cz)
+        dez = (adx * hvy - ady * hvx) + (vx * cy - vy * cx)
+        rates[1] += w * (dex * nx + dey * ny) / MU_M3_S2
+        rates[2] += w * (dex * mx + dey * my + dez * mz) / MU_M3_S2
+        # di/dt and draan/dt from the out-of-plane component W
+        W = adx * hx + ady * hy + adz * hz
+        rates[3] += w * r * cu * W / hmag
+        if si > 1e-9:
+            rates[4] += w * r * su * W / (hmag * si)
+
+
+cdef int mean_phase(Model* m, double* t, double* el, double t_end, double handover_km,
+                    const double* cosE, const double* sinE, History* hist,
+                    long long* steps) noexcept nogil:
+    """RK4 on the mean elements until the lowest altitude < handover_km (returns 0) or t_end.
+
+    Steps are at most one day and at most MEAN_MAX_DECAY_M of decay in a.
+    """
+    cdef double k1[6]
+    cdef double k2[6]
+    cdef double k3[6]
+    cdef double k4[6]
+    cdef double tmp[6]
+    cdef double h, min_alt, dummy
+    cdef int d
+    while True:
+        mean_rates(m, el, cosE, sinE, k1, &min_alt)
+        if min_alt < handover_km:
+            return 0
+        if t[0] >= t_end:
+            return ST_HORIZON
+        if not isfinite(k1[0]) or el[0] <= 0.0:
+            return ST_NUMERICAL_FAILURE
+        h = t_end - t[0]
+        if h > SECONDS_PER_DAY:
+            h = SECONDS_PER_DAY
+        if k1[0] != 0.0 and h > MEAN_MAX_DECAY_M / fabs(k1[0]):
+            h = MEAN_MAX_DECAY_M / fabs(k1[0])
+        for d in range(6):
+            tmp[d] = el[d] + 0.5 * h * k1[d]
+        mean_rates(m, tmp, cosE, sinE, k2, &dummy)
+        for d in range(6):
+            tmp[d] = el[d] + 0.5 * h * k2[d]
+        mean_rates(m, tmp, cosE, sinE, k3, &dummy)
+        for d in range(6):
+            tmp[d] = el[d] + h * k3[d]
+        mean_rates(m, tmp, cosE, sinE, k4, &dummy)
+        for d in range(6):
+            el[d] += h / 6.0 * (k1[d] + 2.0 * k2[d] + 2.0 * k3[d] + k4[d])
+        if t_end - (t[0] + h) < MIN_STEP_S:
+            t[0] = t_end
+        else:
+            t[0] += h
+        steps[0] += 1
+        record(hist, t[0], (el[0] - EARTH_RADIUS_M) * 1e-3)
+
+
+# ---------------------------------------------------------------------------- block API
+
+def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] state0,
+                    const double[::1] drag_m2_kg, const double[::1] density_scale,
+                    const double[::1] stop_epoch_days, const double[::1] stop_alt_km,
+                    double entry_alt_km, double handover_alt_km, bint hybrid, double rtol,
+                    int zonal_degree, bint ellipsoid,
+                    const double[::1] table_alt_km, const double[::1] table_log_rho,
+                    const double[::1] history_days,
+                    signed char[::1] status, double[::1] end_epoch_days,
+                    double[::1] entry_epoch_days, double[::1] handover_epoch_days,
+                    double[:, ::1] end_state, double[:, ::1] history_sma_alt_km,
+                    long long[::1] n_steps, long long[::1] n_rhs):
+    """Propagate every sample of a block; see :func:`deorbit.kernel.propagate`.
+
+    Inputs are validated and outputs allocated (NaN-filled) by the wrapper; this function
+    releases the GIL for the whole block.
+    """
+    cdef Py_ssize_t i, n = start_epoch_days.shape[0]
+    cdef Model m
+    cdef History hist
+    cdef double cosE[16]
+    cdef double sinE[16]
+    cdef double y[6]
+    cdef double el[6]
+    cdef double t_hit[2]
+    cdef double targets[2]
+    cdef double t, t_end
+    cdef int k, d, st, n_targets
+    cdef long long steps
+    cdef int n_hist = history_days.shape[0]
+    cdef int n_alt = table_alt_km.shape[0]
+    cdef double* hist_s = NULL
+    cdef double* slope = NULL
+    for k in range(GL_N):
+        cosE[k] = cos(M_PI * (1.0 + GL_X[k]))
+        sinE[k] = sin(M_PI * (1.0 + GL_X[k]))
+    hist_s = <double*> PyMem_Malloc((n_hist + 1) * sizeof(double))
+    slope = <double*> PyMem_Malloc(n_alt * sizeof(double))
+    if hist_s == NULL or slope == NULL:
+        PyMem_Free(hist_s)
+        PyMem_Free(slope)
+        raise MemoryError()
+    for k in range(n_hist):
+        hist_s[k] = history_days[k] * SECONDS_PER_DAY
+    for k in range(n_alt - 1):
+        slope[k] = ((table_log_rho[k + 1] - table_log_rho[k])
+                    / (table_alt_km[k + 1] - table_alt_km[k]))
+    try:
+        with nogil:
+            for i in range(n):
+                m.half_drag_m2_kg = 0.5 * drag_m2_kg[i] * density_scale[i]
+                m.zonal_degree = zonal_degree
+                m.ellipsoid = ellipsoid
+                m.n_alt = n_alt
+                m.alt_km = &table_alt_km[0]
+                m.log_rho = &table_log_rho[0]
+                m.slope = slope
+                m.idx = 0
+                m.n_rhs = 0
+                hist.n = n_hist
+                hist.i = 0
+                hist.t_s = hist_s
+                hist.sma_alt_km = &history_sma_alt_km[i, 0] if n_hist > 0 else NULL
+                targets[0] = entry_alt_km
+                targets[1] = stop_alt_km[i]
+                n_targets = 2 if stop_alt_km[i] < entry_alt_km else 1
+                t_hit[0] = INFINITY
+                for d in range(6):
+                    y[d] = state0[i, d]
+                t = 0.0
+                t_end = (stop_epoch_days[i] - start_epoch_days[i]) * SECONDS_PER_DAY
+                steps = 0
+                st = 0
+                if hybrid:
+                    numeric_mean(&m, y, el)
+                    record(&hist, 0.0, (el[0] - EARTH_RADIUS_M) * 1e-3)
+                    st = mean_phase(&m, &t, el, t_end, handover_alt_km, cosE, sinE, &hist,
+                                    &steps)
+                    if t > 0.0 and st != ST_NUMERICAL_FAILURE:
+                        mean_to_osculating(&m, el, y)
+                    if st == 0:
+                        handover_epoch_days[i] = start_epoch_days[i] + t / SECONDS_PER_DAY
+                else:
+                    record(&hist, 0.0, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
+                if st == 0:
+                    st = cowell(&m, &t, y, t_end, rtol, targets, n_targets, t_hit, &hist,
+                                &steps)
+                status[i] = st
+                end_epoch_days[i] = start_epoch_days[i] + t / SECONDS_PER_DAY
+                if t_hit[0] != INFINITY:
+                    entry_epoch_days[i] = start_epoch_days[i] + t_hit[0] / SECONDS_PER_DAY
+                for d in range(6):
+                    end_state[i, d] = y[d]
+                n_steps[i] = steps
+                n_rhs[i] = m.n_rhs
+    finally:
+        PyMem_Free(hist_s)
+        PyMem_Free(slope)

@@ -1,0 +1,514 @@
+"""Pure-Python twin of the compiled kernel ``ext/_kernel.pyx``: the readable oracle.
+
+Same signature as ``deorbit._kernel.propagate_block`` and the same algorithm step by step,
+written for reading rather than speed (about 1000 times slower). Select it with
+``DEORBIT_PUREPYTHON=1``; the test suite runs against both backends.
+
+The algorithm, per sample
+-------------------------
+1. Hybrid method only -- the mean-element phase:
+   a. Osculating -> mean elements (:func:`numeric_mean`): propagate one orbit without drag
+      and average a, (ex, ey) and i over it.
+   b. Integrate the mean elements (a, ex, ey, i, raan, lambda) with RK4 (:func:`mean_phase`),
+      steps of at most one day and at most 2 km of decay: J2 secular rates plus drag
+      averaged over one orbit by a 16-point Gauss-Legendre rule in eccentric anomaly
+      (:func:`mean_rates`).
+   c. When the lowest altitude of the mean orbit falls below the hand-over altitude, convert
+      the mean elements back to an osculating state (:func:`mean_to_osculating`: fixed-point
+      iteration on the numerical mean) and continue with Cowell. If the stop epoch comes
+      first, return the converted state there.
+2. Cowell (:func:`cowell`): DOP853 on the Cartesian state with step-size control; after each
+   accepted step whose end lies below the next target altitude, the crossing is located on
+   the 7th-order dense output (Illinois method). The last target stops the sample.
+"""
+from __future__ import annotations
+
+import math
+
+from . import _tableaux as tb
+from .constants import (
+    ECCENTRICITY_SQ,
+    EARTH_RADIUS_M,
+    EARTH_ROTATION_RAD_S,
+    J2,
+    J3,
+    J4,
+    MU_M3_S2,
+    SECONDS_PER_DAY,
+)
+
+ST_ENTERED, ST_HORIZON, ST_NUMERICAL_FAILURE = 1, 2, 3
+MAX_STEPS = 20_000_000
+N_AVG_STEPS = 64
+N_MEAN_TO_OSC_ITER = 3
+ROOT_MAX_ITER = 60
+POS_SCALE_M = EARTH_RADIUS_M
+VEL_SCALE_M_S = 1000.0
+MIN_STEP_S = 1e-6
+ROOT_TOL_S = 1e-6
+MEAN_MAX_DECAY_M = 2000.0
+EPS_ELL = ECCENTRICITY_SQ / (1.0 - ECCENTRICITY_SQ)
+GL_COS_E = [math.cos(math.pi * (1.0 + x)) for x in tb.GL_X]
+GL_SIN_E = [math.sin(math.pi * (1.0 + x)) for x in tb.GL_X]
+
+
+class Model:
+    """Per-sample force model: drag coefficient, gravity degree, altitude and density table."""
+
+    def __init__(self, half_drag_m2_kg, zonal_degree, ellipsoid, alt_km, log_rho):
+        self.half_drag_m2_kg = half_drag_m2_kg
+        self.zonal_degree = zonal_degree
+        self.ellipsoid = ellipsoid
+        self.alt_km = alt_km
+        self.log_rho = log_rho
+        self.slope = [(log_rho[k + 1] - log_rho[k]) / (alt_km[k + 1] - alt_km[k])
+                      for k in range(len(alt_km) - 1)]
+        self.idx = 0
+        self.n_rhs = 0
+
+    # -- physics ------------------------------------------------------------------------
+    def altitude_rs_km(self, r, s2):
+        """Altitude (km) from radius r (m) and s2 = sin^2 of the geocentric latitude."""
+        if self.ellipsoid:
+            q = EPS_ELL * s2
+            return (r - EARTH_RADIUS_M * (1.0 + q * (-0.5 + q * (0.375 - 0.3125 * q)))) * 1e-3
+        return (r - EARTH_RADIUS_M) * 1e-3
+
+    def altitude_km(self, y):
+        r2 = y[0] * y[0] + y[1] * y[1] + y[2] * y[2]
+        return self.altitude_rs_km(math.sqrt(r2), y[2] * y[2] / r2)
+
+    def density(self, alt):
+        """Density, kg/m^3: log-linear in altitude, end segments extrapolated."""
+        i = self.idx
+        n = len(self.alt_km)
+        while i < n - 2 and alt > self.alt_km[i + 1]:
+            i += 1
+        while i > 0 and alt < self.alt_km[i]:
+            i -= 1
+        self.idx = i
+        return math.exp(self.log_rho[i] + self.slope[i] * (alt - self.alt_km[i]))
+
+    def rhs(self, y, drag):
+        """Time derivative of the ECI state: gravity (J2..J4) plus co-rotating drag."""
+        self.n_rhs += 1
+        x, yy, z = y[0], y[1], y[2]
+        r2 = x * x + yy * yy + z * z
+        rn = math.sqrt(r2)
+        ir = 1.0 / rn
+        ir2 = ir * ir
+        mu_r3 = MU_M3_S2 * ir2 * ir
+        s = z * ir
+        s2 = s * s
+        q = EARTH_RADIUS_M * EARTH_RADIUS_M * ir2
+        kxy = kz = -mu_r3
+        az0 = 0.0
+        if self.zonal_degree >= 2:
+            k = 1.5 * J2 * mu_r3 * q
+            kxy += k * (5.0 * s2 - 1.0)
+            kz += k * (5.0 * s2 - 3.0)
+            if self.zonal_degree >= 3:
+                k = 2.5 * J3 * mu_r3 * q * EARTH_RADIUS_M * ir
+                kxy += k * s * (7.0 * s2 - 3.0)
+                az0 = k * rn * (7.0 * s2 * s2 - 6.0 * s2 + 0.6)
+                if self.zonal_degree >= 4:
+                    k = 1.875 * J4 * mu_r3 * q * q
+                    kxy += k * (1.0 - 14.0 * s2 + 21.0 * s2 * s2)
+                    kz += k * (5.0 - 70.0 / 3.0 * s2 + 21.0 * s2 * s2)
+        dy = [y[3], y[4], y[5], kxy * x, kxy * yy, kz * z + az0]
+        if drag:
+            vrx = y[3] + EARTH_ROTATION_RAD_S * yy
+            vry = y[4] - EARTH_ROTATION_RAD_S * x
+            vrz = y[5]
+            vrel = math.sqrt(vrx * vrx + vry * vry + vrz * vrz)
+            c = -self.half_drag_m2_kg * self.density(self.altitude_rs_km(rn, s2)) * vrel
+            dy[3] += c * vrx
+            dy[4] += c * vry
+            dy[5] += c * vrz
+        return dy
+
+
+# -- DOP853 --------------------------------------------------------------------------------
+def dop_step(m, y, f0, h, rtol, drag):
+    """One DOP853 step; returns (error norm, y_new, stages K[0..12])."""
+    K = [f0]
+    for s in range(1, 12):
+        ytmp = list(y)
+        for j in range(s):
+            c = h * tb.A[s][j]
+            if c != 0.0:
+                for d in range(6):
+                    ytmp[d] += c * K[j][d]
+        K.append(m.rhs(ytmp, drag))
+    ynew = list(y)
+    for j in range(12):
+        c = h * tb.B[j]
+        if c != 0.0:
+            for d in range(6):
+                ynew[d] += c * K[j][d]
+    K.append(m.rhs(ynew, drag))
+    e3 = [0.0] * 6
+    e5 = [0.0] * 6
+    for j in range(13):
+        for d in range(6):
+            e3[d] += tb.E3[j] * K[j][d]
+            e5[d] += tb.E5[j] * K[j][d]
+    err3 = err5 = 0.0
+    for d in range(6):
+        sc = max(abs(y[d]), abs(ynew[d]), POS_SCALE_M if d < 3 else VEL_SCALE_M_S)
+        sc = 1.0 / (sc * rtol)
+        err3 += (e3[d] * sc) * (e3[d] * sc)
+        err5 += (e5[d] * sc) * (e5[d] * sc)
+    if err5 == 0.0 and err3 == 0.0:
+        return 0.0, ynew, K
+    return abs(h) * err5 / math.sqrt((err5 + 0.01 * err3) * 6.0), ynew, K
+
+
+def dop_dense(m, y, ynew, h, K, drag):
+    """Coefficients F[0..6] of the 7th-order dense output over the step just taken."""
+    for s in range(13, 16):
+        ytmp = list(y)
+        for j in range(s):
+            c = h * tb.A[s][j]
+            if c != 0.0:
+                for d in range(6):
+                    ytmp[d] += c * K[j][d]
+        K.append(m.rhs(ytmp, drag))
+    F = []
+    F.append([ynew[d] - y[d] for d in range(6)])
+    F.append([h * K[0][d] - F[0][d] for d in range(6)])
+    F.append([2.0 * F[0][d] - h * (K[12][d] + K[0][d]) for d in range(6)])
+    for s in range(4):
+        row = [0.0] * 6
+        for j in range(16):
+            c = h * tb.D[s][j]
+            if c != 0.0:
+                for d in range(6):
+                    row[d] += c * K[j][d]
+        F.append(row)
+    return F
+
+
+def dop_eval(y, F, x):
+    """Dense output at fraction x of the step."""
+    out = []
+    for d in range(6):
+        v = 0.0
+        for i in range(6, -1, -1):
+            v += F[i][d]
+            v *= x if (6 - i) % 2 == 0 else 1.0 - x
+        out.append(y[d] + v)
+    return out
+
+
+def locate(m, y, F, h, target_km, g0, g1):
+    """Fraction x of the step where the altitude equals target_km, and the state there."""
+    a, b, ga, gb, x, side = 0.0, 1.0, g0, g1, 1.0, 0
+    yout = None
+    for _ in range(ROOT_MAX_ITER):
+        x = (a * gb - b * ga) / (gb - ga)
+        yout = dop_eval(y, F, x)
+        gx = m.altitude_km(yout) - target_km
+        if gx > 0.0:
+            a, ga = x, gx
+            if side == 1:
+                gb *= 0.5
+            side = 1
+        else:
+            b, gb = x, gx
+            if side == -1:
+                ga *= 0.5
+            side = -1
+        if (b - a) * abs(h) < ROOT_TOL_S or gx == 0.0:
+            break
+    return x, yout
+
+
+def semi_major_axis_m(y):
+    r = math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
+    v2 = y[3] * y[3] + y[4] * y[4] + y[5] * y[5]
+    return 1.0 / (2.0 / r - v2 / MU_M3_S2)
+
+
+class History:
+    """Altitude history: a value for every history time <= t, at the first step after it."""
+
+    def __init__(self, t_s, out):
+        self.t_s = t_s
+        self.out = out
+        self.i = 0
+
+    def record(self, t, sma_alt_km):
+        while self.i < len(self.t_s) and self.t_s[self.i] <= t:
+            self.out[self.i] = sma_alt_km
+            self.i += 1
+
+
+def cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps):
+    """Integrate until the last target altitude or t_end; returns (status, t, y, steps)."""
+    h = 60.0
+    k = 0
+    f0 = m.rhs(y, True)
+    while True:
+        if steps >= MAX_STEPS:
+            return ST_NUMERICAL_FAILURE, t, y, steps
+        last = False
+        if t + h >= t_end:
+            h = t_end - t
+            last = True
+        if h < MIN_STEP_S:
+            return (ST_HORIZON if t >= t_end else ST_NUMERICAL_FAILURE), t, y, steps
+        err, ynew, K = dop_step(m, y, f0, h, rtol, True)
+        steps += 1
+        if not math.isfinite(err):
+            h *= 0.2
+            continue
+        if err > 1.0:
+            h *= max(0.9 * err ** -0.125, 0.2)
+            continue
+        alt0 = m.altitude_km(y)
+        alt1 = m.altitude_km(ynew)
+        if alt1 <= targets[k]:
+            F = dop_dense(m, y, ynew, h, K, True)
+            while k < len(targets) and alt1 <= targets[k]:
+                x, yev = locate(m, y, F, h, targets[k], alt0 - targets[k], alt1 - targets[k])
+                t_hit[k] = t + x * h
+                k += 1
+            if k == len(targets):
+                t = t_hit[k - 1]
+                hist.record(t, (semi_major_axis_m(yev) - EARTH_RADIUS_M) * 1e-3)
+                return ST_ENTERED, t, yev, steps
+        t += h
+        y = ynew
+        f0 = K[12]
+        hist.record(t, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
+        if last:
+            return ST_HORIZON, t_end, y, steps
+        fac = 10.0 if err == 0.0 else 0.9 * err ** -0.125
+        h *= min(fac, 10.0)
+
+
+# -- mean elements ---------------------------------------------------------------------------
+def _node_frame(inc, raan):
+    """Unit vectors to the ascending node (n), 90 deg ahead in the plane (m), and normal (h)."""
+    cO, sO, ci, si = math.cos(raan), math.sin(raan), math.cos(inc), math.sin(inc)
+    return (cO, sO, 0.0), (-sO * ci, cO * ci, si), (sO * si, -cO * si, ci)
+
+
+def state_to_elements(y):
+    """Non-singular elements (a, ex, ey, i, raan, lambda) of an ECI state."""
+    rx, ry, rz, vx, vy, vz = y
+    hx, hy, hz = ry * vz - rz * vy, rz * vx - rx * vz, rx * vy - ry * vx
+    hn = math.sqrt(hx * hx + hy * hy + hz * hz)
+    r = math.sqrt(rx * rx + ry * ry + rz * rz)
+    v2 = vx * vx + vy * vy + vz * vz
+    inc = math.acos(hz / hn)
+    raan = math.atan2(hx, -hy)
+    (nx, ny, _), (mx, my, mz), _ = _node_frame(inc, raan)
+    evx = (vy * hz - vz * hy) / MU_M3_S2 - rx / r
+    evy = (vz * hx - vx * hz) / MU_M3_S2 - ry / r
+    evz = (vx * hy - vy * hx) / MU_M3_S2 - rz / r
+    ex = evx * nx + evy * ny
+    ey = evx * mx + evy * my + evz * mz
+    u = math.atan2(rx * mx + ry * my + rz * mz, rx * nx + ry * ny)
+    e = math.sqrt(ex * ex + ey * ey)
+    w = math.atan2(ey, ex)
+    f = u - w
+    E = 2.0 * math.atan2(math.sqrt(1.0 - e) * math.sin(0.5 * f),
+                         math.sqrt(1.0 + e) * math.cos(0.5 * f))
+    return [1.0 / (2.0 / r - v2 / MU_M3_S2), ex, ey, inc, raan, w + E - e * math.sin(E)]
+
+
+def elements_to_state(el):
+    """ECI state of non-singular elements (Keplerian: no short-period terms)."""
+    a, ex, ey, inc, raan, lam = el
+    e = math.sqrt(ex * ex + ey * ey)
+    w = math.atan2(ey, ex)
+    M = lam - w
+    E = M
+    for _ in range(20):
+        E -= (E - e * math.sin(E) - M) / (1.0 - e * math.cos(E))
+    cE, sE = math.cos(E), math.sin(E)
+    f = math.atan2(math.sqrt(1.0 - e * e) * sE, cE - e)
+    p = a * (1.0 - e * e)
+    r = a * (1.0 - e * cE)
+    u = w + f
+    cu, su = math.cos(u), math.sin(u)
+    (nx, ny, _), (mx, my, mz), _ = _node_frame(inc, raan)
+    smp = math.sqrt(MU_M3_S2 / p)
+    vr = smp * e * math.sin(f)
+    vt = smp * (1.0 + e * math.cos(f))
+    return [r * (cu * nx + su * mx), r * (cu * ny + su * my), r * su * mz,
+            vr * (cu * nx + su * mx) + vt * (-su * nx + cu * mx),
+            vr * (cu * ny + su * my) + vt * (-su * ny + cu * my),
+            vr * su * mz + vt * cu * mz]
+
+
+def j2_perigee_rate(a, e, inc):
+    """Secular J2 rate of the argument of perigee, rad/s."""
+    p = a * (1.0 - e * e)
+    n = math.sqrt(MU_M3_S2 / (a * a * a))
+    ci = math.cos(inc)
+    return 0.75 * n * J2 * (EARTH_RADIUS_M / p) * (EARTH_RADIUS_M / p) * (5.0 * ci * ci - 1.0)
+
+
+def numeric_mean(m, y0):
+    """Mean elements: (a, ex, ey, i) averaged over one orbit without drag; see the kernel."""
+    el_mean = state_to_elements(y0)
+    T = 2.0 * math.pi * math.sqrt(el_mean[0] * el_mean[0] * el_mean[0] / MU_M3_S2)
+    h = T / N_AVG_STEPS
+    y = list(y0)
+    s = [0.0] * 4
+    f0 = m.rhs(y, False)
+    for _ in range(N_AVG_STEPS):
+        el = state_to_elements(y)
+        for d in range(4):
+            s[d] += el[d]
+        _, y, K = dop_step(m, y, f0, h, 1.0, False)
+        f0 = K[12]
+    s = [v / N_AVG_STEPS for v in s]
+    dw = 0.0
+    if m.zonal_degree >= 2:
+        dw = -0.5 * T * j2_perigee_rate(s[0], math.sqrt(s[1] * s[1] + s[2] * s[2]), s[3])
+    c, sn = math.cos(dw), math.sin(dw)
+    el_mean[0:4] = [s[0], c * s[1] - sn * s[2], sn * s[1] + c * s[2], s[3]]
+    return el_mean
+
+
+def mean_to_osculating(m, el_mean):
+    """Osculating state whose numerical mean equals el_mean (fixed-point iteration)."""
+    y = elements_to_state(el_mean)
+    for _ in range(N_MEAN_TO_OSC_ITER):
+        mm = numeric_mean(m, y)
+        el = state_to_elements(y)
+        for d in range(4):
+            el[d] += el_mean[d] - mm[d]
+        y = elements_to_state(el)
+    return y
+
+
+def mean_rates(m, el):
+    """Orbit-averaged rates of the mean elements (per s) and the lowest altitude (km)."""
+    a, ex, ey, inc, raan, _ = el
+    e = math.sqrt(ex * ex + ey * ey)
+    cw, sw = (ex / e, ey / e) if e > 0.0 else (1.0, 0.0)
+    eta = math.sqrt(1.0 - e * e)
+    p = a * eta * eta
+    n = math.sqrt(MU_M3_S2 / (a * a * a))
+    ci, si = math.cos(inc), math.sin(inc)
+    (nx, ny, _), (mx, my, mz), (hx, hy, hz) = _node_frame(inc, raan)
+    kj = dr0 = dr2 = 0.0
+    if m.zonal_degree >= 2:
+        kj = J2 * (EARTH_RADIUS_M / p) * (EARTH_RADIUS_M / p)
+        dr0 = -0.75 * J2 * EARTH_RADIUS_M * EARTH_RADIUS_M / a * (3.0 * ci * ci - 1.0)
+        dr2 = 0.25 * J2 * EARTH_RADIUS_M * EARTH_RADIUS_M / a * si * si
+    wdot = 0.75 * n * kj * (5.0 * ci * ci - 1.0)
+    rates = [0.0, -wdot * ey, wdot * ex, 0.0, -1.5 * n * kj * ci,
+             wdot + n * (1.0 + 0.75 * kj * eta * (3.0 * ci * ci - 1.0))]
+    smp = math.sqrt(MU_M3_S2 / p)
+    hmag = math.sqrt(MU_M3_S2 * p)
+    min_alt = math.inf
+    for k in range(len(tb.GL_X)):
+        den = 1.0 - e * GL_COS_E[k]
+        cf = (GL_COS_E[k] - e) / den
+        sf = eta * GL_SIN_E[k] / den
+        cu = cw * cf - sw * sf
+        su = sw * cf + cw * sf
+        r = a * den + dr0 + dr2 * (cu * cu - su * su)
+        ux, uy, uz = cu * nx + su * mx, cu * ny + su * my, su * mz
+        rx, ry, rz = r * ux, r * uy, r * uz
+        alt = m.altitude_rs_km(r, uz * uz)
+        min_alt = min(min_alt, alt)
+        if m.half_drag_m2_kg == 0.0:
+            continue
+        tx, ty, tz = -su * nx + cu * mx, -su * ny + cu * my, cu * mz
+        vr = smp * e * sf
+        vt = smp * (1.0 + e * cf)
+        vx, vy, vz = vr * ux + vt * tx, vr * uy + vt * ty, vr * uz + vt * tz
+        wx, wy, wz = vx + EARTH_ROTATION_RAD_S * ry, vy - EARTH_ROTATION_RAD_S * rx, vz
+        vrel = math.sqrt(wx * wx + wy * wy + wz * wz)
+        c = -m.half_drag_m2_kg * m.density(alt) * vrel
+        adx, ady, adz = c * wx, c * wy, c * wz
+        w = 0.5 * tb.GL_W[k] * den
+        rates[0] += w * 2.0 * a * a / MU_M3_S2 * (vx * adx + vy * ady + vz * adz)
+        hvx, hvy, hvz = ry * vz - rz * vy, rz * vx - rx * vz, rx * vy - ry * vx
+        cx, cy, cz = ry * adz - rz * ady, rz * adx - rx * adz, rx * ady - ry * adx
+        dex = (ady * hvz - adz * hvy) + (vy * cz - vz * cy)
+        dey = (adz * hvx - adx * hvz) + (vz * cx - vx * cz)
+        dez = (adx * hvy - ady * hvx) + (vx * cy - vy * cx)
+        rates[1] += w * (dex * nx + dey * ny) / MU_M3_S2
+        rates[2] += w * (dex * mx + dey * my + dez * mz) / MU_M3_S2
+        W = adx * hx + ady * hy + adz * hz
+        rates[3] += w * r * cu * W / hmag
+        if si > 1e-9:
+            rates[4] += w * r * su * W / (hmag * si)
+    return rates, min_alt
+
+
+def mean_phase(m, t, el, t_end, handover_km, hist, steps):
+    """RK4 on the mean elements; returns (0 for hand-over or a status, t, el, steps)."""
+    while True:
+        k1, min_alt = mean_rates(m, el)
+        if min_alt < handover_km:
+            return 0, t, el, steps
+        if t >= t_end:
+            return ST_HORIZON, t, el, steps
+        if not math.isfinite(k1[0]) or el[0] <= 0.0:
+            return ST_NUMERICAL_FAILURE, t, el, steps
+        h = min(t_end - t, SECONDS_PER_DAY)
+        if k1[0] != 0.0 and h > MEAN_MAX_DECAY_M / abs(k1[0]):
+            h = MEAN_MAX_DECAY_M / abs(k1[0])
+        k2, _ = mean_rates(m, [el[d] + 0.5 * h * k1[d] for d in range(6)])
+        k3, _ = mean_rates(m, [el[d] + 0.5 * h * k2[d] for d in range(6)])
+        k4, _ = mean_rates(m, [el[d] + h * k3[d] for d in range(6)])
+        el = [el[d] + h / 6.0 * (k1[d] + 2.0 * k2[d] + 2.0 * k3[d] + k4[d]) for d in range(6)]
+        t = t_end if t_end - (t + h) < MIN_STEP_S else t + h
+        steps += 1
+        hist.record(t, (el[0] - EARTH_RADIUS_M) * 1e-3)
+
+
+# -- block API ------------------------------------------------------------------------------
+def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_epoch_days,
+                    stop_alt_km, entry_alt_km, handover_alt_km, hybrid, rtol, zonal_degree,
+                    ellipsoid, table_alt_km, table_log_rho, history_days, status,
+                    end_epoch_days, entry_epoch_days, handover_epoch_days, end_state,
+                    history_sma_alt_km, n_steps, n_rhs):
+    """Propagate every sample of a block; same contract as ``_kernel.propagate_block``."""
+    alt_km = [float(v) for v in table_alt_km]
+    log_rho = [float(v) for v in table_log_rho]
+    hist_s = [float(v) * SECONDS_PER_DAY for v in history_days]
+    for i in range(len(start_epoch_days)):
+        m = Model(0.5 * float(drag_m2_kg[i]) * float(density_scale[i]), int(zonal_degree),
+                  bool(ellipsoid), alt_km, log_rho)
+        row = [math.nan] * len(hist_s)
+        hist = History(hist_s, row)
+        targets = [float(entry_alt_km)]
+        if stop_alt_km[i] < entry_alt_km:
+            targets.append(float(stop_alt_km[i]))
+        t_hit = [math.inf, math.inf]
+        y = [float(v) for v in state0[i]]
+        t = 0.0
+        t_end = (float(stop_epoch_days[i]) - float(start_epoch_days[i])) * SECONDS_PER_DAY
+        steps = 0
+        st = 0
+        if hybrid:
+            el = numeric_mean(m, y)
+            hist.record(0.0, (el[0] - EARTH_RADIUS_M) * 1e-3)
+            st, t, el, steps = mean_phase(m, t, el, t_end, handover_alt_km, hist, steps)
+            if t > 0.0 and st != ST_NUMERICAL_FAILURE:
+                y = mean_to_osculating(m, el)
+            if st == 0:
+                handover_epoch_days[i] = start_epoch_days[i] + t / SECONDS_PER_DAY
+        else:
+            hist.record(0.0, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
+        if st == 0:
+            st, t, y, steps = cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps)
+        status[i] = st
+        end_epoch_days[i] = start_epoch_days[i] + t / SECONDS_PER_DAY
+        if t_hit[0] != math.inf:
+            entry_epoch_days[i] = start_epoch_days[i] + t_hit[0] / SECONDS_PER_DAY
+        end_state[i, :] = y
+        if len(hist_s):
+            history_sma_alt_km[i, :] = row
+        n_steps[i] = steps
+        n_rhs[i] = m.n_rhs

@@ -1,0 +1,276 @@
+"""Backend selection and the validating wrapper around the drag-propagation kernel.
+
+Two backends share one signature (``propagate_block``): the compiled Cython kernel
+``deorbit._kernel`` and its readable pure-Python twin ``deorbit._reference``. The compiled
+one is used when it was built, unless ``DEORBIT_PUREPYTHON=1`` is set before import;
+``deorbit.accelerated`` tells which is in use. :func:`propagate` validates and coerces the
+inputs (contiguous float64), allocates the outputs and calls the backend.
+
+Frames and conventions
+----------------------
+- State vectors are Cartesian in an Earth-centred inertial frame (ECI, axes of the epoch's
+  true equator and equinox; the Earth rotates about +z at ``EARTH_ROTATION_RAD_S``), in m
+  and m/s. Epochs are UTC days since J2000 (JD 2451545.0, 2000-01-01 12:00 UTC).
+- Altitude is above the WGS-84 ellipsoid (``altitude="ellipsoid"``) or ``|r| - R_e``
+  (``altitude="sphere"``, the ISS-F200 benchmark convention).
+- The ballistic coefficient is ``bc_kg_m2 = m / (Cd * A)``.
+"""
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import frames
+from .atmosphere import DensityTable
+from .constants import EARTH_RADIUS_M, MU_M3_S2
+
+if os.environ.get("DEORBIT_PUREPYTHON", "") not in ("", "0"):
+    from . import _reference as _backend
+else:
+    try:
+        from . import _kernel as _backend
+    except ImportError:  # built with DEORBIT_COMPILE=never, or compilation failed
+        from . import _reference as _backend
+
+#: Name of the backend in use: ``"compiled"`` or ``"reference"``.
+BACKEND = "reference" if _backend.__name__.endswith("_reference") else "compiled"
+#: True when the compiled Cython kernel is in use.
+accelerated = BACKEND == "compiled"
+
+
+class Status(enum.IntEnum):
+    """Per-sample outcome of a propagation."""
+
+    #: Reached the stop altitude (entry interface, breakup, ...).
+    ENTERED = 1
+    #: Still above the stop altitude at the stop epoch (horizon or requested epoch).
+    HORIZON = 2
+    #: The integrator failed (step size underflow, too many steps, non-finite state).
+    NUMERICAL_FAILURE = 3
+
+
+_METHODS = ("hybrid", "cowell")
+_ALTITUDES = ("ellipsoid", "sphere")
+
+
+@dataclass(frozen=True)
+class PropagationResult:
+    """Per-sample outputs of :func:`propagate` (arrays of length N unless stated).
+
+    Attributes
+    ----------
+    status : ndarray of int8
+        :class:`Status` codes.
+    end_epoch_utc_days : ndarray
+        Epoch where the propagation stopped (stop altitude or stop epoch), UTC days since J2000.
+    entry_epoch_utc_days : ndarray
+        Epoch of the first downward crossing of ``entry_alt_km``; NaN if not reached.
+    handover_epoch_utc_days : ndarray
+        Hybrid method: epoch of the hand-over from mean elements to Cowell; NaN if none.
+    end_state_eci : ndarray, shape (N, 6)
+        ECI state at the end epoch, m and m/s (osculating).
+    end_lat_deg, end_lon_deg, end_alt_km : ndarray
+        Geodetic latitude, longitude (east, -180..180) and altitude of ``end_state_eci``
+        above the WGS-84 ellipsoid, degrees and km.
+    history_days : ndarray, shape (H,)
+        Times of the altitude history, days after each sample's start epoch.
+    history_sma_alt_km : ndarray, shape (N, H)
+        Semi-major axis minus R_e, km (mean elements in the mean phase, osculating in the
+        Cowell phase), taken at the first integrator step ending at or after each history
+        time; NaN after the stop.
+    n_steps, n_rhs : ndarray of int64
+        Integrator steps (mean-phase RK4 steps plus Cowell steps, rejected ones included)
+        and Cowell right-hand-side evaluations.
+    lifetime_days : ndarray
+        End epoch minus start epoch for samples that reached the stop altitude, days; NaN
+        for the others.
+    """
+
+    status: np.ndarray
+    end_epoch_utc_days: np.ndarray
+    entry_epoch_utc_days: np.ndarray
+    handover_epoch_utc_days: np.ndarray
+    end_state_eci: np.ndarray
+    end_lat_deg: np.ndarray
+    end_lon_deg: np.ndarray
+    end_alt_km: np.ndarray
+    history_days: np.ndarray
+    history_sma_alt_km: np.ndarray
+    n_steps: np.ndarray
+    n_rhs: np.ndarray
+    lifetime_days: np.ndarray
+
+
+def _per_sample(name, value, n, lo=-np.inf, hi=np.inf, lo_open=False, what=""):
+    """Broadcast a scalar or (N,) input to contiguous float64 and check its range."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiu" or arr.dtype.kind == "c":
+        raise ValueError(f"{name}: expected real numbers, got dtype {arr.dtype}")
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != n):
+        raise ValueError(f"{name}: expected a scalar or shape ({n},), got shape {arr.shape}")
+    arr = np.ascontiguousarray(np.broadcast_to(arr.astype(np.float64, copy=False), (n,)))
+    bad = ~np.isfinite(arr) | (arr <= lo if lo_open else arr < lo) | (arr > hi)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        allowed = f"{'>' if lo_open else '>='} {lo} and <= {hi}" if np.isfinite(hi) else (
+            f"finite and {'>' if lo_open else '>='} {lo}")
+        raise ValueError(f"{name}[{i}] = {arr[i]!r}: allowed {what or allowed}")
+    return arr
+
+
+def propagate(
+    epoch_utc_days,
+    state_eci,
+    bc_kg_m2,
+    atmosphere: DensityTable,
+    stop_epoch_utc_days,
+    *,
+    method: str = "hybrid",
+    entry_alt_km: float = 120.0,
+    stop_alt_km=None,
+    handover_alt_km: float = 180.0,
+    density_scale=1.0,
+    rtol: float = 1e-9,
+    zonal_degree: int = 4,
+    altitude: str = "ellipsoid",
+    history_days=None,
+) -> PropagationResult:
+    """Propagate a block of N decaying orbits down to the stop altitude or the stop epoch.
+
+    Parameters
+    ----------
+    epoch_utc_days : float or array_like, shape (N,)
+        Start epoch of each sample, UTC days since J2000.
+    state_eci : array_like, shape (N, 6)
+        Osculating ECI state at the start epoch: position (m) and velocity (m/s).
+    bc_kg_m2 : float or array_like, shape (N,)
+        Ballistic coefficient m/(Cd A), kg/m^2, > 0.
+    atmosphere : DensityTable
+        Density profile (kg/m^3 against altitude, km).
+    stop_epoch_utc_days : float or array_like, shape (N,)
+        Horizon or requested epoch (e.g. of a burn), UTC days since J2000, >= start epoch.
+    method : {"hybrid", "cowell"}
+        ``"cowell"`` integrates the Cartesian state throughout (DOP853). ``"hybrid"`` first
+        integrates orbit-averaged mean elements (J2 secular rates, drag averaged over one
+        orbit) with steps of at most a day, and hands over to Cowell when the lowest altitude
+        of the mean orbit falls below ``handover_alt_km``; if the stop epoch comes first the
+        returned state is the osculating state converted from the mean elements.
+    entry_alt_km : float
+        Entry-interface altitude whose crossing epoch is recorded, km.
+    stop_alt_km : float or array_like, shape (N,), optional
+        Altitude at which each sample stops (e.g. a sampled breakup altitude), km,
+        0 <= stop_alt_km <= entry_alt_km. Default: ``entry_alt_km``.
+    handover_alt_km : float
+        Hybrid hand-over altitude, km, >= entry_alt_km + 10.
+    density_scale : float or array_like, shape (N,)
+        Multiplier on the table density (>= 0; 0 switches drag off), e.g. a sampled
+        density-model error.
+    rtol : float
+        Relative error tolerance of DOP853 (positions scaled by max(|r|, R_e), velocities by
+        max(|v|, 1 km/s)), in [1e-14, 1e-3].
+    zonal_degree : {0, 2, 3, 4}
+        Highest zonal harmonic of the gravity field (0: point mass).
+    altitude : {"ellipsoid", "sphere"}
+        Altitude used by the density model and the events.
+    history_days : array_like, shape (H,), optional
+        Ascending times after the start epoch, days, at which to record the altitude history.
+
+    Returns
+    -------
+    PropagationResult
+
+    Raises
+    ------
+    ValueError
+        Naming the argument, the offending value and the allowed range, for NaN or
+        infinite inputs, a non-positive ballistic coefficient, a start below the stop
+        altitude or below the surface, a wrong shape or dtype.
+    """
+    if method not in _METHODS:
+        raise ValueError(f"method = {method!r}: allowed {', '.join(map(repr, _METHODS))}")
+    if altitude not in _ALTITUDES:
+        raise ValueError(f"altitude = {altitude!r}: allowed {', '.join(map(repr, _ALTITUDES))}")
+    if not isinstance(atmosphere, DensityTable):
+        raise ValueError(f"atmosphere: expected a DensityTable, got {type(atmosphere).__name__}")
+    if zonal_degree not in (0, 2, 3, 4):
+        raise ValueError(f"zonal_degree = {zonal_degree!r}: allowed 0, 2, 3 or 4")
+    state = np.asarray(state_eci)
+    if state.dtype.kind not in "fiu":
+        raise ValueError(f"state_eci: expected real numbers, got dtype {state.dtype}")
+    if state.ndim == 1:
+        state = state[None, :]
+    if state.ndim != 2 or state.shape[1] != 6:
+        raise ValueError(f"state_eci: expected shape (N, 6), got {np.shape(state_eci)}")
+    state = np.ascontiguousarray(state, dtype=np.float64)
+    n = state.shape[0]
+    if not np.all(np.isfinite(state)):
+        i, j = np.argwhere(~np.isfinite(state))[0]
+        raise ValueError(f"state_eci[{i}, {j}] = {state[i, j]!r}: allowed finite values")
+    epoch = _per_sample("epoch_utc_days", epoch_utc_days, n, -1e6, 1e6)
+    stop_epoch = _per_sample("stop_epoch_utc_days", stop_epoch_utc_days, n, -1e6, 1e6)
+    if np.any(stop_epoch < epoch):
+        i = int(np.flatnonzero(stop_epoch < epoch)[0])
+        raise ValueError(f"stop_epoch_utc_days[{i}] = {stop_epoch[i]!r}: allowed >= "
+                         f"epoch_utc_days[{i}] = {epoch[i]!r}")
+    bc = _per_sample("bc_kg_m2", bc_kg_m2, n, 0.0, 1e7, lo_open=True)
+    scale = _per_sample("density_scale", density_scale, n, 0.0, 1e6)
+    entry = float(_per_sample("entry_alt_km", entry_alt_km, 1, 0.0, 1000.0)[0])
+    stop_alt = _per_sample("stop_alt_km", entry if stop_alt_km is None else stop_alt_km, n,
+                           0.0, entry, what=f">= 0 and <= entry_alt_km = {entry}")
+    handover = float(_per_sample("handover_alt_km", handover_alt_km, 1, entry + 10.0, 2000.0,
+                                 what=f">= entry_alt_km + 10 = {entry + 10} and <= 2000")[0])
+    rtol = float(_per_sample("rtol", rtol, 1, 1e-14, 1e-3)[0])
+    start_alt = frames.altitude_km(state[:, :3], ellipsoid=altitude == "ellipsoid")
+    below = start_alt <= entry
+    if below.any():
+        i = int(np.flatnonzero(below)[0])
+        raise ValueError(f"state_eci[{i}]: start altitude {start_alt[i]:.3f} km is at or below "
+                         f"entry_alt_km = {entry} km; allowed: above it")
+    hist = np.zeros(0) if history_days is None else np.asarray(history_days, dtype=np.float64)
+    if hist.ndim != 1 or not np.all(np.isfinite(hist)) or np.any(np.diff(hist) < 0) or (
+            hist.size and hist[0] < 0):
+        raise ValueError("history_days: expected a 1-D ascending array of finite times >= 0 "
+                         "days")
+    hist = np.ascontiguousarray(hist)
+
+    status = np.zeros(n, dtype=np.int8)
+    end_epoch = np.full(n, np.nan)
+    entry_epoch = np.full(n, np.nan)
+    handover_epoch = np.full(n, np.nan)
+    end_state = np.full((n, 6), np.nan)
+    history = np.full((n, hist.size), np.nan)
+    n_steps = np.zeros(n, dtype=np.int64)
+    n_rhs = np.zeros(n, dtype=np.int64)
+    _backend.propagate_block(
+        epoch, state, 1.0 / bc, scale, stop_epoch, stop_alt, entry, handover,
+        method == "hybrid", rtol, int(zonal_degree), altitude == "ellipsoid",
+        atmosphere.alt_km, atmosphere.log_rho, hist,
+        status, end_epoch, entry_epoch, handover_epoch, end_state, history, n_steps, n_rhs)
+    lat, lon, alt = frames.eci_to_geodetic(end_state[:, :3], end_epoch)
+    return PropagationResult(
+        status=status, end_epoch_utc_days=end_epoch, entry_epoch_utc_days=entry_epoch,
+        handover_epoch_utc_days=handover_epoch, end_state_eci=end_state, end_lat_deg=lat,
+        end_lon_deg=lon, end_alt_km=alt, history_days=hist, history_sma_alt_km=history,
+        n_steps=n_steps, n_rhs=n_rhs,
+        lifetime_days=np.where(status == Status.ENTERED, end_epoch - epoch, np.nan))
+
+
+def circular_state(alt_km, inc_deg, raan_deg=0.0, arg_lat_deg=0.0):
+    """ECI state (m, m/s) of a circular Keplerian orbit at radius R_e + alt_km.
+
+    Vectorised over its arguments; returns shape (..., 6).
+    """
+    alt, inc, raan, u = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (
+        alt_km, np.radians(inc_deg), np.radians(raan_deg), np.radians(arg_lat_deg))))
+    r = EARTH_RADIUS_M + alt * 1e3
+    v = np.sqrt(MU_M3_S2 / r)
+    co, so, ci, si, cu, su = np.cos(raan), np.sin(raan), np.cos(inc), np.sin(inc), np.cos(u), \
+        np.sin(u)
+    n_hat = np.stack([co, so, np.zeros_like(co)], -1)
+    m_hat = np.stack([-so * ci, co * ci, si], -1)
+    pos = r[..., None] * (cu[..., None] * n_hat + su[..., None] * m_hat)
+    vel = v[..., None] * (-su[..., None] * n_hat + cu[..., None] * m_hat)
+    return np.concatenate([pos, vel], -1)
