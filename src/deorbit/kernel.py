@@ -117,7 +117,7 @@ def _per_sample(name, value, n, lo=-np.inf, hi=np.inf, lo_open=False, what=""):
         i = int(np.flatnonzero(bad)[0])
         allowed = f"{'>' if lo_open else '>='} {lo} and <= {hi}" if np.isfinite(hi) else (
             f"finite and {'>' if lo_open else '>='} {lo}")
-        raise ValueError(f"{name}[{i}] = {arr[i]!r}: allowed {what or allowed}")
+        raise ValueError(f"{name}[{i}] = {float(arr[i])!r}: allowed {what or allowed}")
     return arr
 
 
@@ -208,13 +208,13 @@ def propagate(
     n = state.shape[0]
     if not np.all(np.isfinite(state)):
         i, j = np.argwhere(~np.isfinite(state))[0]
-        raise ValueError(f"state_eci[{i}, {j}] = {state[i, j]!r}: allowed finite values")
+        raise ValueError(f"state_eci[{i}, {j}] = {float(state[i, j])!r}: allowed finite values")
     epoch = _per_sample("epoch_utc_days", epoch_utc_days, n, -1e6, 1e6)
     stop_epoch = _per_sample("stop_epoch_utc_days", stop_epoch_utc_days, n, -1e6, 1e6)
     if np.any(stop_epoch < epoch):
         i = int(np.flatnonzero(stop_epoch < epoch)[0])
-        raise ValueError(f"stop_epoch_utc_days[{i}] = {stop_epoch[i]!r}: allowed >= "
-                         f"epoch_utc_days[{i}] = {epoch[i]!r}")
+        raise ValueError(f"stop_epoch_utc_days[{i}] = {float(stop_epoch[i])!r}: allowed >= "
+                         f"epoch_utc_days[{i}] = {float(epoch[i])!r}")
     bc = _per_sample("bc_kg_m2", bc_kg_m2, n, 0.0, 1e7, lo_open=True)
     scale = _per_sample("density_scale", density_scale, n, 0.0, 1e6)
     entry = float(_per_sample("entry_alt_km", entry_alt_km, 1, 0.0, 1000.0)[0])
