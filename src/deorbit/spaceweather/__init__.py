@@ -1,0 +1,41 @@
+"""Space weather: solar flux F10.7 and geomagnetic Ap for the atmosphere model.
+
+:func:`load_space_weather` reads CelesTrak's ``SW-All.txt`` (the copy shipped with deorbit by
+default, see ``deorbit/data/README.md``, or a newer file given by path) into a
+:class:`SpaceWeather` record, one row per UTC day, each day labelled with its regime
+(:data:`OBSERVED`, :data:`SHORT_FORECAST`, :data:`LONG_FORECAST`; :data:`MODELLED` is for
+solar-activity models beyond the file). :meth:`SpaceWeather.msis_inputs` gives the F10.7,
+F10.7A and Ap inputs of NRLMSISE-00 for any epochs.
+
+Dates are ``day_j2000``: UTC days since 2000-01-01T00:00 UTC.
+"""
+
+from .celestrak import (
+    LONG_FORECAST,
+    MODELLED,
+    OBSERVED,
+    REGIME_NAMES,
+    SHORT_FORECAST,
+    MsisInputs,
+    SpaceWeather,
+    SpaceWeatherError,
+    datetime64_to_day_j2000,
+    day_j2000_to_datetime64,
+    load_space_weather,
+    parse_sw_all,
+)
+
+__all__ = [
+    "LONG_FORECAST",
+    "MODELLED",
+    "OBSERVED",
+    "REGIME_NAMES",
+    "SHORT_FORECAST",
+    "MsisInputs",
+    "SpaceWeather",
+    "SpaceWeatherError",
+    "datetime64_to_day_j2000",
+    "day_j2000_to_datetime64",
+    "load_space_weather",
+    "parse_sw_all",
+]

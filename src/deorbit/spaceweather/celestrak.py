@@ -1,0 +1,951 @@
+"""CelesTrak space-weather history (``SW-All.txt``) and the NRLMSISE-00 inputs derived from it.
+
+The file is CelesTrak's "CssiSpaceWeather" fixed-width text, version 1.2, described at
+https://celestrak.org/SpaceData/SpaceWx-format.php. Each data row is one UTC day written with
+``FORMAT(I4,I3,I3,I5,I3,8I3,I4,8I4,I4,F4.1,I2,I4,F6.1,I2,5F6.1)`` (33 fields, 130 columns)::
+
+    yy mm dd BSRN ND Kp*8 Sum Ap*8 Avg Cp C9 ISN F10.7adj Q Ctr81adj Lst81adj
+    F10.7obs Ctr81obs Lst81obs
+
+in three sections: ``OBSERVED`` (measured), ``DAILY_PREDICTED`` (NOAA SWPC 45-day forecast:
+the flux qualifier Q is blank) and ``MONTHLY_PREDICTED`` (one row on the 1st of each month,
+from the monthly sunspot-number predictions: Kp, Ap, Cp, C9 and Q are blank).
+
+Conventions used throughout
+---------------------------
+- ``day_j2000``: UTC calendar days since 2000-01-01T00:00 UTC. The integer ``day_j2000`` of a
+  row is its date (2000-01-01 -> 0, 1957-10-01 -> -15432); a float ``day_j2000`` is an instant,
+  whose UTC date is ``floor(day_j2000)`` (so 2000-01-01T03:00 UTC -> 0.125). Leap seconds are
+  ignored, as in the file. Note the 0.5-day offset from days counted from the J2000 epoch itself
+  (2000-01-01T12:00): ``day_j2000 = days_since_j2000_noon + 0.5``.
+- F10.7 in sfu (solar flux unit, 1 sfu = 1e-22 W m^-2 Hz^-1). "obs" is the flux measured at the
+  actual Sun-Earth distance (what NRLMSISE-00 wants); "adj" is scaled to 1 AU.
+- Ap and ap are the dimensionless planetary amplitude indices (one unit ~ 2 nT); Kp values are
+  stored as Kp proper (the file writes Kp x 10).
+- Missing values are NaN, never filled.
+
+References
+----------
+- CelesTrak, "Space Weather Data Documentation", https://celestrak.org/SpaceData/SpaceWx-format.php
+- Picone, Hedin, Drob, Aikin, "NRLMSISE-00 empirical model of the atmosphere", J. Geophys. Res.
+  107(A12), 1468 (2002), doi:10.1029/2002JA009430.
+- pymsis 0.13 ``pymsis.utils.get_f107_ap`` (SWxTrec/pymsis), whose F10.7/Ap conventions
+  :meth:`SpaceWeather.msis_inputs` follows.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "LONG_FORECAST",
+    "MODELLED",
+    "OBSERVED",
+    "REGIME_NAMES",
+    "SHORT_FORECAST",
+    "MsisInputs",
+    "SpaceWeather",
+    "SpaceWeatherError",
+    "datetime64_to_day_j2000",
+    "day_j2000_to_datetime64",
+    "load_space_weather",
+    "parse_sw_all",
+]
+
+#: Regime code: the day's values were measured (``OBSERVED`` section of the file).
+OBSERVED = 0
+#: Regime code: the file's daily prediction (``DAILY_PREDICTED``, NOAA SWPC 45-day forecast).
+SHORT_FORECAST = 1
+#: Regime code: the file's monthly prediction (``MONTHLY_PREDICTED``) expanded to days.
+LONG_FORECAST = 2
+#: Regime code: values produced by a solar-activity model of deorbit beyond the file's last day.
+MODELLED = 3
+#: Human-readable name of each regime code.
+REGIME_NAMES = {
+    OBSERVED: "observed",
+    SHORT_FORECAST: "short forecast",
+    LONG_FORECAST: "long forecast",
+    MODELLED: "modelled",
+}
+
+_PACKAGE_DATA = ("deorbit", "data", "SW-All.txt.gz")
+_PACKAGE_SOURCE = "package data"
+_DATETIME64_DAY0 = np.datetime64("2000-01-01T00:00:00", "s")
+_SECONDS_PER_DAY = 86400
+
+# --------------------------------------------------------------------------------------------
+# Fixed-width layout
+# --------------------------------------------------------------------------------------------
+_FORMAT = "FORMAT(I4,I3,I3,I5,I3,8I3,I4,8I4,I4,F4.1,I2,I4,F6.1,I2,5F6.1)"
+_LINE_WIDTH = 130
+# (label, width, decimals) in file order
+_FIELDS: tuple[tuple[str, int, int], ...] = (
+    ("yy", 4, 0),
+    ("mm", 3, 0),
+    ("dd", 3, 0),
+    ("BSRN", 5, 0),
+    ("ND", 3, 0),
+    *((f"Kp{i}", 3, 0) for i in range(1, 9)),
+    ("Kp Sum", 4, 0),
+    *((f"Ap{i}", 4, 0) for i in range(1, 9)),
+    ("Ap Avg", 4, 0),
+    ("Cp", 4, 1),
+    ("C9", 2, 0),
+    ("ISN", 4, 0),
+    ("F10.7 Adj", 6, 1),
+    ("Q", 2, 0),
+    ("Ctr81 Adj", 6, 1),
+    ("Lst81 Adj", 6, 1),
+    ("F10.7 Obs", 6, 1),
+    ("Ctr81 Obs", 6, 1),
+    ("Lst81 Obs", 6, 1),
+)
+_N_FIELDS = len(_FIELDS)
+_STARTS = np.concatenate([[0], np.cumsum([w for _, w, _ in _FIELDS])])
+assert _STARTS[-1] == _LINE_WIDTH and _N_FIELDS == 33
+
+# column indices
+_YY, _MM, _DD = 0, 1, 2
+_KP = slice(5, 13)
+_KP_SUM = 13
+_AP = slice(14, 22)
+_AP_AVG = 22
+_CP, _C9, _ISN = 23, 24, 25
+_F107_ADJ, _Q, _CTR81_ADJ, _LST81_ADJ = 26, 27, 28, 29
+_F107_OBS, _CTR81_OBS, _LST81_OBS = 30, 31, 32
+_F107_COLS = (_F107_ADJ, _CTR81_ADJ, _LST81_ADJ, _F107_OBS, _CTR81_OBS, _LST81_OBS)
+
+# The geomagnetic block that monthly predictions leave blank (or set to -1).
+_GEOMAGNETIC = frozenset([*range(5, 25)])
+_SECTIONS = ("OBSERVED", "DAILY_PREDICTED", "MONTHLY_PREDICTED")
+# Fields that may be blank in each section; every other field is required.
+_OPTIONAL = {
+    "OBSERVED": frozenset(),
+    "DAILY_PREDICTED": frozenset([_Q]),
+    "MONTHLY_PREDICTED": _GEOMAGNETIC | {_Q},
+}
+# Fields where a negative value is the "missing" sentinel (-1) rather than an error.
+_NEGATIVE_MEANS_MISSING = {
+    "OBSERVED": frozenset(),
+    "DAILY_PREDICTED": frozenset(),
+    "MONTHLY_PREDICTED": _GEOMAGNETIC,
+}
+_SUPPORTED_VERSION = "1.2"
+
+
+class SpaceWeatherError(ValueError):
+    """A space-weather file is malformed, or a date lies outside the data it covers."""
+
+
+# --------------------------------------------------------------------------------------------
+# Time helpers
+# --------------------------------------------------------------------------------------------
+def datetime64_to_day_j2000(t: npt.ArrayLike) -> np.ndarray:
+    """Convert UTC ``numpy.datetime64`` values to float ``day_j2000``.
+
+    Parameters
+    ----------
+    t : array_like of datetime64
+        UTC instants (leap seconds ignored).
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        Days since 2000-01-01T00:00 UTC (2000-01-01T06:00 -> 0.25).
+    """
+    t = np.asarray(t, dtype="datetime64[us]")
+    microseconds = (t - _DATETIME64_DAY0.astype("datetime64[us]")).astype(np.int64)
+    return microseconds / (_SECONDS_PER_DAY * 1e6)
+
+
+def day_j2000_to_datetime64(day_j2000: npt.ArrayLike) -> np.ndarray:
+    """Convert ``day_j2000`` (days since 2000-01-01T00:00 UTC) to ``datetime64[s]``.
+
+    Parameters
+    ----------
+    day_j2000 : array_like of float
+        Days since 2000-01-01T00:00 UTC.
+
+    Returns
+    -------
+    numpy.ndarray of datetime64[s]
+        The UTC instants, rounded to the second.
+    """
+    seconds = np.rint(np.asarray(day_j2000, dtype=np.float64) * _SECONDS_PER_DAY)
+    return _DATETIME64_DAY0 + seconds.astype(np.int64).astype("timedelta64[s]")
+
+
+def _iso(day_j2000: float) -> str:
+    """Render one ``day_j2000`` as ISO 8601 UTC text (date only when it is a whole day)."""
+    if float(day_j2000) == np.floor(day_j2000):
+        return str(np.datetime64("2000-01-01", "D") + np.timedelta64(int(day_j2000), "D"))
+    return str(day_j2000_to_datetime64(day_j2000)) + "Z"
+
+
+# --------------------------------------------------------------------------------------------
+# Data classes
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MsisInputs:
+    """Space-weather inputs of NRLMSISE-00 at a set of epochs (:meth:`SpaceWeather.msis_inputs`).
+
+    Every array has the shape of the epochs passed in (``ap_vector`` has one more axis of 7).
+
+    Attributes
+    ----------
+    f107_prev_day_sfu : numpy.ndarray of float64
+        Observed (not 1-AU adjusted) F10.7 of the previous UTC day, sfu (1e-22 W m^-2 Hz^-1):
+        NRLMSISE-00's ``F107``.
+    f107_ctr81_sfu : numpy.ndarray of float64
+        Centred 81-day mean of observed F10.7 for the epoch's UTC day, sfu: NRLMSISE-00's
+        ``F107A``.
+    ap_daily : numpy.ndarray of float64
+        Daily Ap of the epoch's UTC day (dimensionless); NaN in the long-forecast regime.
+    ap_vector : numpy.ndarray of float64, shape (..., 7)
+        NRLMSISE-00's ``AP`` array: daily Ap, 3-hour ap of the current interval, of 3 h, 6 h and
+        9 h before, mean of the eight 3-hour ap 12-33 h before, mean 36-57 h before. NaN where
+        a needed value is missing (long-forecast regime).
+    regime : numpy.ndarray of int8
+        Regime code (:data:`OBSERVED`, :data:`SHORT_FORECAST`, :data:`LONG_FORECAST`) of the
+        epoch's UTC day. The regime is monotone in time, so this is also the least certain
+        regime of every value used except ``f107_ctr81_sfu``, whose centred window reaches
+        40 days ahead (see :meth:`SpaceWeather.msis_inputs`).
+    f107_substituted : numpy.ndarray of bool
+        True where the previous day's observed F10.7 exceeded the burst threshold and was
+        replaced by that day's centred 81-day mean (pymsis's convention).
+    f107_interpolated : numpy.ndarray of bool
+        True where the previous day's F10.7 carries flux qualifier Q = 4 in the file
+        ("CelesTrak interpolation of missing data", pymsis's ``INT``), i.e. was not measured.
+    """
+
+    f107_prev_day_sfu: np.ndarray
+    f107_ctr81_sfu: np.ndarray
+    ap_daily: np.ndarray
+    ap_vector: np.ndarray
+    regime: np.ndarray
+    f107_substituted: np.ndarray
+    f107_interpolated: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class SpaceWeather:
+    """Daily space-weather record, one row per UTC day, contiguous in time.
+
+    Build it with :func:`load_space_weather` or :func:`parse_sw_all`. The arrays are read-only.
+
+    Row ``i`` is the UTC day ``day_j2000[i]``; ``day_j2000`` runs without gaps from the first
+    observed day to the date of the last monthly-predicted row.
+
+    **Long-forecast expansion.** Each ``MONTHLY_PREDICTED`` row is dated the 1st of its month.
+    Its values are taken as the value *on that date* and interpolated linearly in time between
+    consecutive rows (and, for the days between the last daily-predicted row and the first
+    monthly row, between those two rows); the series ends on the last row's date, never
+    extrapolated. Linear interpolation rather than a value held constant over each month,
+    because the monthly predictions are a smooth trend (derived from smoothed sunspot-number
+    predictions, 50th percentile): holding them constant would insert artificial steps of a
+    few sfu at each month boundary, i.e. density jumps at 1 UTC midnight a month that no real
+    Sun produces, and would leave the days between the daily forecast and the first monthly
+    row, and the end of the last month, undefined. Day-to-day variability in that regime is
+    not represented; a later solar-activity model adds it. The monthly rows carry no Kp or Ap
+    (blank, or -1 in some files): ``ap_daily``, ``ap_3h``, ``kp_3h`` and ``kp_sum`` are NaN
+    throughout the long-forecast regime and nothing here fills them.
+
+    Attributes
+    ----------
+    day_j2000 : numpy.ndarray of int64, shape (n,)
+        UTC date of each row as days since 2000-01-01 (2000-01-01 -> 0).
+    f107_obs_sfu : numpy.ndarray of float64, shape (n,)
+        Observed F10.7 (at the actual Sun-Earth distance), sfu = 1e-22 W m^-2 Hz^-1. Measured
+        at Ottawa at 17:00 UT until 1991-05-31, at Penticton at 20:00 UT since.
+    f107_adj_sfu : numpy.ndarray of float64, shape (n,)
+        F10.7 adjusted to 1 AU, sfu.
+    f107_obs_ctr81_sfu, f107_obs_lst81_sfu : numpy.ndarray of float64, shape (n,)
+        Centred and trailing ("last") 81-day arithmetic means of observed F10.7, sfu, as the
+        file gives them (CelesTrak completes the centred window of the last 40 observed days
+        with its predictions).
+    f107_adj_ctr81_sfu, f107_adj_lst81_sfu : numpy.ndarray of float64, shape (n,)
+        The same means of adjusted F10.7, sfu.
+    f107_qualifier : numpy.ndarray of float64, shape (n,)
+        Flux qualifier Q: 0 no adjustment needed, 1 adjusted for a burst in progress,
+        2 interpolated/extrapolated, 3 no observation, 4 CelesTrak interpolation of missing
+        data. NaN where blank (all predicted rows).
+    ap_daily : numpy.ndarray of float64, shape (n,)
+        Daily Ap (mean of the eight 3-hour ap), dimensionless; NaN in the long forecast.
+    ap_3h : numpy.ndarray of float64, shape (n, 8)
+        3-hour ap for 00-03, 03-06, ..., 21-24 UTC; NaN in the long forecast.
+    kp_3h : numpy.ndarray of float64, shape (n, 8)
+        3-hour Kp (the file's tenths divided by 10: 4.3 means 4+); NaN in the long forecast.
+    kp_sum : numpy.ndarray of float64, shape (n,)
+        Sum of the eight Kp of the day (file value / 10); NaN in the long forecast.
+    sunspot_number : numpy.ndarray of float64, shape (n,)
+        International sunspot number (ISN), dimensionless.
+    regime : numpy.ndarray of int8, shape (n,)
+        :data:`OBSERVED`, :data:`SHORT_FORECAST` or :data:`LONG_FORECAST` per day (days between
+        the daily and the monthly predictions count as long forecast).
+    source : str
+        ``'package data'`` for the file shipped with deorbit, otherwise the path read.
+    updated_utc : str
+        The file's ``UPDATED`` header, e.g. ``'2026 Oct 16 05:48:20 UTC'``.
+    sha256 : str
+        SHA-256 (hex) of the uncompressed text.
+    last_observed_day_j2000 : int
+        Date of the last ``OBSERVED`` row.
+    n_rows_observed, n_rows_daily_predicted, n_rows_monthly_predicted : int
+        Number of data rows in each section of the file.
+    """
+
+    day_j2000: np.ndarray
+    f107_obs_sfu: np.ndarray
+    f107_adj_sfu: np.ndarray
+    f107_obs_ctr81_sfu: np.ndarray
+    f107_obs_lst81_sfu: np.ndarray
+    f107_adj_ctr81_sfu: np.ndarray
+    f107_adj_lst81_sfu: np.ndarray
+    f107_qualifier: np.ndarray
+    ap_daily: np.ndarray
+    ap_3h: np.ndarray
+    kp_3h: np.ndarray
+    kp_sum: np.ndarray
+    sunspot_number: np.ndarray
+    regime: np.ndarray
+    source: str
+    updated_utc: str
+    sha256: str
+    last_observed_day_j2000: int
+    n_rows_observed: int
+    n_rows_daily_predicted: int
+    n_rows_monthly_predicted: int
+
+    def __post_init__(self) -> None:
+        day = np.asarray(self.day_j2000)
+        if day.ndim != 1 or day.size == 0 or day.dtype != np.int64:
+            raise ValueError("day_j2000 must be a non-empty 1-D int64 array")
+        if np.any(np.diff(day) != 1):
+            raise ValueError("day_j2000 must run over consecutive days without gaps")
+        n = day.size
+        for name in (
+            "f107_obs_sfu", "f107_adj_sfu", "f107_obs_ctr81_sfu", "f107_obs_lst81_sfu",
+            "f107_adj_ctr81_sfu", "f107_adj_lst81_sfu", "f107_qualifier", "ap_daily",
+            "kp_sum", "sunspot_number", "regime", "ap_3h", "kp_3h",
+        ):
+            arr = getattr(self, name)
+            expected = (n, 8) if name in ("ap_3h", "kp_3h") else (n,)
+            if arr.shape != expected:
+                raise ValueError(f"{name} has shape {arr.shape}, expected {expected}")
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, np.ndarray):  # read-only views; the caller's arrays untouched
+                view = value.view()
+                view.flags.writeable = False
+                object.__setattr__(self, name, view)
+
+    # ---------------------------------------------------------------- coverage
+    @property
+    def first_day_j2000(self) -> int:
+        """First UTC date covered, days since 2000-01-01."""
+        return int(self.day_j2000[0])
+
+    @property
+    def last_day_j2000(self) -> int:
+        """Last UTC date covered, days since 2000-01-01 (the data end at its 24:00)."""
+        return int(self.day_j2000[-1])
+
+    def _coverage_text(self) -> str:
+        return (
+            f"{self.source} covers {_iso(self.first_day_j2000)} to {_iso(self.last_day_j2000)}"
+            f" (day_j2000 {self.first_day_j2000} to {self.last_day_j2000}) inclusive"
+        )
+
+    def _row_index(self, day_j2000: npt.ArrayLike, what: str) -> np.ndarray:
+        """Row index of the UTC day containing each instant; raise outside the coverage."""
+        t = np.asarray(day_j2000, dtype=np.float64)
+        if not np.all(np.isfinite(t)):
+            bad_value = t[~np.isfinite(t)][0]
+            raise SpaceWeatherError(f"{what}: day_j2000 must be finite, got {bad_value}")
+        index = np.floor(t).astype(np.int64) - self.first_day_j2000
+        bad = (index < 0) | (index >= self.day_j2000.size)
+        if np.any(bad):
+            first_bad = float(t[bad].flat[0])
+            raise SpaceWeatherError(
+                f"{what}: date {_iso(first_bad)} (day_j2000 {first_bad!r}) is outside the "
+                f"space-weather data; {self._coverage_text()}"
+                + (f"; {int(bad.sum())} of {bad.size} epochs are outside" if bad.size > 1 else "")
+            )
+        return index
+
+    def regime_of(self, day_j2000: npt.ArrayLike) -> np.ndarray:
+        """Regime code of the UTC day containing each instant.
+
+        Parameters
+        ----------
+        day_j2000 : array_like of float
+            Instants as days since 2000-01-01T00:00 UTC (integers name whole days).
+
+        Returns
+        -------
+        numpy.ndarray of int8
+            :data:`OBSERVED`, :data:`SHORT_FORECAST` or :data:`LONG_FORECAST`, same shape.
+
+        Raises
+        ------
+        SpaceWeatherError
+            If a date lies before the first or after the last day of the data.
+        """
+        return self.regime[self._row_index(day_j2000, "regime_of")]
+
+    def msis_inputs(
+        self, day_j2000: npt.ArrayLike, *, f107_burst_threshold_sfu: float | None = 400.0
+    ) -> MsisInputs:
+        """F10.7, F10.7A and Ap inputs of NRLMSISE-00 at each epoch (vectorised).
+
+        Follows pymsis 0.13 (``pymsis.utils.get_f107_ap`` with ``interpolate=False``), which
+        follows the NRLMSISE-00 definitions (Picone et al. 2002):
+
+        - ``F107`` = observed (not adjusted) F10.7 of the previous UTC day;
+        - ``F107A`` = centred 81-day mean of observed F10.7 for the epoch's UTC day. The file's
+          ``Ctr81 Obs`` column is used in every regime, never recomputed: in the observed
+          regime up to 40 days before the last observed day it is a mean of measurements; in
+          the last 40 observed days and in the daily predictions its window reaches into
+          CelesTrak's predicted fluxes (for the last observed day of the packaged file it
+          equals the mean over observed, daily-predicted and interpolated monthly values to
+          0.05 sfu); in the long forecast it is the monthly rows' value, interpolated in time
+          like all monthly values (see :class:`SpaceWeather`);
+        - ``AP[0]`` = daily Ap of the epoch's UTC day; ``AP[1]`` = 3-hour ap of the interval
+          containing the epoch; ``AP[2..4]`` = ap 3, 6 and 9 h earlier (previous intervals);
+          ``AP[5]`` = mean of the eight 3-hour ap of intervals 4 to 11 before the current one
+          (12-33 h prior); ``AP[6]`` = mean of intervals 12 to 19 before (36-57 h prior).
+          Intervals start at 00, 03, ..., 21 UTC and may reach into earlier days.
+
+        Values change in steps at 00 UTC (F10.7, F10.7A, daily Ap) and at each 3-hour
+        boundary (ap). In the long-forecast regime Ap is NaN: the file has none and nothing is
+        invented here (a later model decides).
+
+        Parameters
+        ----------
+        day_j2000 : array_like of float
+            Epochs as days since 2000-01-01T00:00 UTC (NOT since the J2000 epoch at noon: add
+            0.5 to days counted from 2000-01-01T12:00). Any shape.
+        f107_burst_threshold_sfu : float or None, optional
+            pymsis replaces a daily observed F10.7 above 400 sfu (contaminated by a solar
+            radio burst; the packaged file has 7 such days, up to 938.6 sfu on 2011-03-07) by that
+            day's centred 81-day mean; so does this method, flagging each replacement in
+            ``f107_substituted``. ``None`` passes the file's value unchanged.
+
+        Returns
+        -------
+        MsisInputs
+            Arrays of the shape of ``day_j2000``; see :class:`MsisInputs`.
+
+        Raises
+        ------
+        SpaceWeatherError
+            If an epoch is not finite or lies outside ``[first day + 57 h, last day + 24 h)``:
+            the 3-hour ap history reaches 57 h (19 intervals) back, the previous-day F10.7 one
+            day back; the message names the epoch and the covered range.
+        """
+        t = np.asarray(day_j2000, dtype=np.float64)
+        if not np.all(np.isfinite(t)):
+            raise SpaceWeatherError(
+                f"msis_inputs: day_j2000 must be finite, got {t[~np.isfinite(t)][0]}"
+            )
+        # 3-hour interval index counted from 00 UTC of the first day.
+        slot = np.floor((t - self.first_day_j2000) * 8.0).astype(np.int64)
+        n_slots = 8 * self.day_j2000.size
+        bad = (slot < 19) | (slot >= n_slots)
+        if np.any(bad):
+            first_bad = float(t[bad].flat[0])
+            lo = self.first_day_j2000 + 19 / 8
+            hi = self.last_day_j2000 + 1
+            raise SpaceWeatherError(
+                f"msis_inputs: epoch {_iso(first_bad)} (day_j2000 {first_bad!r}) is outside "
+                f"the space-weather data usable for NRLMSISE-00: {self.source} gives inputs "
+                f"from {_iso(lo)} to before {_iso(hi)} UTC (day_j2000 {lo} <= t < {hi}; the "
+                f"file covers {_iso(self.first_day_j2000)} to {_iso(self.last_day_j2000)} "
+                "and the ap history needs 57 h)"
+                + (f"; {int(bad.sum())} of {bad.size} epochs are outside" if bad.size > 1 else "")
+            )
+        row = slot // 8
+        prev = row - 1
+        f107 = self.f107_obs_sfu[prev]
+        substituted = np.zeros(t.shape, dtype=bool)
+        if f107_burst_threshold_sfu is not None:
+            substituted = (f107 > f107_burst_threshold_sfu) | (f107 <= 0.0)
+            f107 = np.where(substituted, self.f107_obs_ctr81_sfu[prev], f107)
+        ap_flat = self.ap_3h.reshape(-1)
+        ap_vector = np.empty(t.shape + (7,), dtype=np.float64)
+        ap_vector[..., 0] = self.ap_daily[row]
+        for k in range(4):
+            ap_vector[..., 1 + k] = ap_flat[slot - k]
+        ap_vector[..., 5] = ap_flat[slot[..., None] - np.arange(4, 12)].mean(axis=-1)
+        ap_vector[..., 6] = ap_flat[slot[..., None] - np.arange(12, 20)].mean(axis=-1)
+        return MsisInputs(
+            f107_prev_day_sfu=np.asarray(f107, dtype=np.float64),
+            f107_ctr81_sfu=self.f107_obs_ctr81_sfu[row],
+            ap_daily=self.ap_daily[row],
+            ap_vector=ap_vector,
+            regime=self.regime[row],
+            f107_substituted=substituted,
+            f107_interpolated=self.f107_qualifier[prev] == 4,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+def load_space_weather(path: str | os.PathLike[str] | None = None) -> SpaceWeather:
+    """Load a CelesTrak ``SW-All.txt`` space-weather file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike or None, optional
+        ``None`` (default) reads the copy shipped with deorbit (``deorbit/data/SW-All.txt.gz``,
+        provenance in ``deorbit/data/README.md``). Otherwise the path of a user file in the same
+        format, plain text or gzip-compressed (recognised by its content, not its name): a
+        newer download from https://celestrak.org/SpaceData/SW-All.txt can be used directly.
+
+    Returns
+    -------
+    SpaceWeather
+
+    Raises
+    ------
+    SpaceWeatherError
+        If the file is malformed (the message names the file and line).
+    OSError
+        If the file cannot be read.
+    """
+    if path is None:
+        package, *parts = _PACKAGE_DATA
+        resource = resources.files(package)
+        for part in parts:
+            resource = resource / part
+        raw = resource.read_bytes()
+        source = _PACKAGE_SOURCE
+        name = "/".join(_PACKAGE_DATA) + " (package data)"
+    else:
+        with open(path, "rb") as f:
+            raw = f.read()
+        source = name = os.fspath(path)
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise SpaceWeatherError(f"{name}: not a valid gzip file: {exc}") from exc
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SpaceWeatherError(
+            f"{name} line {line}: non-ASCII byte {raw[exc.start:exc.start + 1]!r}"
+        ) from exc
+    sw = parse_sw_all(text.splitlines(keepends=True), name, source=source)
+    assert sw.sha256 == hashlib.sha256(raw).hexdigest()
+    return sw
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------------------------
+def parse_sw_all(
+    text_lines: Iterable[str] | str, source_name: str, *, source: str | None = None
+) -> SpaceWeather:
+    """Parse the text of a CelesTrak ``SW-All.txt`` file, strictly.
+
+    Parameters
+    ----------
+    text_lines : iterable of str, or str
+        The lines of the file, preferably with their line endings
+        (``text.splitlines(keepends=True)``) so that :attr:`SpaceWeather.sha256` is the
+        file's hash; a single string is split into lines.
+    source_name : str
+        Name of the file used in error messages (e.g. ``'SW-All.txt'``).
+    source : str, optional
+        Value of :attr:`SpaceWeather.source`; defaults to ``source_name``.
+
+    Returns
+    -------
+    SpaceWeather
+
+    Raises
+    ------
+    SpaceWeatherError
+        On any departure from the format, with a message
+        ``'<source_name> line <n>: <what is wrong>: <the line>'`` (1-based line number): a
+        missing or unsupported header (``DATATYPE CssiSpaceWeather``, ``VERSION 1.2``,
+        ``UPDATED``), a missing, repeated or misplaced section or ``END`` marker, a data line
+        that is not 33 fixed-width fields in 130 columns, a blank required field, a non-numeric
+        or malformed field, a negative value (except the ``-1`` "missing" of monthly-predicted
+        Kp/Ap), a non-positive F10.7, an invalid date, dates that are not consecutive days (or
+        consecutive months on the 1st, for monthly predictions), a prediction that does not
+        follow the previous section, or a ``NUM_..._POINTS`` count that does not match the rows.
+    """
+    if isinstance(text_lines, str):
+        text_lines = text_lines.splitlines(keepends=True)
+    lines = list(text_lines)
+    sha256 = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+    stripped = [line.rstrip("\r\n") for line in lines]
+
+    def fail(lineno: int, message: str) -> SpaceWeatherError:
+        return SpaceWeatherError(f"{source_name} line {lineno}: {message}")
+
+    header: dict[str, str] = {}
+    counts: dict[str, tuple[int, int]] = {}  # section -> (declared count, line number)
+    rows: dict[str, list[int]] = {}  # section -> 0-based line indices of its data rows
+    current: str | None = None
+    section_rows: list[int] = []
+    for i, line in enumerate(stripped):
+        if current is not None:
+            if line[:1].isdigit():  # fast path: a data row (validated field by field later)
+                section_rows.append(i)
+                continue
+            if line.startswith("END "):
+                if line.strip() != f"END {current}":
+                    raise fail(i + 1, f"expected 'END {current}', got {line.strip()!r}")
+                current = None
+                continue
+            if line.strip() == "" or line[:1].isalpha() or line.startswith("#"):
+                raise fail(
+                    i + 1,
+                    f"missing 'END {current}': found {line.strip()!r} inside the {current}"
+                    " section, where only data rows and 'END' may appear",
+                )
+            section_rows.append(i)
+            continue
+        words = line.split()
+        if not words or line.startswith("#"):
+            continue
+        key = words[0]
+        if key in ("DATATYPE", "VERSION", "UPDATED"):
+            if key in header:
+                raise fail(i + 1, f"repeated {key} header")
+            if len(words) < 2:
+                raise fail(i + 1, f"{key} header without a value")
+            header[key] = " ".join(words[1:])
+            if key == "DATATYPE" and header[key] != "CssiSpaceWeather":
+                raise fail(i + 1, f"DATATYPE is {header[key]!r}, expected 'CssiSpaceWeather'")
+            if key == "VERSION" and header[key] != _SUPPORTED_VERSION:
+                raise fail(
+                    i + 1,
+                    f"VERSION is {header[key]!r}; this parser reads version "
+                    f"{_SUPPORTED_VERSION} only",
+                )
+            continue
+        if key.startswith("NUM_") and key.endswith("_POINTS"):
+            section = key[4:-7]
+            if section not in _SECTIONS:
+                raise fail(i + 1, f"unknown count {key!r}")
+            if section in counts:
+                raise fail(i + 1, f"repeated {key}")
+            if len(words) != 2 or not words[1].isdigit():
+                raise fail(i + 1, f"expected '{key} <count>', got {line.strip()!r}")
+            counts[section] = (int(words[1]), i + 1)
+            continue
+        if key == "BEGIN":
+            section = words[1] if len(words) == 2 else ""
+            if section not in _SECTIONS:
+                raise fail(i + 1, f"unknown section {line.strip()!r}")
+            missing_header = [k for k in ("DATATYPE", "VERSION", "UPDATED") if k not in header]
+            if missing_header:
+                raise fail(i + 1, f"header {', '.join(missing_header)} missing before {line!r}")
+            if section in rows:
+                raise fail(i + 1, f"repeated section {section}")
+            expected = _SECTIONS[len(rows)]
+            if section != expected:
+                raise fail(i + 1, f"section {section} found where {expected} was expected")
+            if section not in counts:
+                raise fail(i + 1, f"BEGIN {section} without a preceding NUM_{section}_POINTS")
+            rows[section] = section_rows = []
+            current = section
+            continue
+        if key == "END":
+            raise fail(i + 1, f"{line.strip()!r} outside any section")
+        raise fail(i + 1, f"unexpected line outside the data sections: {line.strip()!r}")
+    n_lines = len(stripped)
+    if current is not None:
+        raise fail(n_lines, f"end of file inside the {current} section: 'END {current}' missing")
+    for section in _SECTIONS:
+        if section not in rows:
+            raise fail(n_lines, f"end of file: section {section} missing ('BEGIN {section}')")
+    if not rows["OBSERVED"]:
+        raise fail(counts["OBSERVED"][1], "the OBSERVED section has no rows")
+
+    parsed = {s: _parse_rows(stripped, rows[s], s, fail) for s in _SECTIONS}
+    days = {s: _check_dates(parsed[s], rows[s], s, fail) for s in _SECTIONS}
+    _check_sequence(days, rows, fail)
+    for section in _SECTIONS:
+        declared, lineno = counts[section]
+        if declared != len(rows[section]):
+            span = (
+                f"lines {rows[section][0] + 1}-{rows[section][-1] + 1}" if rows[section] else
+                "no lines"
+            )
+            raise fail(
+                lineno,
+                f"NUM_{section}_POINTS says {declared} rows but the {section} section has "
+                f"{len(rows[section])} ({span})",
+            )
+    return _assemble(parsed, days, header["UPDATED"], sha256, source or source_name)
+
+
+def _parse_rows(stripped: list[str], indices: list[int], section: str, fail) -> np.ndarray:
+    """Parse the data rows of one section into an (n, 33) float64 array (NaN where missing)."""
+    n = len(indices)
+    if n == 0:
+        return np.full((0, _N_FIELDS), np.nan)
+    texts = [stripped[i].rstrip() for i in indices]
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    if np.any(lengths != _LINE_WIDTH):
+        r = int(np.argmax(lengths != _LINE_WIDTH))
+        raise fail(
+            indices[r] + 1,
+            f"expected {_N_FIELDS} fields in {_LINE_WIDTH} columns ({_FORMAT}), got "
+            f"{len(texts[r].split())} fields in {lengths[r]} columns: {texts[r]!r}",
+        )
+    try:
+        chars = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8)
+    except UnicodeEncodeError as exc:
+        r = exc.start // _LINE_WIDTH
+        raise fail(indices[r] + 1, f"non-ASCII character in {texts[r]!r}") from None
+    value, blank, malformed = _decode(chars.reshape(n, _LINE_WIDTH))
+
+    required = np.ones(_N_FIELDS, dtype=bool)
+    required[list(_OPTIONAL[section])] = False
+    sentinel = np.zeros(_N_FIELDS, dtype=bool)
+    sentinel[list(_NEGATIVE_MEANS_MISSING[section])] = True
+    valid = ~blank & ~malformed
+    negative = valid & (value < 0)
+    value[blank | (negative & sentinel)] = np.nan
+    blank_required = blank & required
+    problem = malformed | blank_required | (negative & ~sentinel)
+    problem[:, list(_F107_COLS)] |= valid[:, list(_F107_COLS)] & (value[:, list(_F107_COLS)] == 0)
+    if not np.any(problem):
+        return value
+    r = int(np.argmax(problem.any(axis=1)))
+    j = int(np.argmax(problem[r]))
+    text = texts[r]
+    label, width, decimals = _FIELDS[j]
+    fmt = f"F{width}.{decimals}" if decimals else f"I{width}"
+    where = f"field {label!r} (columns {_STARTS[j] + 1}-{_STARTS[j + 1]}, format {fmt})"
+    raw = text[_STARTS[j] : _STARTS[j + 1]]
+    if malformed[r, j]:
+        message = f"{where} is not a number of that format: {raw!r} in {text!r}"
+    elif blank_required[r, j]:
+        blanks = [
+            f"{_FIELDS[k][0]!r} (columns {_STARTS[k] + 1}-{_STARTS[k + 1]})"
+            for k in np.flatnonzero(blank_required[r])
+        ]
+        expected = int(required.sum())
+        message = (
+            f"expected {expected} fields in a row of the {section} section, got "
+            f"{expected - len(blanks)}: "
+            f"blank {', '.join(blanks)} in {text!r}"
+        )
+    elif negative[r, j]:
+        message = f"{where} is negative: {raw!r} in {text!r}"
+    else:
+        message = f"{where} is zero, not a valid F10.7: {raw!r} in {text!r}"
+    raise fail(indices[r] + 1, message)
+
+
+def _column_tables() -> dict[str, np.ndarray]:
+    """Per-column lookup tables of the fixed-width layout, used by :func:`_decode`."""
+    widths = np.diff(_STARTS)
+    first = np.zeros(_LINE_WIDTH, dtype=bool)
+    last = np.zeros(_LINE_WIDTH, dtype=bool)
+    point = np.zeros(_LINE_WIDTH, dtype=bool)
+    must_digit = np.zeros(_LINE_WIDTH, dtype=bool)
+    weight = np.zeros(_LINE_WIDTH, dtype=np.int32)
+    for j, (_, width, decimals) in enumerate(_FIELDS):
+        a, b = _STARTS[j], _STARTS[j + 1]
+        first[a] = True
+        last[b - 1] = True
+        if decimals:
+            p = b - 1 - decimals  # the point's column
+            point[p] = True
+            must_digit[p - 1] = True
+            must_digit[p + 1 : b] = True
+            for c in range(a, b):
+                if c != p:
+                    weight[c] = 10 ** (b - 1 - c - (1 if c < p else 0))
+        else:
+            must_digit[b - 1] = True
+            weight[a:b] = 10 ** np.arange(width - 1, -1, -1)
+    divisor = np.array([10.0**d for _, _, d in _FIELDS])
+    return dict(
+        widths=widths, first=first, last=last, point=point, must_digit=must_digit,
+        weight=weight, divisor=divisor,
+    )
+
+
+_COLUMNS = _column_tables()
+
+
+def _decode(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Decode every fixed-width numeric field of a block of data rows at once.
+
+    Parameters
+    ----------
+    chars : numpy.ndarray of uint8, shape (n, 130)
+        ASCII codes of the rows.
+
+    Returns
+    -------
+    value, blank, malformed : numpy.ndarray, shape (n, 33)
+        Values (float64; meaningless where blank or malformed), all-blank mask and malformed
+        mask. A valid field is right-justified: optional spaces, an optional '-', digits, and
+        for an ``Fw.d`` field the point exactly ``d`` characters from the right with a digit on
+        each side, as Fortran writes them.
+    """
+    t = _COLUMNS
+    starts = _STARTS[:-1]
+    space = chars == 32
+    digit = (chars >= 48) & (chars <= 57)
+    minus = chars == 45
+    point = chars == 46
+    nonspace = ~space
+    blank = np.add.reduceat(nonspace, starts, axis=1, dtype=np.int32) == 0
+    bad = ~(space | digit | minus | point)
+    # a space after the number has begun (not right-justified, or an embedded blank)
+    bad[:, :-1] |= nonspace[:, :-1] & space[:, 1:] & ~t["last"][:-1]
+    # '-' only as the first character of the number, followed by a digit
+    after_space = np.ones_like(space)
+    after_space[:, 1:] = space[:, :-1]
+    before_digit = np.zeros_like(digit)
+    before_digit[:, :-1] = digit[:, 1:]
+    bad |= minus & ~((after_space | t["first"]) & before_digit & ~t["last"])
+    # '.' only at the place of the point, which an F field must have, digits where required
+    bad |= point & ~t["point"]
+    filled = np.repeat(~blank, t["widths"], axis=1)
+    bad |= filled & ((t["point"] & ~point) | (t["must_digit"] & ~digit))
+    malformed = np.add.reduceat(bad, starts, axis=1, dtype=np.int32) > 0
+    digits = np.where(digit, chars.astype(np.int32) - 48, 0) * t["weight"]
+    integer = np.add.reduceat(digits, starts, axis=1)
+    negative = np.add.reduceat(minus, starts, axis=1, dtype=np.int32) > 0
+    value = np.where(negative, -integer, integer) / t["divisor"]
+    return value, blank, malformed
+
+
+def _check_dates(values: np.ndarray, indices: list[int], section: str, fail) -> np.ndarray:
+    """Validate the calendar dates of one section; return them as int64 ``day_j2000``."""
+    if not indices:
+        return np.empty(0, dtype=np.int64)
+    year = values[:, _YY].astype(np.int64)
+    month = values[:, _MM].astype(np.int64)
+    day = values[:, _DD].astype(np.int64)
+    bad = (month < 1) | (month > 12) | (day < 1)
+    months = (year - 1970) * 12 + np.clip(month, 1, 12) - 1
+    start = months.astype("datetime64[M]").astype("datetime64[D]")
+    length = ((months + 1).astype("datetime64[M]").astype("datetime64[D]") - start).astype(int)
+    bad |= day > length
+    if np.any(bad):
+        r = int(np.argmax(bad))
+        raise fail(indices[r] + 1, f"invalid date {year[r]:04d}-{month[r]:02d}-{day[r]:02d}")
+    dates = start + (day - 1)
+    day_j2000 = (dates - np.datetime64("2000-01-01", "D")).astype(np.int64)
+    if section == "MONTHLY_PREDICTED":
+        steps = np.diff(months) == 1
+        bad_first = day != 1
+        if np.any(bad_first):
+            r = int(np.argmax(bad_first))
+            raise fail(indices[r] + 1, f"monthly-predicted row dated {dates[r]}, not on the 1st")
+        what = "the next month"
+    else:
+        steps = np.diff(day_j2000) == 1
+        what = "the next day"
+    if not np.all(steps):
+        r = int(np.argmin(steps)) + 1
+        raise fail(
+            indices[r] + 1,
+            f"date {dates[r]} does not follow {dates[r - 1]} (line {indices[r - 1] + 1}): "
+            f"{section} rows must be consecutive, {what} expected",
+        )
+    return day_j2000
+
+
+def _check_sequence(days: dict[str, np.ndarray], rows: dict[str, list[int]], fail) -> None:
+    """Check each prediction section starts where the previous section ends."""
+    last = days["OBSERVED"][-1]
+    daily = days["DAILY_PREDICTED"]
+    if daily.size and daily[0] != last + 1:
+        raise fail(
+            rows["DAILY_PREDICTED"][0] + 1,
+            f"first daily-predicted date {_iso(daily[0])} does not follow the last observed "
+            f"date {_iso(last)}",
+        )
+    if daily.size:
+        last = daily[-1]
+    monthly = days["MONTHLY_PREDICTED"]
+    if monthly.size:
+        last_date = np.datetime64("2000-01-01", "D") + np.timedelta64(int(last), "D")
+        expected = (last_date.astype("datetime64[M]") + 1).astype("datetime64[D]")
+        first = np.datetime64("2000-01-01", "D") + np.timedelta64(int(monthly[0]), "D")
+        if first != expected:
+            raise fail(
+                rows["MONTHLY_PREDICTED"][0] + 1,
+                f"first monthly-predicted date {first} should be {expected}, the first of the "
+                f"month after the previous section's last date {last_date}",
+            )
+
+
+def _assemble(
+    parsed: dict[str, np.ndarray],
+    days: dict[str, np.ndarray],
+    updated_utc: str,
+    sha256: str,
+    source: str,
+) -> SpaceWeather:
+    """Join the sections into the contiguous daily record (monthly rows interpolated)."""
+    daily_rows = np.concatenate([parsed["OBSERVED"], parsed["DAILY_PREDICTED"]])
+    daily_days = np.concatenate([days["OBSERVED"], days["DAILY_PREDICTED"]])
+    regime = np.concatenate(
+        [
+            np.full(days["OBSERVED"].size, OBSERVED, dtype=np.int8),
+            np.full(days["DAILY_PREDICTED"].size, SHORT_FORECAST, dtype=np.int8),
+        ]
+    )
+    monthly = parsed["MONTHLY_PREDICTED"]
+    if monthly.shape[0]:
+        # Anchors: the last daily row, then every monthly row; linear in time between them.
+        anchor_days = np.concatenate([daily_days[-1:], days["MONTHLY_PREDICTED"]])
+        anchors = np.concatenate([daily_rows[-1:], monthly])
+        anchors[:, _Q] = np.nan  # a qualifier is not interpolated
+        new_days = np.arange(daily_days[-1] + 1, anchor_days[-1] + 1, dtype=np.int64)
+        k = np.searchsorted(anchor_days, new_days, side="right") - 1
+        k = np.clip(k, 0, anchor_days.size - 2)
+        w = ((new_days - anchor_days[k]) / (anchor_days[k + 1] - anchor_days[k]))[:, None]
+        expanded = (1.0 - w) * anchors[k] + w * anchors[k + 1]
+        daily_rows = np.concatenate([daily_rows, expanded])
+        daily_days = np.concatenate([daily_days, new_days])
+        regime = np.concatenate([regime, np.full(new_days.size, LONG_FORECAST, dtype=np.int8)])
+    v = daily_rows
+    return SpaceWeather(
+        day_j2000=daily_days.astype(np.int64),
+        f107_obs_sfu=v[:, _F107_OBS].copy(),
+        f107_adj_sfu=v[:, _F107_ADJ].copy(),
+        f107_obs_ctr81_sfu=v[:, _CTR81_OBS].copy(),
+        f107_obs_lst81_sfu=v[:, _LST81_OBS].copy(),
+        f107_adj_ctr81_sfu=v[:, _CTR81_ADJ].copy(),
+        f107_adj_lst81_sfu=v[:, _LST81_ADJ].copy(),
+        f107_qualifier=v[:, _Q].copy(),
+        ap_daily=v[:, _AP_AVG].copy(),
+        ap_3h=np.ascontiguousarray(v[:, _AP]),
+        kp_3h=v[:, _KP] / 10.0,
+        kp_sum=v[:, _KP_SUM] / 10.0,
+        sunspot_number=v[:, _ISN].copy(),
+        regime=regime,
+        source=source,
+        updated_utc=updated_utc,
+        sha256=sha256,
+        last_observed_day_j2000=int(days["OBSERVED"][-1]),
+        n_rows_observed=parsed["OBSERVED"].shape[0],
+        n_rows_daily_predicted=parsed["DAILY_PREDICTED"].shape[0],
+        n_rows_monthly_predicted=parsed["MONTHLY_PREDICTED"].shape[0],
+    )
