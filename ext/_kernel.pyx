@@ -648,7 +648,8 @@ cdef int mean_phase(Model* m, double* t, double* el, double t_end, double handov
 def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] state0,
                     const double[::1] drag_m2_kg, const double[::1] density_scale,
                     const double[::1] stop_epoch_days, const double[::1] stop_alt_km,
-                    double entry_alt_km, double handover_alt_km, bint hybrid, double rtol,
+                    double entry_alt_km, double handover_alt_km, bint hybrid, bint mean_input,
+                    double rtol,
                     int zonal_degree, bint ellipsoid,
                     const double[::1] table_alt_km, const double[::1] table_log_rho,
                     const double[::1] history_days,
@@ -713,20 +714,24 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                 t_hit[0] = INFINITY
                 for d in range(6):
                     y[d] = state0[i, d]
+                    el[d] = state0[i, d]
                 t = 0.0
                 t_end = (stop_epoch_days[i] - start_epoch_days[i]) * SECONDS_PER_DAY
                 steps = 0
                 st = 0
                 if hybrid:
-                    numeric_mean(&m, y, el)
+                    if not mean_input:
+                        numeric_mean(&m, y, el)
                     record(&hist, 0.0, (el[0] - EARTH_RADIUS_M) * 1e-3)
                     st = mean_phase(&m, &t, el, t_end, handover_alt_km, cosE, sinE, &hist,
                                     &steps)
-                    if t > 0.0 and st != ST_NUMERICAL_FAILURE:
+                    if (t > 0.0 or mean_input) and st != ST_NUMERICAL_FAILURE:
                         mean_to_osculating(&m, el, y)
                     if st == 0:
                         handover_epoch_days[i] = start_epoch_days[i] + t / SECONDS_PER_DAY
                 else:
+                    if mean_input:
+                        mean_to_osculating(&m, el, y)
                     record(&hist, 0.0, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
                 if st == 0:
                     st = cowell(&m, &t, y, t_end, rtol, targets, n_targets, t_hit, &hist,

@@ -6,9 +6,11 @@ written for reading rather than speed (about 1000 times slower). Select it with
 
 The algorithm, per sample
 -------------------------
+0. The input is an osculating ECI state, or mean elements (``mean_input``); mean elements
+   are turned into an osculating state by :func:`mean_to_osculating` when Cowell needs one.
 1. Hybrid method only -- the mean-element phase:
    a. Osculating -> mean elements (:func:`numeric_mean`): propagate one orbit without drag
-      and average a, (ex, ey) and i over it.
+      and average a, (ex, ey) and i over it (skipped for mean-element input).
    b. Integrate the mean elements (a, ex, ey, i, raan, lambda) with RK4 (:func:`mean_phase`),
       steps of at most one day and at most 2 km of decay: J2 secular rates plus drag
       averaged over one orbit by a 16-point Gauss-Legendre rule in eccentric anomaly
@@ -469,7 +471,8 @@ def mean_phase(m, t, el, t_end, handover_km, hist, steps):
 
 # -- block API ------------------------------------------------------------------------------
 def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_epoch_days,
-                    stop_alt_km, entry_alt_km, handover_alt_km, hybrid, rtol, zonal_degree,
+                    stop_alt_km, entry_alt_km, handover_alt_km, hybrid, mean_input, rtol,
+                    zonal_degree,
                     ellipsoid, table_alt_km, table_log_rho, history_days, status,
                     end_epoch_days, entry_epoch_days, handover_epoch_days, end_state,
                     history_sma_alt_km, n_steps, n_rhs):
@@ -487,19 +490,23 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
             targets.append(float(stop_alt_km[i]))
         t_hit = [math.inf, math.inf]
         y = [float(v) for v in state0[i]]
+        el = list(y)
         t = 0.0
         t_end = (float(stop_epoch_days[i]) - float(start_epoch_days[i])) * SECONDS_PER_DAY
         steps = 0
         st = 0
         if hybrid:
-            el = numeric_mean(m, y)
+            if not mean_input:
+                el = numeric_mean(m, y)
             hist.record(0.0, (el[0] - EARTH_RADIUS_M) * 1e-3)
             st, t, el, steps = mean_phase(m, t, el, t_end, handover_alt_km, hist, steps)
-            if t > 0.0 and st != ST_NUMERICAL_FAILURE:
+            if (t > 0.0 or mean_input) and st != ST_NUMERICAL_FAILURE:
                 y = mean_to_osculating(m, el)
             if st == 0:
                 handover_epoch_days[i] = start_epoch_days[i] + t / SECONDS_PER_DAY
         else:
+            if mean_input:
+                y = mean_to_osculating(m, el)
             hist.record(0.0, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
         if st == 0:
             st, t, y, steps = cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps)

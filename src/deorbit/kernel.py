@@ -137,6 +137,7 @@ def propagate(
     zonal_degree: int = 4,
     altitude: str = "ellipsoid",
     history_days=None,
+    mean_elements=None,
 ) -> PropagationResult:
     """Propagate a block of N decaying orbits down to the stop altitude or the stop epoch.
 
@@ -144,8 +145,9 @@ def propagate(
     ----------
     epoch_utc_days : float or array_like, shape (N,)
         Start epoch of each sample, UTC days since J2000.
-    state_eci : array_like, shape (N, 6)
-        Osculating ECI state at the start epoch: position (m) and velocity (m/s).
+    state_eci : array_like, shape (N, 6), or None
+        Osculating ECI state at the start epoch: position (m) and velocity (m/s). None when
+        ``mean_elements`` is given instead.
     bc_kg_m2 : float or array_like, shape (N,)
         Ballistic coefficient m/(Cd A), kg/m^2, > 0.
     atmosphere : DensityTable
@@ -177,6 +179,12 @@ def propagate(
         Altitude used by the density model and the events.
     history_days : array_like, shape (H,), optional
         Ascending times after the start epoch, days, at which to record the altitude history.
+    mean_elements : array_like, shape (N, 6), optional
+        Start from mean elements instead of an osculating state (see
+        :func:`mean_circular_elements`): semi-major axis (m), eccentricity vector (ex, ey)
+        in the node frame, inclination, RAAN and mean argument of latitude (rad). The hybrid
+        method integrates them directly; Cowell starts from the osculating state whose
+        numerical orbit mean they are.
 
     Returns
     -------
@@ -197,18 +205,26 @@ def propagate(
         raise ValueError(f"atmosphere: expected a DensityTable, got {type(atmosphere).__name__}")
     if zonal_degree not in (0, 2, 3, 4):
         raise ValueError(f"zonal_degree = {zonal_degree!r}: allowed 0, 2, 3 or 4")
-    state = np.asarray(state_eci)
+    if (state_eci is None) == (mean_elements is None):
+        raise ValueError("give exactly one of state_eci and mean_elements")
+    name = "state_eci" if mean_elements is None else "mean_elements"
+    state = np.asarray(state_eci if mean_elements is None else mean_elements)
     if state.dtype.kind not in "fiu":
-        raise ValueError(f"state_eci: expected real numbers, got dtype {state.dtype}")
+        raise ValueError(f"{name}: expected real numbers, got dtype {state.dtype}")
     if state.ndim == 1:
         state = state[None, :]
     if state.ndim != 2 or state.shape[1] != 6:
-        raise ValueError(f"state_eci: expected shape (N, 6), got {np.shape(state_eci)}")
+        raise ValueError(f"{name}: expected shape (N, 6), got {np.shape(state)}")
     state = np.ascontiguousarray(state, dtype=np.float64)
     n = state.shape[0]
     if not np.all(np.isfinite(state)):
         i, j = np.argwhere(~np.isfinite(state))[0]
-        raise ValueError(f"state_eci[{i}, {j}] = {float(state[i, j])!r}: allowed finite values")
+        raise ValueError(f"{name}[{i}, {j}] = {float(state[i, j])!r}: allowed finite values")
+    if mean_elements is not None:
+        ecc = np.hypot(state[:, 1], state[:, 2])
+        if np.any(ecc >= 0.5):
+            i = int(np.flatnonzero(ecc >= 0.5)[0])
+            raise ValueError(f"mean_elements[{i}]: eccentricity {ecc[i]:.3g}; allowed < 0.5")
     epoch = _per_sample("epoch_utc_days", epoch_utc_days, n, -1e6, 1e6)
     stop_epoch = _per_sample("stop_epoch_utc_days", stop_epoch_utc_days, n, -1e6, 1e6)
     if np.any(stop_epoch < epoch):
@@ -223,11 +239,14 @@ def propagate(
     handover = float(_per_sample("handover_alt_km", handover_alt_km, 1, entry + 10.0, 2000.0,
                                  what=f">= entry_alt_km + 10 = {entry + 10} and <= 2000")[0])
     rtol = float(_per_sample("rtol", rtol, 1, 1e-14, 1e-3)[0])
-    start_alt = frames.altitude_km(state[:, :3], ellipsoid=altitude == "ellipsoid")
+    if mean_elements is None:
+        start_alt = frames.altitude_km(state[:, :3], ellipsoid=altitude == "ellipsoid")
+    else:  # perigee radius of the mean orbit above the equatorial radius
+        start_alt = (state[:, 0] * (1.0 - ecc) - EARTH_RADIUS_M) * 1e-3
     below = start_alt <= entry
     if below.any():
         i = int(np.flatnonzero(below)[0])
-        raise ValueError(f"state_eci[{i}]: start altitude {start_alt[i]:.3f} km is at or below "
+        raise ValueError(f"{name}[{i}]: start altitude {start_alt[i]:.3f} km is at or below "
                          f"entry_alt_km = {entry} km; allowed: above it")
     hist = np.zeros(0) if history_days is None else np.asarray(history_days, dtype=np.float64)
     if hist.ndim != 1 or not np.all(np.isfinite(hist)) or np.any(np.diff(hist) < 0) or (
@@ -246,7 +265,8 @@ def propagate(
     n_rhs = np.zeros(n, dtype=np.int64)
     _backend.propagate_block(
         epoch, state, 1.0 / bc, scale, stop_epoch, stop_alt, entry, handover,
-        method == "hybrid", rtol, int(zonal_degree), altitude == "ellipsoid",
+        method == "hybrid", mean_elements is not None, rtol, int(zonal_degree),
+        altitude == "ellipsoid",
         atmosphere.alt_km, atmosphere.log_rho, hist,
         status, end_epoch, entry_epoch, handover_epoch, end_state, history, n_steps, n_rhs)
     lat, lon, alt = frames.eci_to_geodetic(end_state[:, :3], end_epoch)
@@ -274,3 +294,15 @@ def circular_state(alt_km, inc_deg, raan_deg=0.0, arg_lat_deg=0.0):
     pos = r[..., None] * (cu[..., None] * n_hat + su[..., None] * m_hat)
     vel = v[..., None] * (-su[..., None] * n_hat + cu[..., None] * m_hat)
     return np.concatenate([pos, vel], -1)
+
+
+def mean_circular_elements(alt_km, inc_deg, raan_deg=0.0, arg_lat_deg=0.0):
+    """Mean elements (see :func:`propagate`) of a circular orbit with a = R_e + alt_km.
+
+    ``alt_km`` is the mean semi-major axis minus the equatorial radius, the "mean altitude"
+    of decay plots. Vectorised over its arguments; returns shape (..., 6).
+    """
+    alt, inc, raan, u = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (
+        alt_km, np.radians(inc_deg), np.radians(raan_deg), np.radians(arg_lat_deg))))
+    zero = np.zeros_like(alt)
+    return np.stack([EARTH_RADIUS_M + alt * 1e3, zero, zero, inc, raan, u], axis=-1)
