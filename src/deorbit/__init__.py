@@ -10,10 +10,13 @@ variable ``DEORBIT_PUREPYTHON=1`` before import to force the pure-Python referen
 from importlib.metadata import PackageNotFoundError, version
 
 from .kernel import BACKEND, Status, accelerated, propagate
+from .scenario import ScenarioError, load_scenario
+from .store import load_run
 
 try:
     __version__ = version("deorbit")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
 
-__all__ = ["BACKEND", "Status", "accelerated", "propagate", "__version__"]
+__all__ = ["BACKEND", "ScenarioError", "Status", "accelerated", "load_run", "load_scenario",
+           "propagate", "__version__"]

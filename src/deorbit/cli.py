@@ -1,8 +1,11 @@
-"""Command-line interface: ``deorbit``."""
+"""Command-line interface: ``deorbit run``, ``deorbit scenarios``."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+
+DEFAULT_SCENARIOS = ("iss-uncontrolled",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -10,16 +13,136 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="deorbit",
-        description="Monte Carlo reentry engine: when and how a decaying spacecraft comes "
-                    "down, and what it risks on the ground.")
+        description="Monte Carlo reentry engine: when a decaying spacecraft comes down, and "
+                    "with what spread. Scenarios (TOML) in, risk distributions out, on a local "
+                    "Dask cluster or an existing one.",
+        epilog="Examples:\n"
+               "  deorbit run                          built-in ISS scenarios, local cluster\n"
+               "  deorbit run smallsat-lifetime --samples 5000 --workers 2\n"
+               "  deorbit run my.toml --scheduler tcp://10.0.0.5:8786 --out runs/my\n"
+               "  deorbit run my.toml --out runs/my --resume     continue after a crash\n"
+               "  deorbit scenarios list | deorbit scenarios show iss-uncontrolled",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version",
                         version=f"deorbit {__version__} (kernel backend: {BACKEND})")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run", help="run scenarios and print the summary table",
+        description="Run Monte Carlo scenarios on Dask and write a run directory "
+                    "(manifest.json, blocks/, summary.json, summary.csv).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    run.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                     default=list(DEFAULT_SCENARIOS),
+                     help="built-in scenario names or paths to .toml files")
+    run.add_argument("--samples", type=int, metavar="N",
+                     help="sample cap per scenario (default: each scenario's "
+                          "monte_carlo.samples)")
+    run.add_argument("--out", metavar="DIR",
+                     help="run directory (default: deorbit-runs/run-YYYYmmdd-HHMMSS)")
+    run.add_argument("--workers", type=int, metavar="N",
+                     help="worker processes of the local cluster (default: number of CPUs)")
+    run.add_argument("--scheduler", metavar="ADDR",
+                     help="address of an existing Dask scheduler, e.g. tcp://host:8786 "
+                          "(default: start a LocalCluster on 127.0.0.1)")
+    run.add_argument("--seed", type=int, metavar="S",
+                     help="root random seed for every scenario (default: each scenario's "
+                          "monte_carlo.seed)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue the interrupted run in --out; refused if its scenarios, "
+                          "seeds or deorbit version differ")
+    run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="progress bar with samples/s and ETA (default: on a terminal)")
+
+    sc = sub.add_parser("scenarios", help="list or show the built-in scenarios",
+                        description="List the built-in scenarios, or print one as TOML.")
+    sc.add_argument("action", choices=("list", "show"), nargs="?", default="list")
+    sc.add_argument("name", nargs="?", help="scenario to show (with 'show')")
     return parser
 
 
+def _fmt(fig, digits=3, pct=False):
+    if fig is None or fig.get("value") is None:
+        return "after horizon"
+    if "date_utc" in fig:
+        return fig["date_utc"]
+    v, se = fig["value"], fig.get("standard_error")
+    if pct:
+        return f"{100 * v:.1f} ± {100 * se:.1f} %" if se is not None else f"{100 * v:.1f} %"
+    return f"{v:.{digits}g} ± {se:.2g}" if se is not None else f"{v:.{digits}g}"
+
+
+def format_table(summary) -> str:
+    """The per-scenario summary as a plain-text table (standard errors after ±)."""
+    cols = ["scenario", "samples", "P(reentry ≤ horizon)", "reentry P5", "reentry P50",
+            "reentry P95", "lifetime P50 [d]"]
+    rows = []
+    for name, s in summary["scenarios"].items():
+        m = s["metrics"]
+        rows.append([name, str(m["samples"]["value"]),
+                     _fmt(m["p_reentry_within_horizon"], pct=True),
+                     _fmt(m["reentry_epoch_p05_utc_days"]), _fmt(m["reentry_epoch_p50_utc_days"]),
+                     _fmt(m["reentry_epoch_p95_utc_days"]), _fmt(m["lifetime_p50_days"], 4)])
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
+    out = [line, "-" * len(line)]
+    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
+    return "\n".join(out)
+
+
+def _run(args) -> int:
+    from .runner import default_out_dir, run
+    from .scenario import load_scenario
+
+    scenarios = [load_scenario(s) for s in args.scenarios]
+    if args.seed is not None:
+        scenarios = [dataclasses.replace(s, monte_carlo=dataclasses.replace(
+            s.monte_carlo, seed=args.seed)) for s in scenarios]
+    if args.resume and not args.out:
+        print("deorbit run: --resume needs --out DIR (the run directory to continue)",
+              file=sys.stderr)
+        return 2
+    if args.samples is not None and args.samples < 1:
+        print(f"deorbit run: --samples = {args.samples}: allowed >= 1", file=sys.stderr)
+        return 2
+    out = args.out or default_out_dir()
+    summary = run(scenarios, out, samples=args.samples, workers=args.workers,
+                  scheduler=args.scheduler, resume=args.resume, progress=args.progress)
+    print(format_table(summary))
+    print(f"\nrun directory: {out}  (summary.json, summary.csv; "
+          "load with deorbit.load_run)")
+    return 0
+
+
+def _scenarios(args) -> int:
+    from .scenario import builtin_names, load_scenario
+
+    if args.action == "list":
+        for name in builtin_names():
+            print(f"{name:24s} {load_scenario(name).title}")
+        return 0
+    if not args.name:
+        print("deorbit scenarios show: give a NAME (see 'deorbit scenarios list')",
+              file=sys.stderr)
+        return 2
+    print(load_scenario(args.name).text, end="")
+    return 0
+
+
 def main(argv=None) -> int:
+    from .runner import RunStoreError
+    from .scenario import ScenarioError
+
     parser = build_parser()
-    parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "scenarios":
+            return _scenarios(args)
+    except (ScenarioError, RunStoreError) as exc:
+        print(f"deorbit: {exc}", file=sys.stderr)
+        return 2
     parser.print_help()
     return 0
 

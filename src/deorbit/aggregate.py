@@ -1,0 +1,100 @@
+"""Per-scenario figures from per-sample arrays, each with its Monte Carlo standard error.
+
+- Probabilities p: standard error sqrt(p (1 - p) / n).
+- Quantiles: distribution-free, from order statistics. The (1 - alpha) confidence interval
+  of the p-quantile is [x_(l), x_(u)] with l, u = n p -/+ z sqrt(n p (1 - p)); the standard
+  error reported is (x_(u) - x_(l)) / (2 z).
+- Means: sample standard deviation / sqrt(n).
+
+Samples still in orbit at the horizon count as re-entering after it (+inf) in the epoch and
+lifetime quantiles; a quantile that falls among them is reported as ``null`` ("after the
+horizon").
+
+Inputs are concatenated in block order, so every sum is taken in the same order whatever
+the number of workers.
+"""
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+
+from .kernel import Status
+from .time import datetime_from_epoch
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _z(confidence):
+    return NormalDist().inv_cdf(0.5 + confidence / 2.0)
+
+
+def probability(mask):
+    """(p, standard error) of a boolean array."""
+    n = mask.size
+    p = float(np.mean(mask)) if n else float("nan")
+    return p, float(np.sqrt(p * (1.0 - p) / n)) if n else float("nan")
+
+
+def quantile_interval(values, q, confidence=0.95):
+    """(estimate, low, high) of the q-quantile of values (+inf allowed), order statistics."""
+    x = np.sort(values)
+    n = x.size
+    z = _z(confidence)
+    half = z * np.sqrt(n * q * (1.0 - q))
+    lo = int(np.clip(np.floor(n * q - half), 0, n - 1))
+    hi = int(np.clip(np.ceil(n * q + half), 0, n - 1))
+    est = float(np.quantile(x, q, method="inverted_cdf"))
+    return est, float(x[lo]), float(x[hi])
+
+
+def _quantile_figure(values, q, confidence, unit, as_date=False):
+    est, lo, hi = quantile_interval(values, q, confidence)
+    finite = np.isfinite([est, lo, hi])
+    fig = {"value": est if finite[0] else None,
+           "standard_error": (hi - lo) / (2 * _z(confidence)) if finite.all() else None,
+           "unit": unit}
+    if as_date and finite[0]:
+        fig["date_utc"] = datetime_from_epoch(est).strftime("%Y-%m-%d")
+    return fig
+
+
+def convergence_half_width(arrays, metric, confidence):
+    """Confidence-interval half-width of a convergence metric (see scenario.Convergence)."""
+    status = arrays["status"]
+    if metric == "p_in_orbit_at_horizon":
+        _, se = probability(status == Status.HORIZON)
+        return _z(confidence) * se
+    if metric == "reentry_epoch_p50_days":
+        epochs = np.where(np.isfinite(arrays["reentry_epoch_utc_days"]),
+                          arrays["reentry_epoch_utc_days"], np.inf)
+        _, lo, hi = quantile_interval(epochs, 0.5, confidence)
+        return 0.5 * (hi - lo) if np.isfinite([lo, hi]).all() else np.inf
+    raise ValueError(f"unknown convergence metric {metric!r}")
+
+
+def summarize(arrays, confidence=0.95):
+    """Figures of one scenario: a dict metric -> {value, standard_error, unit[, date_utc]}."""
+    status = arrays["status"]
+    n = int(status.size)
+    metrics = {"samples": {"value": n, "standard_error": None, "unit": "count"}}
+    for name, code in (("p_reentry_within_horizon", Status.ENTERED),
+                       ("p_in_orbit_at_horizon", Status.HORIZON),
+                       ("p_numerical_failure", Status.NUMERICAL_FAILURE)):
+        p, se = probability(status == code)
+        metrics[name] = {"value": p, "standard_error": se, "unit": "probability"}
+    epochs = np.where(np.isfinite(arrays["reentry_epoch_utc_days"]),
+                      arrays["reentry_epoch_utc_days"], np.inf)
+    life = np.where(np.isfinite(arrays["lifetime_days"]), arrays["lifetime_days"], np.inf)
+    for q in QUANTILES:
+        tag = f"p{round(q * 100):02d}"
+        metrics[f"reentry_epoch_{tag}_utc_days"] = _quantile_figure(
+            epochs, q, confidence, "UTC days since J2000", as_date=True)
+        metrics[f"lifetime_{tag}_days"] = _quantile_figure(life, q, confidence, "days")
+    entered = np.isfinite(arrays["lifetime_days"])
+    if entered.any():
+        v = arrays["lifetime_days"][entered]
+        se = float(np.std(v, ddof=1) / np.sqrt(v.size)) if v.size > 1 else None
+        metrics["lifetime_mean_given_reentry_days"] = {"value": float(np.mean(v)),
+                                                       "standard_error": se, "unit": "days"}
+    return metrics

@@ -1,0 +1,283 @@
+"""Fan a run's blocks out over Dask ``distributed``, store each as it finishes, summarise.
+
+- Where: a ``LocalCluster`` on loopback (dashboard off) by default; an existing scheduler
+  by address; or any ``distributed.Client`` the caller made (e.g. from ``dask-jobqueue``).
+- Tasks are :func:`deorbit.engine.run_block` calls with explicit, distinct keys; they are
+  pure, so Dask's retries are safe. At most ``2 x workers`` blocks are in flight.
+- Each finished block is written to the run directory at once (atomic rename); a killed
+  run resumes where it stopped and gives the same result.
+- Convergence: blocks are counted in block order. A scenario stops at the first number of
+  leading blocks k at which its confidence-interval target holds (checked for every k in
+  turn), or at its sample cap; later blocks that happened to finish are kept on disk but not
+  used, so the answer does not depend on completion order.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from . import aggregate, engine
+from .kernel import BACKEND
+from .store import FORMAT_VERSION, RunStore, RunStoreError
+
+
+@dataclass
+class _Plan:
+    """Bookkeeping of one scenario during a run."""
+
+    scenario: object
+    samples: int
+    n_blocks: int
+    done: set
+    used: int | None = None      # leading blocks used, once decided
+    checked: int = 0             # leading blocks already tested against the target
+
+    def todo(self):
+        return [b for b in range(self.n_blocks) if b not in self.done]
+
+
+def _versions():
+    import dask
+    import distributed
+
+    from . import __version__
+
+    return {"deorbit": __version__, "kernel_backend": BACKEND, "python": platform.python_version(),
+            "numpy": np.__version__, "dask": dask.__version__,
+            "distributed": distributed.__version__}
+
+
+def _manifest(scenarios, samples):
+    return {
+        "format_version": FORMAT_VERSION,
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": _versions(),
+        "history_step_days": engine.HISTORY_STEP_DAYS,
+        "scenarios": [{
+            "name": s.name, "title": s.title, "source": s.source, "sha256": s.sha256,
+            "text": s.text, "seed": s.monte_carlo.seed, "block_size": s.monte_carlo.block_size,
+            "samples": n, "density_table": s.atmosphere.table.source if s.atmosphere.table
+            else "NRLMSISE-00 table (deorbit/data/msis_table.npz)",
+        } for s, n in zip(scenarios, samples)],
+    }
+
+
+def _check_resumable(store, manifest):
+    old = store.read_manifest()
+    if old.get("format_version") != FORMAT_VERSION:
+        raise RunStoreError(f"{store.path}: written by run-directory format "
+                            f"{old.get('format_version')}, this deorbit writes {FORMAT_VERSION}")
+    if old["versions"]["deorbit"] != manifest["versions"]["deorbit"]:
+        raise RunStoreError(f"{store.path}: made by deorbit {old['versions']['deorbit']}, this "
+                            f"is {manifest['versions']['deorbit']}; results could differ, so "
+                            "it will not be resumed (start a new run directory)")
+    key = ("name", "sha256", "seed", "block_size", "samples")
+    was = [tuple(s[k] for k in key) for s in old["scenarios"]]
+    now = [tuple(s[k] for k in key) for s in manifest["scenarios"]]
+    if was != now:
+        raise RunStoreError(f"{store.path}: its scenarios, seeds, block sizes or sample counts "
+                            f"differ from this run's ({was} vs {now}); it will not be resumed")
+    return old
+
+
+def _make_client(workers, scheduler):
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                           processes=True, host="127.0.0.1", dashboard_address=None)
+    return Client(cluster), cluster
+
+
+class _Progress:
+    """A progress bar with samples/s and ETA (tqdm on a terminal or when forced)."""
+
+    def __init__(self, total, enabled):
+        self.bar = None
+        if enabled and total:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="sample", unit_scale=True, file=sys.stderr,
+                            dynamic_ncols=True, desc="deorbit")
+
+    def update(self, n):
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, client=None,
+        resume=False, progress=None, log=print):
+    """Run scenarios on Dask and write the run directory; returns the summary dict.
+
+    Parameters
+    ----------
+    scenarios : list of deorbit.scenario.Scenario
+        Names must be distinct.
+    out_dir : str or Path
+        Run directory (created; must be empty or absent unless ``resume``).
+    samples : int, optional
+        Sample cap for every scenario (default: each scenario's ``monte_carlo.samples``).
+    workers : int, optional
+        Worker processes of the default LocalCluster (default: CPU count).
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:8786``).
+    client : distributed.Client, optional
+        Use this client (e.g. connected to a dask-jobqueue cluster); overrides the above.
+    resume : bool
+        Continue an interrupted run in ``out_dir``; refused if its scenarios or version differ.
+    progress : bool, optional
+        Show a progress bar (default: when stderr is a terminal).
+    log : callable
+        Where one-line messages go.
+    """
+    from distributed import as_completed
+
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must be distinct, got {names}")
+    caps = [samples or s.monte_carlo.samples for s in scenarios]
+    store = RunStore(out_dir)
+    manifest = _manifest(scenarios, caps)
+    if resume:
+        manifest = _check_resumable(store, manifest) | {"versions": manifest["versions"]}
+    elif store.path.exists() and any(store.path.iterdir()):
+        raise RunStoreError(f"{store.path} exists and is not empty; use --resume to continue "
+                            "the run in it, or choose another directory")
+    store.path.mkdir(parents=True, exist_ok=True)
+    store.write_manifest(manifest)
+
+    plans = [_Plan(s, n, engine.n_blocks(s, n), set(store.valid_blocks(s.name)))
+             for s, n in zip(scenarios, caps)]
+    for plan in plans:
+        _advance(plan, store)
+    todo_samples = sum(engine.block_samples(p.scenario, b, p.samples)[1]
+                       for p in plans if p.used is None for b in p.todo())
+    if todo_samples == 0:
+        log(f"nothing to do: every block of {', '.join(names)} is already in {store.path}")
+    else:
+        own_client = client is None
+        cluster = None
+        if own_client:
+            client, cluster = _make_client(workers, scheduler)
+        try:
+            _fan_out(client, plans, store, todo_samples,
+                     sys.stderr.isatty() if progress is None else progress, as_completed, log)
+        finally:
+            if own_client:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+    return _finish(plans, store, manifest)
+
+
+def _fan_out(client, plans, store, total, show_progress, as_completed, log):
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
+    limit = 2 * n_workers
+    # Round-robin over scenarios so that all of them progress together.
+    queue = []
+    todo = [list(p.todo()) if p.used is None else [] for p in plans]
+    while any(todo):
+        for i, blocks in enumerate(todo):
+            if blocks:
+                queue.append((i, blocks.pop(0)))
+    bar = _Progress(total, show_progress)
+    t0 = time.perf_counter()
+    done_samples = 0
+    ac = as_completed()
+    in_flight = {}
+
+    def submit_next():
+        while queue and len(in_flight) < limit:
+            i, b = queue.pop(0)
+            plan = plans[i]
+            if plan.used is not None:
+                continue
+            fut = client.submit(engine.run_block, plan.scenario, b, plan.samples,
+                                key=f"deorbit-{plan.scenario.name}-{plan.scenario.sha256[:12]}"
+                                    f"-{plan.samples}-block-{b}",
+                                retries=2, pure=False)
+            in_flight[fut.key] = (i, b, fut)
+            ac.add(fut)
+
+    submit_next()
+    try:
+        for fut in ac:
+            if fut.key not in in_flight:  # cancelled after its scenario converged
+                continue
+            i, b, _ = in_flight.pop(fut.key)
+            plan = plans[i]
+            arrays = fut.result()
+            store.write_block(plan.scenario.name, b, arrays)
+            plan.done.add(b)
+            n = arrays["status"].size
+            done_samples += n
+            bar.update(n)
+            if plan.used is None:
+                _advance(plan, store)
+                if plan.used is not None:
+                    for key, (j, _, f) in list(in_flight.items()):
+                        if j == i:
+                            f.cancel()
+                            in_flight.pop(key)
+            submit_next()
+    finally:
+        bar.close()
+    dt = time.perf_counter() - t0
+    log(f"{done_samples} samples in {dt:.1f} s ({done_samples / max(dt, 1e-9):.0f} samples/s)")
+
+
+def _advance(plan, store):
+    """Decide how many leading blocks a scenario uses, if that can be decided yet."""
+    conv = plan.scenario.monte_carlo.convergence
+    lead = 0
+    while lead < plan.n_blocks and lead in plan.done:
+        lead += 1
+    if conv is not None:
+        while plan.checked < lead:
+            plan.checked += 1
+            arrays = store.concat_blocks(plan.scenario.name, range(plan.checked))
+            hw = aggregate.convergence_half_width(arrays, conv.metric, conv.confidence)
+            if hw <= conv.half_width:
+                plan.used = plan.checked
+                return
+    if lead == plan.n_blocks:
+        plan.used = lead
+
+
+def _finish(plans, store, manifest):
+    summary = {"run_dir": str(store.path), "scenarios": {}}
+    for plan, entry in zip(plans, manifest["scenarios"]):
+        s = plan.scenario
+        if plan.used is None:
+            raise RuntimeError(f"scenario {s.name}: blocks missing after the run")
+        entry["blocks_used"] = list(range(plan.used))
+        arrays = store.concat_blocks(s.name, range(plan.used))
+        conf = s.monte_carlo.convergence.confidence if s.monte_carlo.convergence else 0.95
+        stop = "sample cap"
+        if s.monte_carlo.convergence and plan.used < plan.n_blocks:
+            stop = (f"converged: {s.monte_carlo.convergence.metric} half-width <= "
+                    f"{s.monte_carlo.convergence.half_width:g}")
+        summary["scenarios"][s.name] = {
+            "title": s.title, "confidence": conf, "stopped_by": stop,
+            "metrics": aggregate.summarize(arrays, conf)}
+    manifest["finished_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    store.write_manifest(manifest)
+    store.write_summary(summary)
+    return summary
+
+
+def default_out_dir():
+    """``deorbit-runs/run-YYYYmmdd-HHMMSS`` in the current directory."""
+    return Path("deorbit-runs") / datetime.now().strftime("run-%Y%m%d-%H%M%S")

@@ -1,0 +1,368 @@
+"""Scenario files (TOML) parsed into frozen dataclasses, with errors that name the key path.
+
+A scenario says what is propagated (vehicle, orbit, start epoch and horizon), under which
+solar activity and atmosphere, and how the Monte Carlo is run. Every uncertain number may
+be a distribution (:mod:`deorbit.distributions`). Built-in scenarios live in
+``deorbit/scenarios/*.toml``; ``deorbit scenarios show NAME`` prints one, annotated.
+
+A wrong value raises :class:`ScenarioError` naming the file, the key path, the value and
+what is allowed, e.g.::
+
+    iss.toml: vehicle.ballistic_coefficient_kg_m2.median = -3.0: must be > 0
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .atmosphere import DensityTable
+from .distributions import Distribution, DistributionError, parse_distribution
+
+
+class ScenarioError(ValueError):
+    """A scenario file is invalid. ``source``, ``path`` and ``value`` say where and what."""
+
+    def __init__(self, source, path, value, allowed):
+        self.source, self.path, self.value, self.allowed = source, path, value, allowed
+        where = f"{path} = {value!r}: " if path else ""
+        super().__init__(f"{source}: {where}{allowed}")
+
+
+_MISSING = object()
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Start:
+    """When propagation starts, and for how long at most."""
+
+    #: Start epoch (UTC days since J2000): the end of station keeping (last reboost).
+    epoch_utc: Distribution
+    #: Longest time propagated, years (365.25 d); a sample still in orbit then is counted
+    #: as "in orbit at horizon".
+    horizon_years: float
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    #: Ballistic coefficient m / (Cd A), kg/m^2.
+    ballistic_coefficient_kg_m2: Distribution
+
+
+@dataclass(frozen=True)
+class Orbit:
+    """Near-circular orbit at the start epoch, as mean elements."""
+
+    #: Mean semi-major axis minus the equatorial radius, km.
+    mean_altitude_km: Distribution
+    inclination_deg: Distribution
+    raan_deg: Distribution
+    #: Mean argument of latitude, deg.
+    arg_latitude_deg: Distribution
+
+
+@dataclass(frozen=True)
+class Solar:
+    """Solar and geomagnetic activity driving the atmosphere."""
+
+    #: Model name; today "constant".
+    model: str
+    #: Daily F10.7 (previous day), sfu.
+    f107_sfu: float
+    #: 81-day centred mean F10.7, sfu.
+    f107a_sfu: float
+    #: Daily Ap index.
+    ap: float
+
+
+@dataclass(frozen=True)
+class Atmosphere:
+    #: "table": a user density profile (JSON ``alt_km``/``rho_kg_m3``, path relative to the
+    #: scenario file).
+    model: str
+    table: DensityTable | None
+    #: Multiplier on the model density, e.g. the model's own error (NRLMSISE-00: ~15 % 1-sigma).
+    density_scale: Distribution
+
+
+@dataclass(frozen=True)
+class Propagation:
+    method: str = "hybrid"
+    entry_alt_km: float = 120.0
+    handover_alt_km: float = 180.0
+    rtol: float = 1e-9
+
+
+@dataclass(frozen=True)
+class Convergence:
+    """Stop once the confidence-interval half-width of ``metric`` is at most ``half_width``."""
+
+    metric: str
+    half_width: float
+    confidence: float = 0.95
+
+
+@dataclass(frozen=True)
+class MonteCarlo:
+    samples: int
+    seed: int
+    block_size: int = 1000
+    convergence: Convergence | None = None
+
+
+#: Metrics a convergence target may name, with their units.
+CONVERGENCE_METRICS = {
+    "p_in_orbit_at_horizon": "probability",
+    "reentry_epoch_p50_days": "days",
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A parsed scenario; ``text`` and ``sha256`` identify its source exactly."""
+
+    name: str
+    title: str
+    description: str
+    start: Start
+    vehicle: Vehicle
+    orbit: Orbit
+    solar: Solar
+    atmosphere: Atmosphere
+    propagation: Propagation
+    monte_carlo: MonteCarlo
+    source: str = ""
+    text: str = field(default="", repr=False)
+    sha256: str = ""
+
+    def uncertain(self):
+        """Key path -> Distribution for every sampled quantity, in a fixed order."""
+        return {
+            "start.epoch_utc": self.start.epoch_utc,
+            "vehicle.ballistic_coefficient_kg_m2": self.vehicle.ballistic_coefficient_kg_m2,
+            "orbit.mean_altitude_km": self.orbit.mean_altitude_km,
+            "orbit.inclination_deg": self.orbit.inclination_deg,
+            "orbit.raan_deg": self.orbit.raan_deg,
+            "orbit.arg_latitude_deg": self.orbit.arg_latitude_deg,
+            "atmosphere.density_scale": self.atmosphere.density_scale,
+        }
+
+
+class _Table:
+    """A TOML table being read: remembers its key path, refuses unknown keys."""
+
+    def __init__(self, data, path, source):
+        if not isinstance(data, dict):
+            raise ScenarioError(source, path, data, "expected a table")
+        self.data, self.path, self.source, self.used = data, path, source, set()
+
+    def _key(self, key):
+        return f"{self.path}.{key}" if self.path else key
+
+    def raw(self, key, default=_MISSING):
+        self.used.add(key)
+        if key not in self.data:
+            if default is _MISSING:
+                raise ScenarioError(self.source, self._key(key), None, "is required")
+            return default
+        return self.data[key]
+
+    def table(self, key, required=True):
+        value = self.raw(key, _MISSING if required else {})
+        return _Table(value, self._key(key), self.source)
+
+    def number(self, key, lo, hi, default=_MISSING, integer=False, lo_open=False):
+        value = self.raw(key, default)
+        ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+        kind = "an integer" if integer else "a number"
+        if isinstance(value, bool) or not ok:
+            raise ScenarioError(self.source, self._key(key), value, f"expected {kind}")
+        if not ((lo < value) if lo_open else (lo <= value)) or not value <= hi:
+            raise ScenarioError(self.source, self._key(key), value,
+                                f"allowed {'>' if lo_open else '>='} {lo} and <= {hi}")
+        return value
+
+    def string(self, key, allowed=None, default=_MISSING, pattern=None):
+        value = self.raw(key, default)
+        if not isinstance(value, str):
+            raise ScenarioError(self.source, self._key(key), value, "expected a string")
+        if allowed is not None and value not in allowed:
+            raise ScenarioError(self.source, self._key(key), value,
+                                f"allowed {', '.join(map(repr, allowed))}")
+        if pattern is not None and not pattern.match(value):
+            raise ScenarioError(self.source, self._key(key), value,
+                                "allowed 1-64 letters, digits, '.', '_' or '-', starting with a "
+                                "letter or digit")
+        return value
+
+    def dist(self, key, lo, hi, default=_MISSING, is_date=False, lo_open=False):
+        """A number or distribution whose every possible draw lies in [lo, hi]."""
+        value = self.raw(key, default)
+        path = self._key(key)
+        try:
+            d = parse_distribution(value, is_date=is_date)
+        except DistributionError as exc:
+            raise ScenarioError(self.source, f"{path}.{exc.path}" if exc.path else path,
+                                exc.value, exc.allowed) from None
+        low, high = d.support()
+        below = (low <= lo) if lo_open else (low < lo)
+        if below or high > hi:
+            if is_date:
+                from .time import datetime_from_epoch
+
+                lo_s, hi_s = (datetime_from_epoch(v).date().isoformat() for v in (lo, hi))
+                allowed = f"draws must lie between {lo_s} and {hi_s}"
+            else:
+                allowed = (f"draws must lie in {'(' if lo_open else '['}{lo:g}, {hi:g}]"
+                           + (" (normal and log-normal: within 6 sigma)"
+                              if d.kind in ("normal", "lognormal") else ""))
+            raise ScenarioError(self.source, path, value, allowed)
+        return d
+
+    def done(self):
+        unknown = [k for k in self.data if k not in self.used]
+        if unknown:
+            allowed = ", ".join(sorted(self.used)) or "none"
+            raise ScenarioError(self.source, self._key(unknown[0]), self.data[unknown[0]],
+                                f"unknown key; allowed here: {allowed}")
+
+
+def _epoch(iso):
+    from .time import epoch_from_datetime
+
+    return epoch_from_datetime(iso)
+
+
+# Bounds of the quantities (wide: physics limits of the model, not plausibility).
+EPOCH_RANGE = (_epoch("1957-10-04"), _epoch("2100-01-01"))
+
+
+def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = None) -> Scenario:
+    """Parse scenario TOML text.
+
+    Parameters
+    ----------
+    text : str
+        The TOML document.
+    source : str
+        Name used in error messages (file name or ``builtin:NAME``).
+    base_dir : Path, optional
+        Directory against which relative file paths (a density table) are resolved.
+
+    Raises
+    ------
+    ScenarioError
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, "", None, f"not valid TOML: {exc}") from None
+    top = _Table(data, "", source)
+    name = top.string("name", pattern=_NAME)
+    title = top.string("title")
+    description = top.string("description", default="")
+
+    t = top.table("start")
+    start = Start(epoch_utc=t.dist("epoch_utc", *EPOCH_RANGE, is_date=True),
+                  horizon_years=t.number("horizon_years", 0.0, 100.0, lo_open=True))
+    t.done()
+
+    t = top.table("vehicle")
+    vehicle = Vehicle(t.dist("ballistic_coefficient_kg_m2", 0.0, 1e5, lo_open=True))
+    t.done()
+
+    t = top.table("orbit")
+    orbit = Orbit(
+        mean_altitude_km=t.dist("mean_altitude_km", 130.0, 2000.0),
+        inclination_deg=t.dist("inclination_deg", 0.0, 180.0),
+        raan_deg=t.dist("raan_deg", 0.0, 360.0, default={"dist": "uniform", "low": 0.0,
+                                                           "high": 360.0}),
+        arg_latitude_deg=t.dist("arg_latitude_deg", 0.0, 360.0,
+                                default={"dist": "uniform", "low": 0.0, "high": 360.0}))
+    t.done()
+
+    t = top.table("solar")
+    model = t.string("model", allowed=("constant",))
+    solar = Solar(model=model, f107_sfu=t.number("f107_sfu", 50.0, 400.0),
+                  f107a_sfu=t.number("f107a_sfu", 50.0, 400.0), ap=t.number("ap", 0.0, 400.0))
+    t.done()
+
+    t = top.table("atmosphere")
+    amodel = t.string("model", allowed=("msis", "table"))
+    table = None
+    if amodel == "table":
+        rel = t.string("path")
+        path = (base_dir or Path.cwd()) / rel
+        try:
+            table = DensityTable.from_json(path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ScenarioError(source, "atmosphere.path", rel, f"cannot read a density "
+                                f"table from {path}: {exc}") from None
+    if amodel == "msis" and orbit.inclination_deg.kind != "fixed":
+        raise ScenarioError(source, "orbit.inclination_deg", top.data["orbit"]["inclination_deg"],
+                            "must be a fixed number with atmosphere.model = 'msis' (the "
+                            "density profile is averaged over the latitudes of one inclination)")
+    atmosphere = Atmosphere(model=amodel, table=table,
+                            density_scale=t.dist("density_scale", 0.0, 100.0, default=1.0,
+                                                 lo_open=True))
+    t.done()
+
+    t = top.table("propagation", required=False)
+    entry = t.number("entry_alt_km", 60.0, 200.0, default=120.0)
+    propagation = Propagation(
+        method=t.string("method", allowed=("hybrid", "cowell"), default="hybrid"),
+        entry_alt_km=float(entry),
+        handover_alt_km=float(t.number("handover_alt_km", entry + 10.0, 1000.0, default=180.0)),
+        rtol=float(t.number("rtol", 1e-13, 1e-5, default=1e-9)))
+    t.done()
+
+    t = top.table("monte_carlo")
+    samples = t.number("samples", 1, 10**9, integer=True)
+    seed = t.number("seed", 0, 2**63 - 1, integer=True)
+    block_size = t.number("block_size", 1, 10**6, integer=True, default=1000)
+    conv = None
+    if "convergence" in t.data:
+        c = t.table("convergence")
+        metric = c.string("metric", allowed=tuple(CONVERGENCE_METRICS))
+        conv = Convergence(metric=metric,
+                           half_width=float(c.number("half_width", 0.0, 1e6, lo_open=True)),
+                           confidence=float(c.number("confidence", 0.5, 0.9999, default=0.95)))
+        c.done()
+    else:
+        t.used.add("convergence")
+    monte_carlo = MonteCarlo(samples=samples, seed=seed, block_size=block_size,
+                             convergence=conv)
+    t.done()
+    top.done()
+
+    return Scenario(name=name, title=title, description=description, start=start,
+                    vehicle=vehicle, orbit=orbit, solar=solar, atmosphere=atmosphere,
+                    propagation=propagation, monte_carlo=monte_carlo, source=source,
+                    text=text, sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+def builtin_names():
+    """Names of the built-in scenarios, sorted."""
+    files = resources.files("deorbit") / "scenarios"
+    return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".toml"))
+
+
+def load_scenario(name_or_path) -> Scenario:
+    """A built-in scenario by name, or a scenario file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ScenarioError(str(path), "", None, f"cannot read the file: {exc}") from None
+        return parse_scenario(text, source=path.name, base_dir=path.resolve().parent)
+    names = builtin_names()
+    if str(name_or_path) not in names:
+        raise ScenarioError(str(name_or_path), "", None,
+                            f"no such file, and not a built-in scenario ({', '.join(names)})")
+    res = resources.files("deorbit") / "scenarios" / f"{name_or_path}.toml"
+    return parse_scenario(res.read_text(encoding="utf-8"), source=f"builtin:{name_or_path}")

@@ -1,0 +1,177 @@
+"""The Dask runner on a real LocalCluster (loopback): reproducible, retry-safe, resumable."""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from distributed import Client, LocalCluster
+
+import deorbit
+from deorbit import engine, runner
+from deorbit.scenario import load_scenario
+from deorbit.store import RunStore, RunStoreError
+
+from .scenario_fixtures import write_scenario
+
+
+def _quiet(*_args):
+    pass
+
+
+def _samples(run_dir):
+    df = deorbit.load_run(run_dir)
+    return df.sort_values(["scenario", "sample"]).reset_index(drop=True)
+
+
+def _summary(run_dir):
+    s = json.loads((run_dir / "summary.json").read_text())
+    s.pop("run_dir")
+    return s
+
+
+@pytest.fixture()
+def scen(tmp_path, f200):
+    return load_scenario(write_scenario(tmp_path, f200, samples=40, block=8))
+
+
+def test_same_samples_with_1_and_2_workers(tmp_path, scen):
+    for n in (1, 2):
+        runner.run([scen], tmp_path / f"w{n}", workers=n, progress=False, log=_quiet)
+    a, b = _samples(tmp_path / "w1"), _samples(tmp_path / "w2")
+    assert len(a) == 40 and a["status"].eq(1).all()
+    assert a.equals(b)
+    assert _summary(tmp_path / "w1") == _summary(tmp_path / "w2")
+    hist = [RunStore(tmp_path / f"w{n}").concat_blocks("t", range(5))["history_sma_alt_km"]
+            for n in (1, 2)]
+    np.testing.assert_array_equal(*hist)
+
+
+@pytest.fixture()
+def thread_client():
+    """An in-process cluster, so that a test can wrap run_block (delays, failures)."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp://",
+                      host="127.0.0.1", dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+def test_shuffled_completion_order_and_failed_tasks_change_nothing(tmp_path, scen,
+                                                                   thread_client, monkeypatch):
+    runner.run([scen], tmp_path / "plain", client=thread_client, progress=False, log=_quiet)
+    real = engine.run_block
+    marks = tmp_path / "marks"
+    marks.mkdir()
+
+    def flaky(scenario, block, samples):
+        # Dask ships a copy of this function to the workers: state goes through files.
+        time.sleep(random.Random(block).uniform(0.0, 0.3))  # completion order shuffled
+        mark = marks / f"failed-{block}"
+        if block in (1, 3) and not mark.exists():
+            mark.touch()
+            raise RuntimeError(f"injected failure in block {block}")
+        (marks / f"done-{time.perf_counter_ns()}-{block}").touch()
+        return real(scenario, block, samples)
+
+    monkeypatch.setattr(engine, "run_block", flaky)
+    runner.run([scen], tmp_path / "shuffled", client=thread_client, progress=False,
+               log=_quiet)
+    assert {p.name for p in marks.glob("failed-*")} == {"failed-1", "failed-3"}
+    order = [int(p.name.split("-")[2]) for p in sorted(marks.glob("done-*"),
+                                                       key=lambda p: int(p.name.split("-")[1]))]
+    assert sorted(order) == list(range(5)) and order != sorted(order)
+    assert _samples(tmp_path / "plain").equals(_samples(tmp_path / "shuffled"))
+    assert _summary(tmp_path / "plain") == _summary(tmp_path / "shuffled")
+
+
+def test_cluster_listens_on_loopback_only():
+    client, cluster = runner._make_client(1, None)
+    try:
+        addrs = [cluster.scheduler_address, *client.scheduler_info()["workers"]]
+        assert all(a.startswith("tcp://127.0.0.1:") for a in addrs), addrs
+        assert cluster.dashboard_link is None or "127.0.0.1" in str(cluster.dashboard_link)
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_killed_run_resumes_to_identical_summary(tmp_path, f200, sig):
+    path = write_scenario(tmp_path, f200, samples=64, block=4, bc=90.0)
+    cmd = [sys.executable, "-m", "deorbit.cli", "run", str(path), "--workers", "1",
+           "--no-progress"]
+    subprocess.run(cmd + ["--out", str(tmp_path / "whole")], check=True, capture_output=True)
+    env = dict(os.environ)
+    proc = subprocess.Popen(cmd + ["--out", str(tmp_path / "cut")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True, env=env)
+    blocks = tmp_path / "cut" / "blocks" / "t"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(blocks.glob("*.npz"))
+                                         if blocks.exists() else []) < 3:
+        time.sleep(0.05)
+    os.killpg(proc.pid, sig)  # the whole group: the CLI and its worker processes
+    proc.wait(timeout=60)
+    done = len(list(blocks.glob("*.npz")))
+    assert 3 <= done < 16, done
+    assert not (tmp_path / "cut" / "summary.json").exists()
+    res = subprocess.run(cmd + ["--out", str(tmp_path / "cut"), "--resume"], check=True,
+                         capture_output=True, text=True)
+    assert "samples in" in res.stdout
+    assert _summary(tmp_path / "whole") == _summary(tmp_path / "cut")
+    assert _samples(tmp_path / "whole").equals(_samples(tmp_path / "cut"))
+
+
+def test_corrupt_block_is_detected_and_recomputed(tmp_path, scen):
+    runner.run([scen], tmp_path / "r", workers=1, progress=False, log=_quiet)
+    before = _summary(tmp_path / "r")
+    victim = sorted((tmp_path / "r" / "blocks" / "t").glob("block-000002.*.npz"))[0]
+    victim.write_bytes(victim.read_bytes()[:100])  # truncated
+    messages = []
+    with pytest.warns(RuntimeWarning, match="truncated or corrupt"):
+        runner.run([scen], tmp_path / "r", workers=1, resume=True, progress=False,
+                   log=messages.append)
+    assert any("8 samples in" in m for m in messages)  # exactly one block recomputed
+    assert _summary(tmp_path / "r") == before
+
+
+def test_resume_refuses_a_different_scenario(tmp_path, f200, scen):
+    runner.run([scen], tmp_path / "r", workers=1, progress=False, log=_quiet)
+    other = load_scenario(write_scenario(tmp_path, f200, bc=61.0))
+    with pytest.raises(RunStoreError, match="differ from this run"):
+        runner.run([other], tmp_path / "r", workers=1, resume=True, progress=False,
+                   log=_quiet)
+    with pytest.raises(RunStoreError, match="not empty; use --resume"):
+        runner.run([scen], tmp_path / "r", workers=1, progress=False, log=_quiet)
+
+
+def test_nothing_to_do_says_so(tmp_path, scen):
+    runner.run([scen], tmp_path / "r", workers=1, progress=False, log=_quiet)
+    messages = []
+    runner.run([scen], tmp_path / "r", resume=True, progress=False, log=messages.append)
+    assert messages and messages[0].startswith("nothing to do")
+
+
+def test_convergence_stops_at_first_leading_block_count(tmp_path, f200):
+    extra = 'convergence = { metric = "reentry_epoch_p50_days", half_width = 4.0 }'
+    s = load_scenario(write_scenario(tmp_path, f200, samples=400, block=20, extra=extra))
+    summaries = []
+    for n in (1, 2):
+        summaries.append(runner.run([s], tmp_path / f"c{n}", workers=n, progress=False,
+                                    log=_quiet))
+        summaries[-1].pop("run_dir")
+    assert summaries[0] == summaries[1]
+    m = json.loads((tmp_path / "c1" / "manifest.json").read_text())
+    used = len(m["scenarios"][0]["blocks_used"])
+    assert 1 <= used < 20
+    assert summaries[0]["scenarios"]["t"]["stopped_by"].startswith("converged")
+    # The rule: the first leading block count whose half-width meets the target.
+    from deorbit.aggregate import convergence_half_width
+
+    store = RunStore(tmp_path / "c1")
+    widths = [convergence_half_width(store.concat_blocks("t", range(k)),
+                                      "reentry_epoch_p50_days", 0.95) for k in (used - 1, used)]
+    assert widths[1] <= 4.0 and (used == 1 or widths[0] > 4.0)
