@@ -499,16 +499,32 @@ cdef void mean_to_osculating(Model* m, const double* el_mean, double* y) noexcep
         elements_to_state(el, y)
 
 
-cdef void mean_rates(Model* m, const double* el, const double* cosE, const double* sinE,
+cdef inline double frozen_eccentricity(const Model* m, double a, double inc) noexcept nogil:
+    """e_f = -(J3 / 2 J2)(R_e / a) sin i: the eccentricity J2 and J3 hold steady (first order)."""
+    if m.zonal_degree < 3:
+        return 0.0
+    return -0.5 * J3 / J2 * EARTH_RADIUS_M / a * sin(inc)
+
+
+cdef void mean_rates(Model* m, const double* z, const double* cosE, const double* sinE,
                      double* rates, double* min_alt_km) noexcept nogil:
-    """Orbit-averaged rates of the mean elements (per second) and the lowest altitude, km.
+    """Orbit-averaged rates of the mean-phase state (per second) and the lowest altitude, km.
+
+    The state is z = (a, ex', ey', i, raan, lambda, psi) with (ex, ey) = f + R(psi)(ex', ey'):
+    to first order in J2 and J3 the eccentricity vector turns at the J2 perigee rate about
+    the frozen point f = (0, e_f), e_f = -(J3 / 2 J2)(R_e / a) sin i, and psi is the angle
+    turned. Every component but the angles lambda and psi (which grow linearly) then varies
+    only as fast as drag acts, so steps are limited by the decay, not by the perigee motion.
 
     J2 secular rates (first order) plus drag averaged over one orbit with the Gauss-Legendre
     rule in eccentric anomaly (time weight 1 - e cos E). At each node the radius carries the
     first-order J2 short-period terms of a near-circular orbit, -(3/4)(J2 R^2/a)(3cos^2 i - 1)
     + (1/4)(J2 R^2/a) sin^2 i cos 2u, so that the drag sees the mean altitude Cowell sees.
     """
-    cdef double a = el[0], ex = el[1], ey = el[2], inc = el[3], raan = el[4]
+    cdef double a = z[0], inc = z[3], raan = z[4]
+    cdef double cpsi = cos(z[6]), spsi = sin(z[6])
+    cdef double ef = frozen_eccentricity(m, a, inc)
+    cdef double ex = cpsi * z[1] - spsi * z[2], ey = ef + spsi * z[1] + cpsi * z[2]
     cdef double e = sqrt(ex * ex + ey * ey)
     cdef double cw = 1.0, sw = 0.0
     if e > 0.0:
@@ -528,12 +544,12 @@ cdef void mean_rates(Model* m, const double* el, const double* cosE, const doubl
         dr0 = -0.75 * J2 * EARTH_RADIUS_M * EARTH_RADIUS_M / a * (3.0 * ci * ci - 1.0)
         dr2 = 0.25 * J2 * EARTH_RADIUS_M * EARTH_RADIUS_M / a * si * si
     wdot = 0.75 * n * kj * (5.0 * ci * ci - 1.0)
+    cdef double de_x = 0.0, de_y = 0.0   # drag rates of (ex, ey), node frame
     rates[0] = 0.0
-    rates[1] = -wdot * ey
-    rates[2] = wdot * ex
     rates[3] = 0.0
     rates[4] = -1.5 * n * kj * ci
     rates[5] = wdot + n * (1.0 + 0.75 * kj * eta * (3.0 * ci * ci - 1.0))
+    rates[6] = wdot
     cdef double smp = sqrt(MU_M3_S2 / p), hmag = sqrt(MU_M3_S2 * p)
     cdef double den, cf, sf, cu, su, r, rx, ry, rz, ux, uy, uz, tx, ty, tz, vr, vt
     cdef double vx, vy, vz, wx, wy, wz, vrel, c, adx, ady, adz, w, alt, W
@@ -588,59 +604,78 @@ cdef void mean_rates(Model* m, const double* el, const double* cosE, const doubl
         dex = (ady * hvz - adz * hvy) + (vy * cz - vz * cy)
         dey = (adz * hvx - adx * hvz) + (vz * cx - vx * cz)
         dez = (adx * hvy - ady * hvx) + (vx * cy - vy * cx)
-        rates[1] += w * (dex * nx + dey * ny) / MU_M3_S2
-        rates[2] += w * (dex * mx + dey * my + dez * mz) / MU_M3_S2
+        de_x += w * (dex * nx + dey * ny) / MU_M3_S2
+        de_y += w * (dex * mx + dey * my + dez * mz) / MU_M3_S2
         # di/dt and draan/dt from the out-of-plane component W
         W = adx * hx + ady * hy + adz * hz
         rates[3] += w * r * cu * W / hmag
         if si > 1e-9:
             rates[4] += w * r * su * W / (hmag * si)
+    de_y += ef / a * rates[0]    # the frozen point moves as a decays: d e_f/dt = -e_f/a da/dt
+    rates[1] = cpsi * de_x + spsi * de_y
+    rates[2] = -spsi * de_x + cpsi * de_y
 
 
 cdef int mean_phase(Model* m, double* t, double* el, double t_end, double handover_km,
-                    const double* cosE, const double* sinE, History* hist,
-                    long long* steps) noexcept nogil:
+                    double max_step_s, const double* cosE, const double* sinE,
+                    History* hist, long long* steps) noexcept nogil:
     """RK4 on the mean elements until the lowest altitude < handover_km (returns 0) or t_end.
 
-    Steps are at most one day and at most MEAN_MAX_DECAY_M of decay in a.
+    el holds (a, ex, ey, i, raan, lambda) on entry and on return. Steps are at most
+    max_step_s and at most MEAN_MAX_DECAY_M of decay in a.
     """
-    cdef double k1[6]
-    cdef double k2[6]
-    cdef double k3[6]
-    cdef double k4[6]
-    cdef double tmp[6]
-    cdef double h, min_alt, dummy
-    cdef int d
+    cdef double z[7]
+    cdef double k1[7]
+    cdef double k2[7]
+    cdef double k3[7]
+    cdef double k4[7]
+    cdef double tmp[7]
+    cdef double h, min_alt, dummy, c, sn
+    cdef int d, st
+    for d in range(6):
+        z[d] = el[d]
+    z[2] -= frozen_eccentricity(m, el[0], el[3])
+    z[6] = 0.0
     while True:
-        mean_rates(m, el, cosE, sinE, k1, &min_alt)
+        mean_rates(m, z, cosE, sinE, k1, &min_alt)
         if min_alt < handover_km:
-            return 0
+            st = 0
+            break
         if t[0] >= t_end:
-            return ST_HORIZON
-        if not isfinite(k1[0]) or el[0] <= 0.0:
-            return ST_NUMERICAL_FAILURE
+            st = ST_HORIZON
+            break
+        if not isfinite(k1[0]) or z[0] <= 0.0:
+            st = ST_NUMERICAL_FAILURE
+            break
         h = t_end - t[0]
-        if h > SECONDS_PER_DAY:
-            h = SECONDS_PER_DAY
+        if h > max_step_s:
+            h = max_step_s
         if k1[0] != 0.0 and h > MEAN_MAX_DECAY_M / fabs(k1[0]):
             h = MEAN_MAX_DECAY_M / fabs(k1[0])
-        for d in range(6):
-            tmp[d] = el[d] + 0.5 * h * k1[d]
+        for d in range(7):
+            tmp[d] = z[d] + 0.5 * h * k1[d]
         mean_rates(m, tmp, cosE, sinE, k2, &dummy)
-        for d in range(6):
-            tmp[d] = el[d] + 0.5 * h * k2[d]
+        for d in range(7):
+            tmp[d] = z[d] + 0.5 * h * k2[d]
         mean_rates(m, tmp, cosE, sinE, k3, &dummy)
-        for d in range(6):
-            tmp[d] = el[d] + h * k3[d]
+        for d in range(7):
+            tmp[d] = z[d] + h * k3[d]
         mean_rates(m, tmp, cosE, sinE, k4, &dummy)
-        for d in range(6):
-            el[d] += h / 6.0 * (k1[d] + 2.0 * k2[d] + 2.0 * k3[d] + k4[d])
+        for d in range(7):
+            z[d] += h / 6.0 * (k1[d] + 2.0 * k2[d] + 2.0 * k3[d] + k4[d])
         if t_end - (t[0] + h) < MIN_STEP_S:
             t[0] = t_end
         else:
             t[0] += h
         steps[0] += 1
-        record(hist, t[0], (el[0] - EARTH_RADIUS_M) * 1e-3)
+        record(hist, t[0], (z[0] - EARTH_RADIUS_M) * 1e-3)
+    c = cos(z[6])
+    sn = sin(z[6])
+    for d in range(6):
+        el[d] = z[d]
+    el[1] = c * z[1] - sn * z[2]
+    el[2] = frozen_eccentricity(m, z[0], z[3]) + sn * z[1] + c * z[2]
+    return st
 
 
 # ---------------------------------------------------------------------------- block API
@@ -649,7 +684,7 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                     const double[::1] drag_m2_kg, const double[::1] density_scale,
                     const double[::1] stop_epoch_days, const double[::1] stop_alt_km,
                     double entry_alt_km, double handover_alt_km, bint hybrid, bint mean_input,
-                    double rtol,
+                    double mean_max_step_days, double rtol,
                     int zonal_degree, bint ellipsoid,
                     const double[::1] table_alt_km, const double[::1] table_log_rho,
                     const double[::1] history_days,
@@ -723,7 +758,8 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                     if not mean_input:
                         numeric_mean(&m, y, el)
                     record(&hist, 0.0, (el[0] - EARTH_RADIUS_M) * 1e-3)
-                    st = mean_phase(&m, &t, el, t_end, handover_alt_km, cosE, sinE, &hist,
+                    st = mean_phase(&m, &t, el, t_end, handover_alt_km,
+                                    mean_max_step_days * SECONDS_PER_DAY, cosE, sinE, &hist,
                                     &steps)
                     if (t > 0.0 or mean_input) and st != ST_NUMERICAL_FAILURE:
                         mean_to_osculating(&m, el, y)

@@ -12,9 +12,10 @@ The algorithm, per sample
    a. Osculating -> mean elements (:func:`numeric_mean`): propagate one orbit without drag
       and average a, (ex, ey) and i over it (skipped for mean-element input).
    b. Integrate the mean elements (a, ex, ey, i, raan, lambda) with RK4 (:func:`mean_phase`),
-      steps of at most one day and at most 2 km of decay: J2 secular rates plus drag
-      averaged over one orbit by a 16-point Gauss-Legendre rule in eccentric anomaly
-      (:func:`mean_rates`).
+      steps of at most ``mean_max_step_days`` and at most 2 km of decay: J2 secular rates
+      plus drag averaged over one orbit by a 16-point Gauss-Legendre rule in eccentric
+      anomaly (:func:`mean_rates`); the eccentricity vector is carried in a frame turning
+      with the J2 perigee rate, so that nothing but two angles varies fast.
    c. When the lowest altitude of the mean orbit falls below the hand-over altitude, convert
       the mean elements back to an osculating state (:func:`mean_to_osculating`: fixed-point
       iteration on the numerical mean) and continue with Cowell. If the stop epoch comes
@@ -389,9 +390,21 @@ def mean_to_osculating(m, el_mean):
     return y
 
 
-def mean_rates(m, el):
-    """Orbit-averaged rates of the mean elements (per s) and the lowest altitude (km)."""
-    a, ex, ey, inc, raan, _ = el
+def frozen_eccentricity(m, a, inc):
+    """e_f = -(J3 / 2 J2)(R_e / a) sin i (0 without J3)."""
+    if m.zonal_degree < 3:
+        return 0.0
+    return -0.5 * J3 / J2 * EARTH_RADIUS_M / a * math.sin(inc)
+
+
+def mean_rates(m, z):
+    """Orbit-averaged rates of z = (a, ex', ey', i, raan, lambda, psi) (per s) and the lowest
+    altitude (km); (ex, ey) = (0, e_f) + R(psi)(ex', ey'): the eccentricity vector turns at
+    the J2 perigee rate about the J2/J3 frozen point (see the kernel)."""
+    a, inc, raan = z[0], z[3], z[4]
+    cpsi, spsi = math.cos(z[6]), math.sin(z[6])
+    ef = frozen_eccentricity(m, a, inc)
+    ex, ey = cpsi * z[1] - spsi * z[2], ef + spsi * z[1] + cpsi * z[2]
     e = math.sqrt(ex * ex + ey * ey)
     cw, sw = (ex / e, ey / e) if e > 0.0 else (1.0, 0.0)
     eta = math.sqrt(1.0 - e * e)
@@ -405,8 +418,9 @@ def mean_rates(m, el):
         dr0 = -0.75 * J2 * EARTH_RADIUS_M * EARTH_RADIUS_M / a * (3.0 * ci * ci - 1.0)
         dr2 = 0.25 * J2 * EARTH_RADIUS_M * EARTH_RADIUS_M / a * si * si
     wdot = 0.75 * n * kj * (5.0 * ci * ci - 1.0)
-    rates = [0.0, -wdot * ey, wdot * ex, 0.0, -1.5 * n * kj * ci,
-             wdot + n * (1.0 + 0.75 * kj * eta * (3.0 * ci * ci - 1.0))]
+    de_x = de_y = 0.0
+    rates = [0.0, 0.0, 0.0, 0.0, -1.5 * n * kj * ci,
+             wdot + n * (1.0 + 0.75 * kj * eta * (3.0 * ci * ci - 1.0)), wdot]
     smp = math.sqrt(MU_M3_S2 / p)
     hmag = math.sqrt(MU_M3_S2 * p)
     min_alt = math.inf
@@ -438,41 +452,54 @@ def mean_rates(m, el):
         dex = (ady * hvz - adz * hvy) + (vy * cz - vz * cy)
         dey = (adz * hvx - adx * hvz) + (vz * cx - vx * cz)
         dez = (adx * hvy - ady * hvx) + (vx * cy - vy * cx)
-        rates[1] += w * (dex * nx + dey * ny) / MU_M3_S2
-        rates[2] += w * (dex * mx + dey * my + dez * mz) / MU_M3_S2
+        de_x += w * (dex * nx + dey * ny) / MU_M3_S2
+        de_y += w * (dex * mx + dey * my + dez * mz) / MU_M3_S2
         W = adx * hx + ady * hy + adz * hz
         rates[3] += w * r * cu * W / hmag
         if si > 1e-9:
             rates[4] += w * r * su * W / (hmag * si)
+    de_y += ef / a * rates[0]
+    rates[1] = cpsi * de_x + spsi * de_y
+    rates[2] = -spsi * de_x + cpsi * de_y
     return rates, min_alt
 
 
-def mean_phase(m, t, el, t_end, handover_km, hist, steps):
+def mean_phase(m, t, el, t_end, handover_km, max_step_s, hist, steps):
     """RK4 on the mean elements; returns (0 for hand-over or a status, t, el, steps)."""
+    z = list(el) + [0.0]
+    z[2] -= frozen_eccentricity(m, el[0], el[3])
     while True:
-        k1, min_alt = mean_rates(m, el)
+        k1, min_alt = mean_rates(m, z)
         if min_alt < handover_km:
-            return 0, t, el, steps
+            st = 0
+            break
         if t >= t_end:
-            return ST_HORIZON, t, el, steps
-        if not math.isfinite(k1[0]) or el[0] <= 0.0:
-            return ST_NUMERICAL_FAILURE, t, el, steps
-        h = min(t_end - t, SECONDS_PER_DAY)
+            st = ST_HORIZON
+            break
+        if not math.isfinite(k1[0]) or z[0] <= 0.0:
+            st = ST_NUMERICAL_FAILURE
+            break
+        h = min(t_end - t, max_step_s)
         if k1[0] != 0.0 and h > MEAN_MAX_DECAY_M / abs(k1[0]):
             h = MEAN_MAX_DECAY_M / abs(k1[0])
-        k2, _ = mean_rates(m, [el[d] + 0.5 * h * k1[d] for d in range(6)])
-        k3, _ = mean_rates(m, [el[d] + 0.5 * h * k2[d] for d in range(6)])
-        k4, _ = mean_rates(m, [el[d] + h * k3[d] for d in range(6)])
-        el = [el[d] + h / 6.0 * (k1[d] + 2.0 * k2[d] + 2.0 * k3[d] + k4[d]) for d in range(6)]
+        k2, _ = mean_rates(m, [z[d] + 0.5 * h * k1[d] for d in range(7)])
+        k3, _ = mean_rates(m, [z[d] + 0.5 * h * k2[d] for d in range(7)])
+        k4, _ = mean_rates(m, [z[d] + h * k3[d] for d in range(7)])
+        z = [z[d] + h / 6.0 * (k1[d] + 2.0 * k2[d] + 2.0 * k3[d] + k4[d]) for d in range(7)]
         t = t_end if t_end - (t + h) < MIN_STEP_S else t + h
         steps += 1
-        hist.record(t, (el[0] - EARTH_RADIUS_M) * 1e-3)
+        hist.record(t, (z[0] - EARTH_RADIUS_M) * 1e-3)
+    c, sn = math.cos(z[6]), math.sin(z[6])
+    el = z[:6]
+    el[1] = c * z[1] - sn * z[2]
+    el[2] = frozen_eccentricity(m, z[0], z[3]) + sn * z[1] + c * z[2]
+    return st, t, el, steps
 
 
 # -- block API ------------------------------------------------------------------------------
 def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_epoch_days,
-                    stop_alt_km, entry_alt_km, handover_alt_km, hybrid, mean_input, rtol,
-                    zonal_degree,
+                    stop_alt_km, entry_alt_km, handover_alt_km, hybrid, mean_input,
+                    mean_max_step_days, rtol, zonal_degree,
                     ellipsoid, table_alt_km, table_log_rho, history_days, status,
                     end_epoch_days, entry_epoch_days, handover_epoch_days, end_state,
                     history_sma_alt_km, n_steps, n_rhs):
@@ -499,7 +526,8 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
             if not mean_input:
                 el = numeric_mean(m, y)
             hist.record(0.0, (el[0] - EARTH_RADIUS_M) * 1e-3)
-            st, t, el, steps = mean_phase(m, t, el, t_end, handover_alt_km, hist, steps)
+            st, t, el, steps = mean_phase(m, t, el, t_end, handover_alt_km,
+                                          mean_max_step_days * SECONDS_PER_DAY, hist, steps)
             if (t > 0.0 or mean_input) and st != ST_NUMERICAL_FAILURE:
                 y = mean_to_osculating(m, el)
             if st == 0:

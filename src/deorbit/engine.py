@@ -15,6 +15,9 @@ from .kernel import mean_circular_elements, propagate
 
 #: Spacing of the stored altitude history (days after each sample's start epoch).
 HISTORY_STEP_DAYS = 30.0
+#: Longest mean-element step with a density that does not change in time, days (the steps
+#: are also limited to 2 km of decay; hybrid vs Cowell agree within 0.1 % with it).
+STATIC_MEAN_MAX_STEP_DAYS = 30.0
 DAYS_PER_YEAR = 365.25
 
 
@@ -97,6 +100,7 @@ def run_block(scenario, block_index: int, samples: int | None = None) -> dict[st
                                              x["orbit.raan_deg"], x["orbit.arg_latitude_deg"]),
         method=prop.method, entry_alt_km=prop.entry_alt_km,
         handover_alt_km=prop.handover_alt_km, rtol=prop.rtol,
+        mean_max_step_days=STATIC_MEAN_MAX_STEP_DAYS,
         density_scale=x["atmosphere.density_scale"], history_days=hist)
     out = {"sample": np.arange(first, first + n, dtype=np.int64)}
     out.update(x)

@@ -138,6 +138,7 @@ def propagate(
     altitude: str = "ellipsoid",
     history_days=None,
     mean_elements=None,
+    mean_max_step_days: float = 1.0,
 ) -> PropagationResult:
     """Propagate a block of N decaying orbits down to the stop altitude or the stop epoch.
 
@@ -157,9 +158,10 @@ def propagate(
     method : {"hybrid", "cowell"}
         ``"cowell"`` integrates the Cartesian state throughout (DOP853). ``"hybrid"`` first
         integrates orbit-averaged mean elements (J2 secular rates, drag averaged over one
-        orbit) with steps of at most a day, and hands over to Cowell when the lowest altitude
-        of the mean orbit falls below ``handover_alt_km``; if the stop epoch comes first the
-        returned state is the osculating state converted from the mean elements.
+        orbit) with RK4 steps of at most ``mean_max_step_days``, and hands over to Cowell
+        when the lowest altitude of the mean orbit falls below ``handover_alt_km``; if the
+        stop epoch comes first the returned state is the osculating state converted from the
+        mean elements.
     entry_alt_km : float
         Entry-interface altitude whose crossing epoch is recorded, km.
     stop_alt_km : float or array_like, shape (N,), optional
@@ -185,6 +187,11 @@ def propagate(
         in the node frame, inclination, RAAN and mean argument of latitude (rad). The hybrid
         method integrates them directly; Cowell starts from the osculating state whose
         numerical orbit mean they are.
+    mean_max_step_days : float
+        Hybrid method: longest RK4 step of the mean-element phase, days, in [0.01, 100]
+        (steps are also limited to 2 km of decay). The density of a static table does not
+        vary in time, so long steps lose nothing there; keep 1 day when the atmosphere will
+        change from day to day.
 
     Returns
     -------
@@ -239,6 +246,7 @@ def propagate(
     handover = float(_per_sample("handover_alt_km", handover_alt_km, 1, entry + 10.0, 2000.0,
                                  what=f">= entry_alt_km + 10 = {entry + 10} and <= 2000")[0])
     rtol = float(_per_sample("rtol", rtol, 1, 1e-14, 1e-3)[0])
+    max_step = float(_per_sample("mean_max_step_days", mean_max_step_days, 1, 0.01, 100.0)[0])
     if mean_elements is None:
         start_alt = frames.altitude_km(state[:, :3], ellipsoid=altitude == "ellipsoid")
     else:  # perigee radius of the mean orbit above the equatorial radius
@@ -265,7 +273,7 @@ def propagate(
     n_rhs = np.zeros(n, dtype=np.int64)
     _backend.propagate_block(
         epoch, state, 1.0 / bc, scale, stop_epoch, stop_alt, entry, handover,
-        method == "hybrid", mean_elements is not None, rtol, int(zonal_degree),
+        method == "hybrid", mean_elements is not None, max_step, rtol, int(zonal_degree),
         altitude == "ellipsoid",
         atmosphere.alt_km, atmosphere.log_rho, hist,
         status, end_epoch, entry_epoch, handover_epoch, end_state, history, n_steps, n_rhs)
