@@ -1,0 +1,76 @@
+"""``observed`` solar-activity model: a hindcast with the recorded space weather."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..spaceweather import OBSERVED, SpaceWeather
+from ._common import SolarPaths, check_window, iso_day
+
+__all__ = ["ObservedModel"]
+
+
+class ObservedModel:
+    """The recorded daily F10.7, its centred 81-day mean and Ap, the same for every sample.
+
+    Values are the file's ``F10.7 Obs``, ``Ctr81 Obs`` and ``Ap Avg`` columns (CelesTrak
+    SW-All, see :mod:`deorbit.spaceweather`). Note that CelesTrak completes the centred
+    81-day window of the last 40 observed days with its predictions, so for those days
+    ``f107_81d_sfu`` is partly predicted although the file labels them observed.
+
+    Parameters
+    ----------
+    space_weather : deorbit.spaceweather.SpaceWeather
+        The record.
+
+    Raises
+    ------
+    ValueError
+        From :meth:`sample` if any requested day, or the day before the first (whose F10.7
+        NRLMSISE-00 needs), is not in the file's ``OBSERVED`` section: the message names
+        the requested window and the observed range. There is no fallback.
+    """
+
+    name = "observed"
+
+    def __init__(self, space_weather: SpaceWeather) -> None:
+        self.space_weather = space_weather
+        self.first_observed_day = int(space_weather.day_j2000[0])
+        self.last_observed_day = int(space_weather.last_observed_day_j2000)
+
+    def __repr__(self) -> str:
+        return (
+            f"ObservedModel(observed {iso_day(self.first_observed_day)} to "
+            f"{iso_day(self.last_observed_day)})"
+        )
+
+    def sample(self, rng, first_day: int, n_days: int, n_samples: int) -> SolarPaths:
+        """The observed paths (``rng`` is accepted for the interface and not used)."""
+        first_day, n_days, n_samples = check_window(first_day, n_days, n_samples)
+        last = first_day + n_days - 1
+        if first_day - 1 < self.first_observed_day or last > self.last_observed_day:
+            raise ValueError(
+                f"observed model: requested days {iso_day(first_day)} to {iso_day(last)} "
+                f"(day_j2000 {first_day} to {last}, plus the day before for the previous-day "
+                f"F10.7) are not all observed; {self.space_weather.source} has observed data "
+                f"from {iso_day(self.first_observed_day)} to {iso_day(self.last_observed_day)}"
+                f" (day_j2000 {self.first_observed_day} to {self.last_observed_day}). Use the "
+                "'forecast' or 'stochastic' model beyond the observed record."
+            )
+        sw = self.space_weather
+        i0 = first_day - self.first_observed_day
+        sl = slice(i0, i0 + n_days)
+        shape = (n_samples, n_days)
+
+        def rows(a):
+            return np.broadcast_to(np.asarray(a[sl], dtype=np.float64), shape).copy()
+
+        assert np.all(sw.regime[sl] == OBSERVED)
+        return SolarPaths(
+            first_day=first_day,
+            f107_sfu=rows(sw.f107_obs_sfu),
+            f107_81d_sfu=rows(sw.f107_obs_ctr81_sfu),
+            ap=rows(sw.ap_daily),
+            regime=np.full(shape, OBSERVED, dtype=np.int8),
+            f107_day_before_sfu=np.full(n_samples, float(sw.f107_obs_sfu[i0 - 1])),
+        )

@@ -1,0 +1,257 @@
+"""Backtests of the solar-activity models (used by the tests and for VALIDATION.md).
+
+``python -m deorbit.solar.validation`` prints the tables of VALIDATION.md, section "Solar
+activity backtests" (about a minute).
+
+Monthly coverage
+    A model conditioned on the record up to the day before a cutoff simulates daily F10.7
+    from the cutoff on; the monthly means of each path give, per calendar month, the 5th
+    and 95th percentiles (a 90 % band). The band "holds" a month when the recorded monthly
+    mean of observed F10.7 lies within it. Only complete, entirely observed months count.
+
+Storm statistics
+    Daily Ap median and 99th percentile per cycle phase class (minimum, rising, maximum,
+    declining; :data:`deorbit.solar._cycles.PHASE_CLASSES`) of the simulated days, against
+    the record: the days the model could see (its bootstrap pool, phases from its own
+    template) and the whole record (phases from the model fitted to all of it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..spaceweather import SpaceWeather, load_space_weather
+from . import _cycles as cy
+from .stochastic import StochasticModel
+
+__all__ = ["ap_after_cutoff", "ap_phase_statistics", "calibrate_likelihood_power", "day_of",
+           "main", "monthly_coverage", "record_ap_phase_statistics"]
+
+PHASE_NAMES = ("minimum", "rising", "maximum", "declining")
+CUTOFFS = ("2008-01-01", "2014-01-01", "2019-01-01", "2023-01-01")
+
+
+def day_of(iso: str) -> int:
+    """Day index (days since 2000-01-01) of an ISO date."""
+    return int((np.datetime64(iso, "D") - np.datetime64("2000-01-01", "D")).astype(np.int64))
+
+
+def _month(day: np.ndarray) -> np.ndarray:
+    return (np.datetime64("2000-01-01", "D") + day.astype("timedelta64[D]")).astype(
+        "datetime64[M]"
+    ).astype(np.int64)
+
+
+def monthly_coverage(
+    model,
+    space_weather: SpaceWeather,
+    cutoff: str,
+    *,
+    years: int = 7,
+    n_paths: int = 500,
+    seed: int = 1,
+    level: float = 0.90,
+) -> dict:
+    """Coverage of the model's central band of monthly-mean F10.7 after ``cutoff``.
+
+    Parameters
+    ----------
+    model : SolarActivityModel
+        Conditioned on data before ``cutoff`` (e.g. ``StochasticModel(sw,
+        condition_on_data_until=day_of(cutoff) - 1)``).
+    space_weather : SpaceWeather
+        The record to compare with.
+    cutoff : str
+        ISO date of the first forecast day (the 1st of a month).
+    years : int
+        Horizon, years (cut at the last complete observed month).
+    n_paths, seed : int
+        Number of paths and the seed of ``numpy.random.default_rng``.
+    level : float
+        Central band probability.
+
+    Returns
+    -------
+    dict
+        ``months`` (datetime64[M]), ``observed``, ``low``, ``median``, ``high`` (sfu),
+        ``inside`` (bool), ``horizon_year`` (1-based), ``coverage`` (fraction of months),
+        ``coverage_by_year`` (dict year -> (fraction, n months)).
+    """
+    first = day_of(cutoff)
+    last_obs = int(space_weather.last_observed_day_j2000)
+    # last complete observed month
+    end_month = _month(np.array([last_obs + 1]))[0]  # its month is incomplete or next
+    end_day = day_of(str(np.datetime64(int(end_month), "M"))) - 1
+    end_day = min(end_day, day_of(str(np.datetime64(cutoff, "M") + 12 * years)) - 1)
+    n = end_day - first + 1
+    if n < 28:
+        raise ValueError(f"no complete observed month after {cutoff}")
+    paths = model.sample(np.random.default_rng(seed), first, n, n_paths)
+    mon = _month(np.arange(first, first + n))
+    um, inv = np.unique(mon, return_inverse=True)
+    cnt = np.bincount(inv)
+    sim = np.stack([np.bincount(inv, row) / cnt for row in paths.f107_sfu])
+    i0 = first - int(space_weather.day_j2000[0])
+    obs = np.bincount(inv, np.asarray(space_weather.f107_obs_sfu[i0 : i0 + n])) / cnt
+    q = 100.0 * (1.0 - level) / 2.0
+    low, med, high = np.percentile(sim, [q, 50.0, 100.0 - q], axis=0)
+    inside = (obs >= low) & (obs <= high)
+    year = np.arange(um.size) // 12 + 1
+    by_year = {int(y): (float(inside[year == y].mean()), int((year == y).sum()))
+               for y in np.unique(year)}
+    return dict(
+        months=um.astype("datetime64[M]"), observed=obs, low=low, median=med, high=high,
+        inside=inside, horizon_year=year, coverage=float(inside.mean()),
+        coverage_by_year=by_year,
+    )
+
+
+def _stats(a: np.ndarray) -> tuple[float, float, int]:
+    if a.size == 0:
+        return (np.nan, np.nan, 0)
+    return (float(np.median(a)), float(np.percentile(a, 99)), int(a.size))
+
+
+def ap_phase_statistics(
+    model: StochasticModel, *, years: int = 22, n_paths: int = 200, seed: int = 2
+) -> dict:
+    """Daily Ap median and 99th percentile per phase class: simulated vs the model's pool.
+
+    Simulates ``years`` (two cycles) from the day after the model's conditioning date.
+
+    Returns
+    -------
+    dict
+        phase name -> dict(sim=(median, p99, n_days), pool=(median, p99, n_days)).
+    """
+    first = model.cutoff + 1
+    paths, phase = model.sample_with_phase(
+        np.random.default_rng(seed), first, int(years * 365.25), n_paths
+    )
+    cls = cy.phase_class(phase)
+    pool_cls = cy.phase_class(model._phase_hist)
+    out = {}
+    for k, name in enumerate(PHASE_NAMES):
+        out[name] = dict(
+            sim=_stats(paths.ap[cls == k]), pool=_stats(model._ap[pool_cls == k])
+        )
+    out["all"] = dict(sim=_stats(paths.ap.ravel()), pool=_stats(model._ap))
+    return out
+
+
+def record_ap_phase_statistics(full_model: StochasticModel) -> dict:
+    """Ap median and 99th percentile per phase over the model's whole record."""
+    cls = cy.phase_class(full_model._phase_hist)
+    out = {name: _stats(full_model._ap[cls == k]) for k, name in enumerate(PHASE_NAMES)}
+    out["all"] = _stats(full_model._ap)
+    return out
+
+
+def ap_after_cutoff(
+    model: StochasticModel, full_model: StochasticModel, *, years: int = 7,
+    n_paths: int = 200, seed: int = 2,
+) -> dict:
+    """Out of sample: simulated vs observed daily Ap per phase over ``years`` after the cutoff.
+
+    The observed days (to the end of the record) are classed by the phases of
+    ``full_model`` (fitted to the whole record), the simulated ones by their own templates.
+    """
+    first = model.cutoff + 1
+    last = min(first + int(years * 365.25), full_model.cutoff + 1)
+    paths, phase = model.sample_with_phase(np.random.default_rng(seed), first, last - first,
+                                           n_paths)
+    cls = cy.phase_class(phase)
+    i0 = first - full_model.first_record_day
+    obs_ap = full_model._ap[i0 : i0 + last - first]
+    obs_cls = cy.phase_class(full_model._phase_hist[i0 : i0 + last - first])
+    out = {}
+    for k, name in enumerate(PHASE_NAMES):
+        out[name] = dict(sim=_stats(paths.ap[cls == k]), obs=_stats(obs_ap[obs_cls == k]))
+    out["all"] = dict(sim=_stats(paths.ap.ravel()), obs=_stats(obs_ap))
+    return out
+
+
+def calibrate_likelihood_power(
+    space_weather: SpaceWeather, betas=(1.0, 0.5, 0.3), *, before: str = "2008-01-01"
+) -> dict:
+    """The pseudo-backtests that chose ``likelihood_power`` (record before ``before`` only).
+
+    Cutoffs every 6 months from 1990-01 to 2006-07, horizons up to 7 years ending before
+    ``before``, 400 paths, 4000 particles. Returns beta -> (pooled coverage, worst coverage,
+    {cutoff: coverage}). About a minute per beta.
+    """
+    limit = day_of(before)
+    cuts = [f"{y}-{m:02d}-01" for y in range(1990, 2007) for m in (1, 7)]
+    out = {}
+    for beta in betas:
+        res = {}
+        n_in = n_all = 0
+        for c in cuts:
+            years = min(7, (limit - day_of(c)) // 365)
+            m = StochasticModel(space_weather, condition_on_data_until=day_of(c) - 1,
+                                likelihood_power=beta, n_particles=4000)
+            r = monthly_coverage(m, space_weather, c, years=years, n_paths=400, seed=1)
+            res[c] = r["coverage"]
+            n_in += int(r["inside"].sum())
+            n_all += r["inside"].size
+        out[beta] = (n_in / n_all, min(res.values()), res)
+    return out
+
+
+def main() -> None:  # pragma: no cover - report generator
+    """Print the backtest tables (markdown)."""
+    sw = load_space_weather()
+    full = StochasticModel(sw)
+    print("Monthly-mean F10.7, 90 % band coverage (500 paths; seeds 1, 2, 3)\n")
+    print("| cutoff | months | all | " + " | ".join(f"year {y}" for y in range(1, 8)) + " |")
+    print("|---|---|---|" + "---|" * 7)
+    models = {}
+    for c in CUTOFFS:
+        m = StochasticModel(sw, condition_on_data_until=day_of(c) - 1)
+        models[c] = m
+        res = [monthly_coverage(m, sw, c, seed=s) for s in (1, 2, 3)]
+        cov = [r["coverage"] for r in res]
+        n = res[0]["inside"].size
+        cells = []
+        for y in range(1, 8):
+            if y in res[0]["coverage_by_year"]:
+                vals = [r["coverage_by_year"][y][0] for r in res]
+                cells.append("/".join(f"{v:.2f}" for v in vals))
+            else:
+                cells.append("-")
+        print(f"| {c} | {n} | " + "/".join(f"{v:.2f}" for v in cov) + " | "
+              + " | ".join(cells) + " |")
+    rec = record_ap_phase_statistics(full)
+    print("\nDaily Ap median / 99th percentile per phase (simulated 22 years x 200 paths)\n")
+    print("| conditioned until | " + " | ".join(PHASE_NAMES) + " | all |")
+    print("|---|" + "---|" * 5)
+    print("| whole record (1957-10 to 2026-10) | "
+          + " | ".join(f"{rec[p][0]:.0f} / {rec[p][1]:.0f}" for p in (*PHASE_NAMES, "all"))
+          + " |")
+    for c, m in [*models.items(), ("2026-10-15 (all data)", full)]:
+        st = ap_phase_statistics(m)
+        cells = []
+        for p in (*PHASE_NAMES, "all"):
+            s, q = st[p]["sim"], st[p]["pool"]
+            r = rec[p]
+            cells.append(
+                f"{s[0]:.0f} / {s[1]:.0f} (pool {q[0]:.0f} / {q[1]:.0f}; "
+                f"vs record {s[0] / r[0] - 1:+.0%} / {s[1] / r[1] - 1:+.0%})"
+            )
+        print(f"| {c} | " + " | ".join(cells) + " |")
+    print("\nOut of sample: daily Ap median / 99th percentile (days) over the 7 years after each"
+          " cutoff (to 2026-10-15), simulated (200 paths) vs observed\n")
+    print("| cutoff | " + " | ".join(PHASE_NAMES) + " | all |")
+    print("|---|" + "---|" * 5)
+    for c, m in models.items():
+        st = ap_after_cutoff(m, full)
+        cells = []
+        for p in (*PHASE_NAMES, "all"):
+            s, o = st[p]["sim"], st[p]["obs"]
+            cells.append(f"{s[0]:.0f} / {s[1]:.0f} vs {o[0]:.0f} / {o[1]:.0f} ({o[2]} d)"
+                         if o[2] else f"{s[0]:.0f} / {s[1]:.0f} vs - (0 d)")
+        print(f"| {c} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
