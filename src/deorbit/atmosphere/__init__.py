@@ -1,9 +1,27 @@
 """Atmospheric density models fed to the kernel.
 
 Today: :class:`DensityTable`, a piecewise-exponential density profile in altitude (log rho
-linear between nodes), the form of the ISS-F200 benchmark table. The NRLMSISE-00 derived
-space-weather table plugs into the same kernel interface.
+linear between nodes), the form of the ISS-F200 benchmark table; and :class:`MsisTable`
+(:mod:`deorbit.atmosphere.msis`), the NRLMSISE-00 derived table over altitude, F10.7, Ap and
+latitude, whose :meth:`MsisTable.orbit` reduces it to one inclination for the kernel and whose
+:meth:`MsisTable.profile` gives a :class:`DensityTable` at fixed indices.
 """
+from .msis import (
+    MsisTable,
+    OrbitDensityTable,
+    load_msis_table,
+    orbit_latitude_weights,
+    pymsis_orbit_mean_density,
+    utc_day_of_year,
+)
 from .table import DensityTable
 
-__all__ = ["DensityTable"]
+__all__ = [
+    "DensityTable",
+    "MsisTable",
+    "OrbitDensityTable",
+    "load_msis_table",
+    "orbit_latitude_weights",
+    "pymsis_orbit_mean_density",
+    "utc_day_of_year",
+]
