@@ -59,7 +59,10 @@ def extensions():
         "deorbit._kernel",
         sources=["ext/_kernel.pyx"],
         include_dirs=["ext"],
-        extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off"] if os.name != "nt" else ["/O2"],
+        # -ffp-contract=off: no fused multiply-adds, so the kernel and its pure-Python twin
+        # evaluate the same IEEE-754 operations (bit-identical on x86-64 and aarch64).
+        extra_compile_args=(["-O3", "-fno-math-errno", "-ffp-contract=off"]
+                            if os.name != "nt" else ["/O2"]),
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
     return cythonize([ext], language_level=3, compiler_directives={"embedsignature": True})

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from deorbit import _reference, kernel
+from deorbit import _reference
 from deorbit.constants import EARTH_RADIUS_M, J2, MU_M3_S2
 from deorbit.kernel import Status, circular_state, propagate
 

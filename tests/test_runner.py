@@ -43,7 +43,7 @@ def test_same_samples_with_1_and_2_workers(tmp_path, scen):
     for n in (1, 2):
         runner.run([scen], tmp_path / f"w{n}", workers=n, progress=False, log=_quiet)
     a, b = _samples(tmp_path / "w1"), _samples(tmp_path / "w2")
-    assert len(a) == 40 and a["status"].eq(1).all()
+    assert len(a) == 40 and a["outcome"].eq(engine.Outcome.UNCONTROLLED_NATURAL).all()
     assert a.equals(b)
     assert _summary(tmp_path / "w1") == _summary(tmp_path / "w2")
     hist = [RunStore(tmp_path / f"w{n}").concat_blocks("t", range(5))["history_sma_alt_km"]

@@ -111,7 +111,8 @@ def _dump(data):
             return "nan" if v != v else ("inf" if v == float("inf") else (
                 "-inf" if v == float("-inf") else repr(v)))
         if isinstance(v, dict):
-            return "{ " + ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {val(x)}" for k, x in v.items()) + " }"
+            items = (f"{json.dumps(k, ensure_ascii=False)} = {val(x)}" for k, x in v.items())
+            return "{ " + ", ".join(items) + " }"
         if isinstance(v, list):
             return "[" + ", ".join(val(x) for x in v) + "]"
         return json.dumps(v, ensure_ascii=False)

@@ -19,7 +19,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from .kernel import Status
+from .engine import Outcome
 from .time import datetime_from_epoch
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -61,9 +61,9 @@ def _quantile_figure(values, q, confidence, unit, as_date=False):
 
 def convergence_half_width(arrays, metric, confidence):
     """Confidence-interval half-width of a convergence metric (see scenario.Convergence)."""
-    status = arrays["status"]
-    if metric == "p_in_orbit_at_horizon":
-        _, se = probability(status == Status.HORIZON)
+    outcome = arrays["outcome"]
+    if metric in _PROBABILITIES:
+        _, se = probability(np.isin(outcome, _PROBABILITIES[metric]))
         return _z(confidence) * se
     if metric == "reentry_epoch_p50_days":
         epochs = np.where(np.isfinite(arrays["reentry_epoch_utc_days"]),
@@ -73,15 +73,24 @@ def convergence_half_width(arrays, metric, confidence):
     raise ValueError(f"unknown convergence metric {metric!r}")
 
 
+#: Probability metrics: the outcome classes each counts.
+_PROBABILITIES = {
+    "p_controlled": (Outcome.CONTROLLED,),
+    "p_uncontrolled": (Outcome.UNCONTROLLED_FAILURE, Outcome.UNCONTROLLED_NATURAL),
+    "p_uncontrolled_after_failure": (Outcome.UNCONTROLLED_FAILURE,),
+    "p_uncontrolled_natural_decay": (Outcome.UNCONTROLLED_NATURAL,),
+    "p_in_orbit_at_horizon": (Outcome.IN_ORBIT,),
+    "p_numerical_failure": (Outcome.NUMERICAL_FAILURE,),
+}
+
+
 def summarize(arrays, confidence=0.95):
     """Figures of one scenario: a dict metric -> {value, standard_error, unit[, date_utc]}."""
-    status = arrays["status"]
-    n = int(status.size)
+    outcome = arrays["outcome"]
+    n = int(outcome.size)
     metrics = {"samples": {"value": n, "standard_error": None, "unit": "count"}}
-    for name, code in (("p_reentry_within_horizon", Status.ENTERED),
-                       ("p_in_orbit_at_horizon", Status.HORIZON),
-                       ("p_numerical_failure", Status.NUMERICAL_FAILURE)):
-        p, se = probability(status == code)
+    for name, codes in _PROBABILITIES.items():
+        p, se = probability(np.isin(outcome, codes))
         metrics[name] = {"value": p, "standard_error": se, "unit": "probability"}
     epochs = np.where(np.isfinite(arrays["reentry_epoch_utc_days"]),
                       arrays["reentry_epoch_utc_days"], np.inf)

@@ -74,15 +74,16 @@ def _fmt(fig, digits=3, pct=False):
 
 def format_table(summary) -> str:
     """The per-scenario summary as a plain-text table (standard errors after ±)."""
-    cols = ["scenario", "samples", "P(reentry ≤ horizon)", "reentry P5", "reentry P50",
-            "reentry P95", "lifetime P50 [d]"]
+    cols = ["scenario", "samples", "P(controlled)", "P(uncontrolled)", "P(in orbit)",
+            "reentry P5", "reentry P50", "reentry P95"]
     rows = []
     for name, s in summary["scenarios"].items():
         m = s["metrics"]
-        rows.append([name, str(m["samples"]["value"]),
-                     _fmt(m["p_reentry_within_horizon"], pct=True),
+        rows.append([name, str(m["samples"]["value"]), _fmt(m["p_controlled"], pct=True),
+                     _fmt(m["p_uncontrolled"], pct=True),
+                     _fmt(m["p_in_orbit_at_horizon"], pct=True),
                      _fmt(m["reentry_epoch_p05_utc_days"]), _fmt(m["reentry_epoch_p50_utc_days"]),
-                     _fmt(m["reentry_epoch_p95_utc_days"]), _fmt(m["lifetime_p50_days"], 4)])
+                     _fmt(m["reentry_epoch_p95_utc_days"])])
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
     line = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
     out = [line, "-" * len(line)]

@@ -9,12 +9,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import sampling
+from . import fragments, frames, operations, sampling
 from .atmosphere import DensityTable
-from .kernel import mean_circular_elements, propagate
+from .constants import EARTH_RADIUS_M, EARTH_ROTATION_RAD_S, MU_M3_S2, SECONDS_PER_DAY
+from .kernel import Status, mean_circular_elements, propagate
 
 #: Spacing of the stored altitude history (days after each sample's start epoch).
 HISTORY_STEP_DAYS = 30.0
+#: Top of the density table used for the fragments' fall, km.
+FALL_TABLE_TOP_KM = 200.0
 #: Longest mean-element step with a density that does not change in time, days (the steps
 #: are also limited to 2 km of decay; hybrid vs Cowell agree within 0.1 % with it).
 STATIC_MEAN_MAX_STEP_DAYS = 30.0
@@ -65,8 +68,42 @@ def history_days(scenario):
     return np.arange(0.0, horizon + 0.5 * HISTORY_STEP_DAYS, HISTORY_STEP_DAYS)
 
 
+@lru_cache(maxsize=16)
+def _fall_profile(inc_deg, f107a, f107, ap):
+    from .atmosphere import pymsis_orbit_mean_density
+
+    alt = np.arange(0.0, FALL_TABLE_TOP_KM + 1.0, 2.0)
+    rho = [pymsis_orbit_mean_density(h, f107a, f107, ap, inc_deg, n_lon=4, n_lt=4, n_u=12,
+                                     day_of_year=80) for h in alt]
+    return DensityTable(alt, rho, source="NRLMSISE-00 (pymsis) orbit-mean, 0-200 km")
+
+
+def fall_table(scenario) -> DensityTable:
+    """Density for the station's last minutes and the fragments' fall, 0-200 km.
+
+    NRLMSISE-00 straight from pymsis (computed once per process) at the scenario's solar
+    indices, averaged over the latitudes of its orbit, four longitudes and local times, at
+    the March equinox; below ~90 km solar activity hardly matters.
+    """
+    s = scenario.solar
+    inc = scenario.orbit.inclination_deg.support()[0]
+    return _fall_profile(float(inc), s.f107a_sfu, s.f107_sfu, s.ap)
+
+
+class Outcome:
+    """Per-sample outcome classes (int8 codes)."""
+
+    CONTROLLED = 0              #: the final burn was made and the debris fell after it
+    UNCONTROLLED_FAILURE = 1    #: a burn failed, or the station entered during the sequence
+    UNCONTROLLED_NATURAL = 2    #: no deorbit vehicle, or it came too late
+    IN_ORBIT = 3                #: still in orbit at the horizon
+    NUMERICAL_FAILURE = 4       #: the integrator failed
+    NAMES = ("controlled", "uncontrolled after failure", "uncontrolled natural decay",
+             "in orbit at horizon", "numerical failure")
+
+
 def run_block(scenario, block_index: int, samples: int | None = None) -> dict[str, np.ndarray]:
-    """Propagate one block of a scenario.
+    """Propagate one block of a scenario: decay, operations, breakup, fragments.
 
     Parameters
     ----------
@@ -80,35 +117,230 @@ def run_block(scenario, block_index: int, samples: int | None = None) -> dict[st
     -------
     dict of ndarray
         Per-sample arrays (length n): ``sample`` (global index), the drawn inputs under
-        their key paths, ``status`` (:class:`deorbit.Status`), ``reentry_epoch_utc_days``
-        (120 km entry-interface crossing, NaN if none), ``lifetime_days`` (entry minus
-        start, NaN if none), ``reentry_lat_deg``/``reentry_lon_deg`` (geodetic, at the
-        entry interface), ``n_steps``; and ``history_sma_alt_km`` (n, H), the mean altitude
-        every ``HISTORY_STEP_DAYS`` after the start.
+        their key paths, ``outcome`` (:class:`Outcome`), ``reentry_epoch_utc_days`` (the
+        120 km entry-interface crossing that led to breakup; NaN if none),
+        ``lifetime_days`` (from the start), ``breakup_lat_deg``/``breakup_lon_deg``,
+        ``final_burn_epoch_utc_days`` and ``targeting_miss_km`` (controlled attempts),
+        per fragment class (n, K): ``impact_lat_deg``, ``impact_lon_deg``,
+        ``impact_speed_m_s``, ``fragment_count``; and ``history_sma_alt_km`` (n, H), the mean
+        altitude every ``HISTORY_STEP_DAYS`` after the start.
     """
     first, n = block_samples(scenario, block_index, samples)
     x = sampling.draw_block(scenario, block_index, n)
+    blk = _Block(scenario, x, n)
     start = x["start.epoch_utc"]
-    inc = x["orbit.inclination_deg"]
-    prop = scenario.propagation
-    hist = history_days(scenario)
-    res = propagate(
-        start, None, x["vehicle.ballistic_coefficient_kg_m2"],
-        density_table(scenario),
-        start + scenario.start.horizon_years * DAYS_PER_YEAR,
-        mean_elements=mean_circular_elements(x["orbit.mean_altitude_km"], inc,
-                                             x["orbit.raan_deg"], x["orbit.arg_latitude_deg"]),
-        method=prop.method, entry_alt_km=prop.entry_alt_km,
-        handover_alt_km=prop.handover_alt_km, rtol=prop.rtol,
-        mean_max_step_days=STATIC_MEAN_MAX_STEP_DAYS,
-        density_scale=x["atmosphere.density_scale"], history_days=hist)
+    everyone = np.arange(n)
+    mean0 = mean_circular_elements(x["orbit.mean_altitude_km"], x["orbit.inclination_deg"],
+                                   x["orbit.raan_deg"], x["orbit.arg_latitude_deg"])
+    dv = scenario.operations.deorbit_vehicle
+    # Natural decay from the end of station keeping (until the deorbit vehicle is ready).
+    stop = blk.horizon if dv is None else np.minimum(
+        np.maximum(x["operations.deorbit_vehicle.ready_utc"], start), blk.horizon)
+    res = blk.decay(everyone, start, stop, mean=mean0, hist=history_days(scenario))
+    history = res.history_sma_alt_km
+    waiting = res.status == Status.HORIZON
+    if dv is None:
+        blk.outcome[waiting] = Outcome.IN_ORBIT
+    else:
+        usable = (waiting & (stop < blk.horizon)
+                  & (_sma_alt_km(res.end_state_eci) >= dv.min_altitude_km))
+        late = waiting & ~usable
+        if late.any():  # the vehicle cannot start: natural decay from there on
+            j = everyone[late]
+            blk.settle(j, blk.decay(j, res.end_epoch_utc_days[late], blk.horizon[late],
+                                    res.end_state_eci[late]), Outcome.UNCONTROLLED_NATURAL)
+        if usable.any():
+            _deorbit_sequence(blk, everyone[usable], res.end_epoch_utc_days[usable],
+                              res.end_state_eci[usable], block_index)
     out = {"sample": np.arange(first, first + n, dtype=np.int64)}
     out.update(x)
-    out.update(status=res.status, reentry_epoch_utc_days=res.entry_epoch_utc_days,
-               lifetime_days=res.entry_epoch_utc_days - start,
-               reentry_lat_deg=res.end_lat_deg, reentry_lon_deg=res.end_lon_deg,
-               n_steps=res.n_steps, history_sma_alt_km=res.history_sma_alt_km)
-    entered = np.isfinite(res.entry_epoch_utc_days)
-    out["reentry_lat_deg"] = np.where(entered, out["reentry_lat_deg"], np.nan)
-    out["reentry_lon_deg"] = np.where(entered, out["reentry_lon_deg"], np.nan)
+    lat, lon, _ = frames.eci_to_geodetic(blk.brk_state[:, :3], blk.brk_epoch)
+    out.update(outcome=blk.outcome, reentry_epoch_utc_days=blk.reentry,
+               lifetime_days=blk.reentry - start, breakup_lat_deg=lat, breakup_lon_deg=lon,
+               final_burn_epoch_utc_days=blk.burn_epoch, targeting_miss_km=blk.miss,
+               history_sma_alt_km=history)
+    out.update(_fragments(scenario, blk.brk_epoch, blk.brk_state, x, block_index, n,
+                          blk.lower))
+    return out
+
+
+class _Block:
+    """The per-sample result arrays of one block and the propagation settings they share."""
+
+    def __init__(self, scenario, x, n):
+        self.scenario, self.x = scenario, x
+        prop = scenario.propagation
+        self.table, self.lower = density_table(scenario), fall_table(scenario)
+        self.bc = x["vehicle.ballistic_coefficient_kg_m2"]
+        self.scale = x["atmosphere.density_scale"]
+        self.breakup_alt = x["breakup.altitude_km"]
+        self.horizon = x["start.epoch_utc"] + scenario.start.horizon_years * DAYS_PER_YEAR
+        self.common = dict(entry_alt_km=prop.entry_alt_km, rtol=prop.rtol)
+        self.hybrid = dict(handover_alt_km=prop.handover_alt_km,
+                           mean_max_step_days=STATIC_MEAN_MAX_STEP_DAYS)
+        self.outcome = np.full(n, Outcome.UNCONTROLLED_NATURAL, dtype=np.int8)
+        self.reentry = np.full(n, np.nan)
+        self.brk_epoch = np.full(n, np.nan)
+        self.brk_state = np.full((n, 6), np.nan)
+        self.burn_epoch = np.full(n, np.nan)
+        self.miss = np.full(n, np.nan)
+
+    def record(self, idx, res):
+        """Store entry and breakup of the samples idx whose propagation res reached breakup."""
+        entered = res.status == Status.ENTERED
+        j = idx[entered]
+        self.reentry[j] = res.entry_epoch_utc_days[entered]
+        self.brk_epoch[j] = res.end_epoch_utc_days[entered]
+        self.brk_state[j] = res.end_state_eci[entered]
+        self.outcome[idx[res.status == Status.NUMERICAL_FAILURE]] = Outcome.NUMERICAL_FAILURE
+
+    def propagate(self, idx, epoch, stop_epoch, state=None, mean=None, hist=None,
+                  method="cowell", **kw):
+        """Propagate samples idx down to their breakup altitude or stop_epoch; record."""
+        opts = {**self.common, **(self.hybrid if method == "hybrid" else {}), **kw}
+        res = propagate(epoch, state, self.bc[idx], self.table, stop_epoch, method=method,
+                        mean_elements=mean, density_scale=self.scale[idx], history_days=hist,
+                        stop_alt_km=self.breakup_alt[idx], **opts)
+        self.record(idx, res)
+        return res
+
+    def decay(self, idx, epoch, stop_epoch, state=None, mean=None, hist=None):
+        """Hybrid propagation of samples idx to breakup or stop_epoch."""
+        return self.propagate(idx, epoch, stop_epoch, state, mean, hist, method="hybrid")
+
+    def settle(self, idx, res, entered_outcome):
+        """Outcome of samples idx after their last propagation res."""
+        self.outcome[idx] = np.where(
+            res.status == Status.ENTERED, entered_outcome,
+            np.where(res.status == Status.HORIZON, Outcome.IN_ORBIT, Outcome.NUMERICAL_FAILURE))
+
+
+def _sma_alt_km(state):
+    """Semi-major axis minus R_e of ECI states, km."""
+    r = np.linalg.norm(state[:, :3], axis=1)
+    v2 = np.einsum("ij,ij->i", state[:, 3:], state[:, 3:])
+    return (1.0 / (2.0 / r - v2 / MU_M3_S2) - EARTH_RADIUS_M) * 1e-3
+
+
+def _deorbit_sequence(blk, idx, epoch, state, block_index):
+    """Decay to the lowering altitude, lowering burns, targeted final burn (samples idx)."""
+    scenario, x = blk.scenario, blk.x
+    dv = scenario.operations.deorbit_vehicle
+    seed, size = scenario.monte_carlo.seed, scenario.monte_carlo.block_size
+    n = x["start.epoch_utc"].size
+    n_burns = dv.lowering_burns + 1
+    fail_u = sampling.stream(seed, block_index, "operations.burn_failures").random(
+        (size, n_burns))[:n]
+    errors = np.clip(sampling.stream(seed, block_index, "operations.burn_errors")
+                     .standard_normal((size, n_burns, 4))[:n], -6.0, 6.0)
+    # 1. natural decay down to the lowering altitude (unless already below it)
+    low = dv.start_lowering_altitude_km
+    above = _sma_alt_km(state) > low
+    if above.any():
+        j = idx[above]
+        r = propagate(epoch[above], state[above], blk.bc[j], blk.table, blk.horizon[j],
+                      density_scale=blk.scale[j], entry_alt_km=low, handover_alt_km=low + 10.0,
+                      rtol=blk.common["rtol"], mean_max_step_days=STATIC_MEAN_MAX_STEP_DAYS)
+        lost = r.status != Status.ENTERED    # still above at the horizon, or a failure
+        blk.outcome[j[r.status == Status.HORIZON]] = Outcome.IN_ORBIT
+        blk.outcome[j[r.status == Status.NUMERICAL_FAILURE]] = Outcome.NUMERICAL_FAILURE
+        epoch, state = epoch.copy(), state.copy()
+        epoch[above] = r.end_epoch_utc_days
+        state[above] = r.end_state_eci
+        keep = np.ones(idx.size, dtype=bool)
+        keep[np.flatnonzero(above)[lost]] = False
+        idx, epoch, state = idx[keep], epoch[keep], state[keep]
+    # 2. lowering burns, then the targeted final burn
+    spacing = dv.burn_spacing_h / 24.0
+    for k in range(n_burns):
+        if idx.size == 0:
+            return
+        final = k == n_burns - 1
+        t_burn = epoch + (spacing if k > 0 else 0.0)
+        if final:  # coast to the window, then solve for the burn time within it
+            idx, epoch, state = _coast(blk, idx, epoch, state, t_burn)
+            if idx.size == 0:
+                return
+            t_burn, blk.miss[idx] = operations.target_final_burn(
+                epoch, state, dv.final_window_h * 3600.0,
+                x["operations.deorbit_vehicle.final_burn_dv_m_s"][idx], blk.bc[idx],
+                blk.breakup_alt[idx], _reference_fragment_bc(scenario), blk.table, blk.lower,
+                scenario.ground.target_lat_deg, scenario.ground.target_lon_deg,
+                density_scale=blk.scale[idx])
+            blk.burn_epoch[idx] = t_burn
+        t_exec = t_burn + dv.timing_error_s * errors[idx, k, 3] / SECONDS_PER_DAY
+        no_solution = ~np.isfinite(t_exec)
+        t_exec = np.where(no_solution, epoch, np.maximum(t_exec, epoch))
+        failed = (fail_u[idx, k] < dv.failure_probability) | no_solution
+        idx, epoch, state, alive = _coast(blk, idx, epoch, state, t_exec, with_mask=True)
+        failed = failed[alive]
+        if failed.any():  # the station stays on its orbit and decays uncontrolled
+            j = idx[failed]
+            blk.settle(j, blk.decay(j, epoch[failed], blk.horizon[j], state[failed]),
+                       Outcome.UNCONTROLLED_FAILURE)
+            idx, epoch, state = idx[~failed], epoch[~failed], state[~failed]
+        key = "final_burn_dv_m_s" if final else "lowering_burn_dv_m_s"
+        state = operations.burn(state, x[f"operations.deorbit_vehicle.{key}"][idx],
+                                errors[idx, k, :3], dv.dv_error_frac, dv.pointing_error_deg)
+    # 3. after the final burn: down to breakup
+    if idx.size:
+        blk.settle(idx, blk.propagate(idx, epoch, blk.horizon[idx], state), Outcome.CONTROLLED)
+
+
+def _coast(blk, idx, epoch, state, until, with_mask=False):
+    """Cowell from epoch to until; samples that enter on the way are uncontrolled.
+
+    The coast stops at the breakup altitude, so an entry is recorded with its breakup.
+    Returns the samples still in orbit with their states at ``until`` (and the mask).
+    """
+    res = blk.propagate(idx, epoch, until, state)
+    entered = res.status == Status.ENTERED
+    blk.outcome[idx[entered]] = Outcome.UNCONTROLLED_FAILURE
+    alive = res.status == Status.HORIZON
+    out = idx[alive], res.end_epoch_utc_days[alive], res.end_state_eci[alive]
+    return (*out, alive) if with_mask else out
+
+
+def _reference_fragment_bc(scenario):
+    """Ballistic coefficient aimed at: the mass-weighted geometric mean of the class medians."""
+    count, mass, _, median, _ = scenario.breakup.fragments.arrays()
+    w = count * mass
+    return float(np.exp(np.sum(w * np.log(median)) / np.sum(w)))
+
+
+def _fragments(scenario, brk_epoch, brk_state, x, block_index, n, lower):
+    """Every fragment class falls once per sample from the breakup state to the ground.
+
+    Returns per-sample (n, K) arrays: ``impact_lat_deg``, ``impact_lon_deg``,
+    ``impact_speed_m_s`` (relative to the rotating Earth), ``fragment_count`` (pieces the
+    class stands for: the model's counts scaled to the sampled surviving mass) and
+    ``fragment_bc_kg_m2`` (the drawn ballistic coefficient).
+    """
+    model = scenario.breakup.fragments
+    count, mass, _, _, _ = model.arrays()
+    k = count.size
+    bc = fragments.sample_classes(model, sampling.stream(
+        scenario.monte_carlo.seed, block_index, "breakup.fragment_bc"),
+        scenario.monte_carlo.block_size)[:n]
+    surviving = x["vehicle.mass_kg"] * x["breakup.surviving_mass_fraction"]
+    scale = surviving / model.mass_kg
+    out = {"impact_lat_deg": np.full((n, k), np.nan), "impact_lon_deg": np.full((n, k), np.nan),
+           "impact_speed_m_s": np.full((n, k), np.nan),
+           "fragment_count": scale[:, None] * count[None, :], "fragment_bc_kg_m2": bc}
+    broke = np.flatnonzero(np.isfinite(brk_epoch))
+    if broke.size == 0:
+        return out
+    ep = np.repeat(brk_epoch[broke], k)
+    st = np.repeat(brk_state[broke], k, axis=0)
+    res = propagate(ep, st, bc[broke].ravel(), lower, ep + 1.0, method="cowell",
+                    entry_alt_km=0.0)
+    landed = (res.status == Status.ENTERED).reshape(-1, k)
+    lat = res.end_lat_deg.reshape(-1, k)
+    lon = res.end_lon_deg.reshape(-1, k)
+    y = res.end_state_eci
+    v_rel = y[:, 3:] - np.cross([0.0, 0.0, EARTH_ROTATION_RAD_S], y[:, :3])
+    speed = np.linalg.norm(v_rel, axis=1).reshape(-1, k)
+    out["impact_lat_deg"][broke] = np.where(landed, lat, np.nan)
+    out["impact_lon_deg"][broke] = np.where(landed, lon, np.nan)
+    out["impact_speed_m_s"][broke] = np.where(landed, speed, np.nan)
     return out

@@ -18,7 +18,7 @@ import platform
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +57,7 @@ def _versions():
 def _manifest(scenarios, samples):
     return {
         "format_version": FORMAT_VERSION,
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": _versions(),
         "history_step_days": engine.HISTORY_STEP_DAYS,
         "scenarios": [{
@@ -221,7 +221,7 @@ def _fan_out(client, plans, store, total, show_progress, as_completed, log):
             arrays = fut.result()
             store.write_block(plan.scenario.name, b, arrays)
             plan.done.add(b)
-            n = arrays["status"].size
+            n = arrays["sample"].size
             done_samples += n
             bar.update(n)
             if plan.used is None:
@@ -272,7 +272,7 @@ def _finish(plans, store, manifest):
         summary["scenarios"][s.name] = {
             "title": s.title, "confidence": conf, "stopped_by": stop,
             "metrics": aggregate.summarize(arrays, conf)}
-    manifest["finished_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    manifest["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     store.write_manifest(manifest)
     store.write_summary(summary)
     return summary

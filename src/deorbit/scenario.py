@@ -51,6 +51,60 @@ class Start:
 class Vehicle:
     #: Ballistic coefficient m / (Cd A), kg/m^2.
     ballistic_coefficient_kg_m2: Distribution
+    #: Mass at the start, kg (scales the surviving fragments).
+    mass_kg: Distribution
+
+
+@dataclass(frozen=True)
+class DeorbitVehicle:
+    """A deorbit vehicle's sequence: wait, decay, lower the perigee, final burn."""
+
+    #: Epoch from which the vehicle is docked and ready (launch slips included).
+    ready_utc: Distribution
+    #: Below this altitude (semi-major axis minus R_e) at readiness it cannot start, km.
+    min_altitude_km: float
+    #: Natural decay down to this altitude before the first burn, km.
+    start_lowering_altitude_km: float
+    #: Number of perigee-lowering burns before the final one.
+    lowering_burns: int
+    #: Size of each lowering burn (retrograde), m/s.
+    lowering_burn_dv_m_s: Distribution
+    #: Time between burns, hours.
+    burn_spacing_h: float
+    #: Size of the final burn (retrograde), m/s.
+    final_burn_dv_m_s: Distribution
+    #: Length of the window, after the spacing that follows the last lowering burn, in
+    #: which the final burn is placed to hit the target, hours.
+    final_window_h: float
+    #: Probability that a burn fails (the station stays on its current orbit).
+    failure_probability: float
+    #: Execution errors (1 sigma): magnitude (fraction of dv), pointing per axis (deg), start
+    #: time (s).
+    dv_error_frac: float
+    pointing_error_deg: float
+    timing_error_s: float
+
+
+@dataclass(frozen=True)
+class Operations:
+    #: None: no deorbit vehicle (uncontrolled natural decay).
+    deorbit_vehicle: DeorbitVehicle | None
+
+
+@dataclass(frozen=True)
+class Breakup:
+    altitude_km: Distribution
+    #: Fraction of the mass at breakup that reaches the ground.
+    surviving_mass_fraction: Distribution
+    #: "iss-default" or a fragment CSV path (relative to the scenario file).
+    fragments: object
+
+
+@dataclass(frozen=True)
+class Ground:
+    #: Aim point of a controlled entry, deg (default Point Nemo, 48 52.6 S 123 23.6 W).
+    target_lat_deg: float
+    target_lon_deg: float
 
 
 @dataclass(frozen=True)
@@ -116,6 +170,7 @@ class MonteCarlo:
 
 #: Metrics a convergence target may name, with their units.
 CONVERGENCE_METRICS = {
+    "p_uncontrolled": "probability",
     "p_in_orbit_at_horizon": "probability",
     "reentry_epoch_p50_days": "days",
 }
@@ -135,13 +190,16 @@ class Scenario:
     atmosphere: Atmosphere
     propagation: Propagation
     monte_carlo: MonteCarlo
+    operations: Operations
+    breakup: Breakup
+    ground: Ground
     source: str = ""
     text: str = field(default="", repr=False)
     sha256: str = ""
 
     def uncertain(self):
         """Key path -> Distribution for every sampled quantity, in a fixed order."""
-        return {
+        out = {
             "start.epoch_utc": self.start.epoch_utc,
             "vehicle.ballistic_coefficient_kg_m2": self.vehicle.ballistic_coefficient_kg_m2,
             "orbit.mean_altitude_km": self.orbit.mean_altitude_km,
@@ -149,7 +207,18 @@ class Scenario:
             "orbit.raan_deg": self.orbit.raan_deg,
             "orbit.arg_latitude_deg": self.orbit.arg_latitude_deg,
             "atmosphere.density_scale": self.atmosphere.density_scale,
+            "vehicle.mass_kg": self.vehicle.mass_kg,
+            "breakup.altitude_km": self.breakup.altitude_km,
+            "breakup.surviving_mass_fraction": self.breakup.surviving_mass_fraction,
         }
+        dv = self.operations.deorbit_vehicle
+        if dv is not None:
+            out.update({
+                "operations.deorbit_vehicle.ready_utc": dv.ready_utc,
+                "operations.deorbit_vehicle.lowering_burn_dv_m_s": dv.lowering_burn_dv_m_s,
+                "operations.deorbit_vehicle.final_burn_dv_m_s": dv.final_burn_dv_m_s,
+            })
+        return out
 
 
 class _Table:
@@ -272,7 +341,8 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
     t.done()
 
     t = top.table("vehicle")
-    vehicle = Vehicle(t.dist("ballistic_coefficient_kg_m2", 0.0, 1e5, lo_open=True))
+    vehicle = Vehicle(t.dist("ballistic_coefficient_kg_m2", 0.0, 1e5, lo_open=True),
+                      mass_kg=t.dist("mass_kg", 0.0, 1e7, lo_open=True))
     t.done()
 
     t = top.table("orbit")
@@ -337,11 +407,65 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
     monte_carlo = MonteCarlo(samples=samples, seed=seed, block_size=block_size,
                              convergence=conv)
     t.done()
+
+    t = top.table("operations", required=False)
+    dv = None
+    if "deorbit_vehicle" in t.data:
+        d = t.table("deorbit_vehicle")
+        lowering = d.number("start_lowering_altitude_km", 150.0, 400.0)
+        dv = DeorbitVehicle(
+            ready_utc=d.dist("ready_utc", *EPOCH_RANGE, is_date=True),
+            min_altitude_km=float(d.number("min_altitude_km", lowering, 2000.0)),
+            start_lowering_altitude_km=float(lowering),
+            lowering_burns=d.number("lowering_burns", 0, 20, integer=True),
+            lowering_burn_dv_m_s=d.dist("lowering_burn_dv_m_s", 0.0, 200.0),
+            burn_spacing_h=float(d.number("burn_spacing_h", 0.5, 240.0)),
+            final_burn_dv_m_s=d.dist("final_burn_dv_m_s", 0.0, 500.0, lo_open=True),
+            final_window_h=float(d.number("final_window_h", 1.0, 240.0)),
+            failure_probability=float(d.number("failure_probability", 0.0, 1.0)),
+            dv_error_frac=float(d.number("dv_error_frac", 0.0, 0.5)),
+            pointing_error_deg=float(d.number("pointing_error_deg", 0.0, 30.0)),
+            timing_error_s=float(d.number("timing_error_s", 0.0, 3600.0)))
+        d.done()
+    else:
+        t.used.add("deorbit_vehicle")
+    operations = Operations(deorbit_vehicle=dv)
+    t.done()
+
+    t = top.table("breakup")
+    frag = t.raw("fragments", "iss-default")
+    if frag == "iss-default":
+        from .fragments import ISS_DEFAULT
+
+        fragments = ISS_DEFAULT
+    elif isinstance(frag, str):
+        from .fragments import load_fragment_model
+
+        try:
+            fragments = load_fragment_model((base_dir or Path.cwd()) / frag)
+        except ValueError as exc:
+            raise ScenarioError(source, "breakup.fragments", frag, str(exc)) from None
+    else:
+        raise ScenarioError(source, "breakup.fragments", frag,
+                            "expected 'iss-default' or the path of a fragment CSV file")
+    breakup = Breakup(altitude_km=t.dist("altitude_km", 0.0, propagation.entry_alt_km,
+                                         lo_open=True),
+                      surviving_mass_fraction=t.dist("surviving_mass_fraction", 0.0, 1.0),
+                      fragments=fragments)
+    t.done()
+
+    t = top.table("ground", required=False)
+    ground = Ground(target_lat_deg=float(t.number("target_lat_deg", -90.0, 90.0,
+                                                  default=-(48 + 52.6 / 60))),
+                    target_lon_deg=float(t.number("target_lon_deg", -180.0, 180.0,
+                                                  default=-(123 + 23.6 / 60))))
+    t.done()
     top.done()
 
     return Scenario(name=name, title=title, description=description, start=start,
                     vehicle=vehicle, orbit=orbit, solar=solar, atmosphere=atmosphere,
-                    propagation=propagation, monte_carlo=monte_carlo, source=source,
+                    propagation=propagation, monte_carlo=monte_carlo, operations=operations,
+                    breakup=breakup, ground=ground, source=source,
                     text=text, sha256=hashlib.sha256(text.encode()).hexdigest())
 
 

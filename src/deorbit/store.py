@@ -153,9 +153,9 @@ def load_run(path, as_xarray=False):
     Returns
     -------
     pandas.DataFrame
-        Columns: ``scenario``, ``sample`` and every per-sample array of
-        :func:`deorbit.engine.run_block` (units in the names); the altitude history is left
-        out of the DataFrame (use ``as_xarray=True``).
+        Columns: ``scenario``, ``sample`` and every per-sample scalar of
+        :func:`deorbit.engine.run_block` (units in the names); the per-sample arrays (altitude
+        history, fragment impacts) are left out of the DataFrame (use ``as_xarray=True``).
     """
     import pandas as pd
 
@@ -167,23 +167,26 @@ def load_run(path, as_xarray=False):
         arrays = store.concat_blocks(sc["name"], blocks)
         if not arrays:
             continue
-        hist = arrays.pop("history_sma_alt_km")
+        multi = {k: arrays.pop(k) for k in list(arrays) if arrays[k].ndim > 1}
         df = pd.DataFrame(arrays)
         df.insert(0, "scenario", sc["name"])
         frames.append(df)
         if as_xarray:
-            datasets.append((sc["name"], arrays, hist))
+            datasets.append((sc["name"], arrays, multi))
     if not as_xarray:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     import xarray as xr
 
     out = []
-    for name, arrays, hist in datasets:
-        step = manifest["history_step_days"]
+    for name, arrays, multi in datasets:
         ds = xr.Dataset({k: ("sample", v) for k, v in arrays.items() if k != "sample"},
                         coords={"sample": arrays["sample"]})
-        ds["history_sma_alt_km"] = (("sample", "history_day"), hist)
-        ds = ds.assign_coords(history_day=np.arange(hist.shape[1]) * step,
-                              scenario=("sample", [name] * hist.shape[0]))
+        for key, value in multi.items():
+            dim = "history_day" if key == "history_sma_alt_km" else "fragment_class"
+            ds[key] = (("sample", dim), value)
+        hist = multi["history_sma_alt_km"]
+        ds = ds.assign_coords(
+            history_day=np.arange(hist.shape[1]) * manifest["history_step_days"],
+            scenario=("sample", [name] * hist.shape[0]))
         out.append(ds)
     return xr.concat(out, dim="sample")

@@ -1,0 +1,230 @@
+"""Deorbit operations: burns with execution errors and failures, and final-burn targeting.
+
+The sequence a deorbit vehicle flies (NASA's plan for the ISS, DESIGN section 4): natural
+decay to about 220 km, a few retrograde perigee-lowering burns about a day apart, then a
+final burn timed so that the debris falls into the target area near Point Nemo. Burns are
+impulsive here (the USDV's burns last minutes; a finite-burn model is not built yet).
+
+Targeting (:func:`target_final_burn`) is solved per sample, not assumed:
+
+1. a calibration shot: burn at the start of the window, fly the station to breakup and a
+   reference fragment to the ground; this gives the in-plane angle from burn to impact and
+   the flight time;
+2. a scan of the window (every ``SCAN_STEP_S``) predicts the impact of a burn at each time
+   by moving the calibration geometry along the orbit (J2-secular Keplerian motion, Earth
+   rotation by GMST) and picks the time whose predicted impact is closest to the target;
+3. Newton iterations on the true propagation remove the along-track miss (the burn time
+   moves the impact along the ground track at about the orbital ground speed).
+
+All functions work on blocks: arrays over the samples that are still in the sequence.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import frames
+from .constants import EARTH_RADIUS_M, J2, MU_M3_S2, SECONDS_PER_DAY
+from .kernel import Status, propagate
+
+SCAN_STEP_S = 20.0
+NEWTON_ITERATIONS = 4
+
+
+def burn(state, dv_m_s, errors, dv_error_frac, pointing_error_deg):
+    """Apply retrograde impulsive burns with execution errors.
+
+    Parameters
+    ----------
+    state : ndarray (n, 6)
+        ECI states just before the burns, m and m/s.
+    dv_m_s : ndarray (n,)
+        Nominal burn magnitudes, m/s, along -v.
+    errors : ndarray (n, 3)
+        Standard-normal draws: magnitude, and two pointing components (radial, normal).
+    dv_error_frac, pointing_error_deg : float
+        1-sigma magnitude error (fraction of dv) and pointing error per axis (deg).
+    """
+    r, v = state[:, :3], state[:, 3:]
+    t_hat = v / np.linalg.norm(v, axis=1, keepdims=True)
+    h = np.cross(r, v)
+    w_hat = h / np.linalg.norm(h, axis=1, keepdims=True)
+    n_hat = np.cross(w_hat, t_hat)
+    sig = np.radians(pointing_error_deg)
+    direction = -t_hat + sig * (errors[:, 1:2] * n_hat + errors[:, 2:3] * w_hat)
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    mag = dv_m_s * (1.0 + dv_error_frac * errors[:, 0])
+    out = state.copy()
+    out[:, 3:] += mag[:, None] * direction
+    return out
+
+
+def fly_to_ground(epoch, state, bc_station, breakup_alt_km, bc_fragment, station_table,
+                  lower_table, density_scale=1.0, entry_alt_km=120.0):
+    """Station from ``state`` to breakup, then one fragment per sample to the ground.
+
+    Returns (status, breakup epoch, breakup state, impact epoch, impact ECI state); the
+    status is the station's (ENTERED when it reached breakup).
+    """
+    far = epoch + 5.0
+    st = propagate(epoch, state, bc_station, station_table, far, method="cowell",
+                   entry_alt_km=entry_alt_km, stop_alt_km=breakup_alt_km,
+                   density_scale=density_scale)
+    ok = st.status == Status.ENTERED
+    imp_epoch = np.full(epoch.shape, np.nan)
+    imp_state = np.full(state.shape, np.nan)
+    if ok.any():
+        fr = propagate(st.end_epoch_utc_days[ok], st.end_state_eci[ok], bc_fragment[ok],
+                       lower_table, st.end_epoch_utc_days[ok] + 1.0, method="cowell",
+                       entry_alt_km=0.0)
+        imp_epoch[ok] = fr.end_epoch_utc_days
+        imp_state[ok] = fr.end_state_eci
+    return st.status, st.end_epoch_utc_days, st.end_state_eci, imp_epoch, imp_state
+
+
+def _plane_angle(r_from, r_to, w_hat):
+    """Signed angle from r_from to r_to about the orbit normal w_hat, rad in (-pi, pi]."""
+    c = np.einsum("ij,ij->i", r_from, r_to)
+    s = np.einsum("ij,ij->i", np.cross(r_from, r_to), w_hat)
+    return np.arctan2(s, c)
+
+
+def _great_circle_km(lat1, lon1, lat2, lon2):
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl = np.radians(lon2 - lon1)
+    c = np.sin(p1) * np.sin(p2) + np.cos(p1) * np.cos(p2) * np.cos(dl)
+    return EARTH_RADIUS_M * 1e-3 * np.arccos(np.clip(c, -1.0, 1.0))
+
+
+def _predict_impacts(state, epoch, dt_s, du, fall_s):
+    """Predicted impact lat/lon (deg) for burns at epoch + dt_s (n, m) from (n,) states.
+
+    The orbit moves with its J2-secular node and argument-of-latitude rates; the impact lies
+    ``du`` further along the orbit and ``fall_s`` later, as in the calibration shot.
+    """
+    r, v = state[:, :3], state[:, 3:]
+    rn = np.linalg.norm(r, axis=1)
+    h = np.cross(r, v)
+    w_hat = h / np.linalg.norm(h, axis=1, keepdims=True)
+    inc = np.arccos(np.clip(w_hat[:, 2], -1.0, 1.0))
+    raan = np.arctan2(w_hat[:, 0], -w_hat[:, 1])
+    n_hat = np.stack([np.cos(raan), np.sin(raan), np.zeros_like(raan)], 1)
+    m_hat = np.cross(w_hat, n_hat)
+    u0 = np.arctan2(np.einsum("ij,ij->i", r, m_hat), np.einsum("ij,ij->i", r, n_hat))
+    a = 1.0 / (2.0 / rn - np.einsum("ij,ij->i", v, v) / MU_M3_S2)
+    n = np.sqrt(MU_M3_S2 / a**3)
+    k = J2 * (EARTH_RADIUS_M / a) ** 2
+    ci = np.cos(inc)
+    udot = n * (1.0 + 0.75 * k * (3 * ci**2 - 1)) + 0.75 * n * k * (5 * ci**2 - 1)
+    odot = -1.5 * n * k * ci
+    u = u0[:, None] + udot[:, None] * dt_s + du[:, None]
+    om = raan[:, None] + odot[:, None] * dt_s
+    ci, si = ci[:, None], np.sin(inc)[:, None]
+    x = np.cos(om) * np.cos(u) - np.sin(om) * ci * np.sin(u)
+    y = np.sin(om) * np.cos(u) + np.cos(om) * ci * np.sin(u)
+    z = si * np.sin(u)
+    t_imp = epoch[:, None] + (dt_s + fall_s[:, None]) / SECONDS_PER_DAY
+    pos = np.stack([x, y, z], -1) * EARTH_RADIUS_M
+    lat, lon, _ = frames.eci_to_geodetic(pos, t_imp)
+    return lat, lon
+
+
+def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km, bc_ref,
+                      station_table, lower_table, target_lat_deg, target_lon_deg,
+                      density_scale=1.0):
+    """Burn epochs (n,) that put the reference fragment's impact nearest the target.
+
+    Parameters
+    ----------
+    epoch, state : ndarray (n,), (n, 6)
+        Start of the window (UTC days since J2000) and the ECI state there.
+    window_s : float
+        Length of the window searched, s.
+    dv_m_s, bc_station, breakup_alt_km, bc_ref : ndarray (n,)
+        Final-burn size, station and reference-fragment ballistic coefficients, breakup
+        altitude (nominal values: targeting knows no execution errors).
+    station_table, lower_table : DensityTable
+        Densities for the station's descent and for the fragment's fall.
+    density_scale : float or ndarray (n,)
+        Multiplier on the station table's density (the sample's model error).
+    target_lat_deg, target_lon_deg : float
+        Aim point, deg.
+
+    Returns
+    -------
+    burn_epoch : ndarray (n,)
+        UTC days since J2000; NaN where the calibration shot did not reach the ground.
+    miss_km : ndarray (n,)
+        Distance from the nominal impact of the chosen burn to the aim point, km.
+    """
+    n = epoch.size
+    bc_ref = np.broadcast_to(bc_ref, (n,)).astype(np.float64)
+    scale = np.broadcast_to(density_scale, (n,)).astype(np.float64)
+    # 1. calibration shot at the window start
+    shot = burn(state, dv_m_s, np.zeros((n, 3)), 0.0, 0.0)
+    _, _, _, imp_t, imp_y = fly_to_ground(epoch, shot, bc_station, breakup_alt_km, bc_ref,
+                                          station_table, lower_table, scale)
+    ok = np.isfinite(imp_t)
+    burn_epoch = np.full(n, np.nan)
+    miss = np.full(n, np.nan)
+    if not ok.any():
+        return burn_epoch, miss
+    e0, y0, it, iy = epoch[ok], state[ok], imp_t[ok], imp_y[ok]
+    w_hat = np.cross(y0[:, :3], y0[:, 3:])
+    w_hat /= np.linalg.norm(w_hat, axis=1, keepdims=True)
+    du = _plane_angle(y0[:, :3], iy[:, :3], w_hat)
+    du = np.where(du < 0, du + 2 * np.pi, du)
+    fall_s = (it - e0) * SECONDS_PER_DAY
+    # 2. scan the window with the predicted ground track
+    dt = np.arange(0.0, window_s + 0.5 * SCAN_STEP_S, SCAN_STEP_S)
+    lat, lon = _predict_impacts(y0, e0, dt, du, fall_s)
+    dist = _great_circle_km(lat, lon, target_lat_deg, target_lon_deg)
+    best = np.argmin(dist, axis=1)
+    t_burn = e0 + dt[best] / SECONDS_PER_DAY
+    # Along-track direction of the predicted impact track at the chosen time (per second).
+    j = np.clip(best, 0, dt.size - 2)
+    rows = np.arange(best.size)
+    lat1, lon1 = lat[rows, j], lon[rows, j]
+    lat2, lon2 = lat[rows, j + 1], lon[rows, j + 1]
+    track = _enu_step_km(lat1, lon1, lat2, lon2) / SCAN_STEP_S    # km/s, (m, 2)
+    speed2 = np.einsum("ij,ij->i", track, track)
+    # 3. Newton on the true propagation: remove the along-track miss.
+    lo, hi = e0, e0 + window_s / SECONDS_PER_DAY
+    sub = (bc_station[ok], dv_m_s[ok], breakup_alt_km[ok], bc_ref[ok], scale[ok])
+    for _ in range(NEWTON_ITERATIONS):
+        ilat, ilon = _shoot(e0, y0, t_burn, *sub, station_table, lower_table)
+        err = _enu_step_km(ilat, ilon, np.full_like(ilat, target_lat_deg),
+                           np.full_like(ilon, target_lon_deg))
+        along = np.einsum("ij,ij->i", err, track) / speed2       # seconds to move the burn
+        good = np.isfinite(along)
+        t_burn = np.where(good, np.clip(t_burn + along / SECONDS_PER_DAY, lo, hi), t_burn)
+    ilat, ilon = _shoot(e0, y0, t_burn, *sub, station_table, lower_table)
+    burn_epoch[ok] = np.where(np.isfinite(ilat), t_burn, np.nan)
+    miss[ok] = _great_circle_km(ilat, ilon, target_lat_deg, target_lon_deg)
+    return burn_epoch, miss
+
+
+def _shoot(epoch, state, t_burn, bc_station, dv_m_s, breakup_alt_km, bc_ref, scale,
+           station_table, lower_table):
+    """Nominal impact lat/lon (deg) of a burn at t_burn; NaN if the station enters first."""
+    pre = propagate(epoch, state, bc_station, station_table, t_burn, method="cowell",
+                    entry_alt_km=120.0, density_scale=scale)
+    lat = np.full(epoch.size, np.nan)
+    lon = np.full(epoch.size, np.nan)
+    alive = pre.status == Status.HORIZON
+    if alive.any():
+        shot = burn(pre.end_state_eci[alive], dv_m_s[alive], np.zeros((alive.sum(), 3)),
+                    0.0, 0.0)
+        _, _, _, imp_t, imp_y = fly_to_ground(t_burn[alive], shot, bc_station[alive],
+                                              breakup_alt_km[alive], bc_ref[alive],
+                                              station_table, lower_table, scale[alive])
+        lat[alive], lon[alive], _ = frames.eci_to_geodetic(imp_y[:, :3], imp_t)
+    return lat, lon
+
+
+def _enu_step_km(lat1, lon1, lat2, lon2):
+    """(east, north) displacement in km from point 1 to point 2 (local tangent plane)."""
+    dlon = (np.asarray(lon2) - np.asarray(lon1) + 180.0) % 360.0 - 180.0
+    r = EARTH_RADIUS_M * 1e-3
+    east = np.radians(dlon) * r * np.cos(np.radians(0.5 * (np.asarray(lat1) + lat2)))
+    north = np.radians(np.asarray(lat2) - lat1) * r
+    return np.stack([east, north], -1)
