@@ -1,0 +1,364 @@
+"""End-to-end Monte Carlo throughput of ``deorbit.runner.run`` on a LocalCluster (issue 5).
+
+The scenario is the built-in ``iss-uncontrolled`` with two changes, both stated in the output:
+
+- its convergence target is removed, so that every run computes exactly ``--samples`` samples
+  (with the target the run stops after the first few blocks and cancels the rest, which
+  measures the stopping rule, not throughput);
+- if the built-in's NRLMSISE-00 density table is not available yet
+  (``deorbit.engine.density_table`` fails), ``atmosphere.model = "table"`` with a profile from
+  ``benchmarks/iss_f200.json`` written to a temporary directory (default ``F107_70_Ap_4``,
+  the profile nearest the scenario's F10.7 = 80 sfu, Ap = 8). With the MSIS table present the
+  built-in atmosphere is used as is.
+
+Measured, in this order (nothing else of ours runs meanwhile):
+
+1. compute: ``engine.run_block`` timed in this process for every block of the run, one after
+   the other (after an 8-sample warm-up block, timed separately); the sum is the pure compute
+   time.
+2. ``runner.run`` on a LocalCluster made as the runner makes it (processes, 1 thread per
+   worker, loopback, no dashboard) with 1 and then 2 workers. Cluster start-up and the same
+   8-sample warm-up block on every worker (imports, the density-table cache) are excluded
+   from the wall time and reported separately, as the in-process warm-up is.
+
+Derived figures:
+
+- samples/s = samples / wall time of ``runner.run`` (block files, manifest and summary
+  included);
+- parallel efficiency = rate(2 workers) / (2 x rate(1 worker));
+- Dask overhead(w) = (wall - compute / w) / wall: the share of the wall time not spent in
+  ``run_block`` (scheduling, pickling, block files, aggregation, load imbalance);
+- time for 10^5 samples on 2 cores = 10^5 / rate(2 workers).
+
+Both cluster runs must give bit-identical block files and summaries (checked).
+
+    python benchmarks/bench_engine.py                       # 2000 samples
+    python benchmarks/bench_engine.py --samples 10000 --repeats 3 --json e.json --markdown e.md
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare import cpu_model  # noqa: E402  (sibling module, benchmarks/ is not a package)
+
+SCENARIO = "iss-uncontrolled"
+BENCH_NAME = "iss-uncontrolled-bench"
+DEFAULT_PROFILE = "F107_70_Ap_4"
+WORKLOAD_PATH = Path(__file__).resolve().parent / "iss_f200.json"
+#: Issue 5 targets.
+TARGET_EFFICIENCY = 0.90
+TARGET_OVERHEAD = 0.05
+TARGET_1E5_S = 120.0
+
+
+def log(msg: str) -> None:
+    print(f"[bench_engine {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def machine_info() -> dict:
+    import dask
+    import distributed
+
+    import deorbit
+
+    return {
+        "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu_model": cpu_model(), "cores": os.cpu_count(),
+        "load_average_1_5_15": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "platform": platform.platform(), "python": platform.python_version(),
+        "numpy": np.__version__, "dask": dask.__version__, "distributed": distributed.__version__,
+        "deorbit": deorbit.__version__, "deorbit_accelerated": bool(deorbit.accelerated),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Scenario
+# ---------------------------------------------------------------------------
+
+def _table_profile(profile: str) -> dict:
+    """{"alt_km", "rho_kg_m3", "source"} of one profile of iss_f200.json."""
+    w = json.loads(WORKLOAD_PATH.read_text(encoding="utf-8"))
+    if profile == "F200":
+        d = w["density"]
+        rho = d["rho_kg_m3"]
+    else:
+        others = w["other_profiles_same_method"]
+        if profile not in others:
+            raise SystemExit(f"--profile: {profile!r} is not in {WORKLOAD_PATH.name}; "
+                             f"choose F200 or one of {', '.join(others)}")
+        d = others[profile]
+        rho = d.get("rho_kg_m3", d.get("rho"))
+    return {"alt_km": list(d["alt_km"]), "rho_kg_m3": list(rho),
+            "source": f"{WORKLOAD_PATH.name} profile {profile} (global-mean NRLMSIS 2.1, "
+                      "see the file's density.source)"}
+
+
+def make_scenario(tmp: Path, *, profile: str, block_size: int | None, force_table: bool):
+    """The benchmark scenario (see the module docstring); returns (scenario, description)."""
+    from deorbit import engine
+    from deorbit.scenario import load_scenario
+
+    text = (resources.files("deorbit") / "scenarios" / f"{SCENARIO}.toml").read_text("utf-8")
+    changes = []
+    text, n = re.subn(r'(?m)^name\s*=\s*"[^"]*"', f'name = "{BENCH_NAME}"', text, count=1)
+    if n != 1:
+        raise SystemExit(f"built-in {SCENARIO}: no top-level name line to rename")
+    text, n = re.subn(r"(?m)^convergence\s*=.*\n", "", text)
+    if n:
+        changes.append("convergence target removed (every run computes all samples)")
+    if block_size is not None:
+        text, n = re.subn(r"(?m)^block_size\s*=\s*\d+", f"block_size = {int(block_size)}", text)
+        if n != 1:
+            raise SystemExit(f"built-in {SCENARIO}: no block_size line to override")
+        changes.append(f"block_size = {block_size}")
+
+    atmosphere = None
+    if not force_table:
+        try:
+            engine.density_table(load_scenario(SCENARIO))
+            atmosphere = "built-in NRLMSISE-00 table (scenario as is)"
+        except Exception as exc:  # noqa: BLE001 - any failure means: use the table fallback
+            log(f"built-in MSIS density table unavailable ({type(exc).__name__}: {exc}); "
+                f"using the {profile} table from {WORKLOAD_PATH.name}")
+    if atmosphere is None:
+        prof = _table_profile(profile)
+        (tmp / "density.json").write_text(json.dumps(prof, indent=1) + "\n", encoding="utf-8")
+        text, n = re.subn(r'(?m)^model\s*=\s*"msis".*$', 'model = "table"\npath = "density.json"',
+                          text)
+        if n != 1:
+            raise SystemExit(f"built-in {SCENARIO}: no 'model = \"msis\"' line to replace")
+        atmosphere = f"table: {prof['source']}"
+        changes.append(f"atmosphere.model = \"table\" ({profile})")
+    path = tmp / f"{BENCH_NAME}.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_scenario(path), {"base": f"builtin:{SCENARIO}", "changes": changes,
+                                 "atmosphere": atmosphere, "text": text}
+
+
+# ---------------------------------------------------------------------------
+# Measurements
+# ---------------------------------------------------------------------------
+
+def _warm_up(scenario, samples: int):
+    """One small block (at most 8 samples): imports, the density-table cache, page-in."""
+    from deorbit import engine
+
+    engine.run_block(scenario, 0, min(8, samples))
+    return os.getpid()
+
+
+def time_blocks(scenario, samples: int, repeats: int) -> tuple[list[float], float]:
+    """Best-of-``repeats`` wall time of ``engine.run_block`` for every block, in process;
+    and the wall time of the warm-up before them."""
+    from deorbit import engine
+
+    t0 = time.perf_counter()
+    _warm_up(scenario, samples)
+    warm = time.perf_counter() - t0
+    times = []
+    for b in range(engine.n_blocks(scenario, samples)):
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            engine.run_block(scenario, b, samples)
+            best = min(best, time.perf_counter() - t0)
+        times.append(best)
+    return times, warm
+
+
+def run_cluster(scenario, samples: int, workers: int, out_root: Path, repeats: int) -> dict:
+    """Best-of-``repeats`` wall time of runner.run on one LocalCluster with ``workers``."""
+    from distributed import Client, LocalCluster
+
+    from deorbit import runner
+
+    t0 = time.perf_counter()
+    # As deorbit.runner._make_client makes it.
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address=None)
+    client = Client(cluster)
+    try:
+        client.wait_for_workers(workers)
+        startup = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        client.run(_warm_up, scenario, samples)  # the same warm-up as the in-process timing
+        warm = time.perf_counter() - t0
+        walls, summary, messages, out_dir = [], None, [], None
+        for k in range(max(1, repeats)):
+            out_dir = out_root / f"run-{workers}w-{k}"
+            t1 = time.perf_counter()
+            summary = runner.run([scenario], out_dir, samples=samples, client=client,
+                                 progress=False, log=messages.append)
+            walls.append(time.perf_counter() - t1)
+    finally:
+        client.close()
+        cluster.close()
+    blocks = sorted(p.name for p in (out_dir / "blocks" / scenario.name).iterdir())
+    metrics = summary["scenarios"][scenario.name]["metrics"]
+    return {"workers": workers, "wall_s": min(walls), "wall_s_all": walls,
+            "cluster_startup_s": startup, "worker_warm_up_s": warm, "runner_log": messages,
+            "block_files": blocks,
+            "summary_metrics": json.loads(json.dumps(metrics, allow_nan=True, default=str))}
+
+
+def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
+            force_table: bool) -> dict:
+    from deorbit import engine
+
+    machine = machine_info()
+    t_start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="deorbit-bench-") as tmpname:
+        tmp = Path(tmpname)
+        scenario, desc = make_scenario(tmp, profile=profile, block_size=block_size,
+                                       force_table=force_table)
+        nb = engine.n_blocks(scenario, samples)
+        log(f"{samples} samples in {nb} blocks of {scenario.monte_carlo.block_size}; "
+            f"atmosphere: {desc['atmosphere']}")
+        log("compute: engine.run_block in process")
+        block_s, warm = time_blocks(scenario, samples, repeats)
+        compute = float(sum(block_s))
+        log(f"  {compute:.2f} s ({samples / compute:.0f} samples/s on one core)")
+        runs = []
+        for w in (1, 2):
+            log(f"runner.run on a LocalCluster with {w} worker(s)")
+            r = run_cluster(scenario, samples, w, tmp, repeats)
+            r["samples_per_s"] = samples / r["wall_s"]
+            r["dask_overhead"] = (r["wall_s"] - compute / w) / r["wall_s"]
+            runs.append(r)
+            log(f"  {r['wall_s']:.2f} s, {r['samples_per_s']:.0f} samples/s, overhead "
+                f"{100 * r['dask_overhead']:.1f} % (excluded: cluster start-up "
+                f"{r['cluster_startup_s']:.1f} s, worker warm-up {r['worker_warm_up_s']:.1f} s)")
+    one, two = runs
+    eff = two["samples_per_s"] / (2.0 * one["samples_per_s"])
+    t_1e5 = 1e5 / two["samples_per_s"]
+    identical = (one["block_files"] == two["block_files"]
+                 and one["summary_metrics"] == two["summary_metrics"])
+    doc = {
+        "machine": machine,
+        "settings": {
+            "samples": samples, "repeats": repeats, "blocks": nb,
+            "block_size": scenario.monte_carlo.block_size, "scenario": desc,
+            "method": scenario.propagation.method,
+            "elapsed_s": time.perf_counter() - t_start,
+            "load_average_at_end": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+            "command": " ".join([os.path.basename(sys.executable)] + sys.argv),
+        },
+        "compute": {"block_s": block_s, "total_s": compute, "warm_up_s": warm,
+                    "samples_per_s_one_core": samples / compute,
+                    "ms_per_sample": 1e3 * compute / samples},
+        "runs": runs,
+        "results": {
+            "samples_per_s_1_worker": one["samples_per_s"],
+            "samples_per_s_2_workers": two["samples_per_s"],
+            "parallel_efficiency": eff,
+            "dask_overhead_1_worker": one["dask_overhead"],
+            "dask_overhead_2_workers": two["dask_overhead"],
+            "time_for_1e5_samples_2_workers_s": t_1e5,
+            "time_for_1e5_samples_2_cores_compute_only_s": 1e5 * compute / samples / 2.0,
+            "bit_identical_1_vs_2_workers": bool(identical),
+        },
+    }
+    doc["checks"] = [
+        {"check": "parallel efficiency (2 workers)", "target": ">= 90 %",
+         "value": f"{100 * eff:.1f} %", "ok": eff >= TARGET_EFFICIENCY},
+        {"check": "Dask overhead, 2 workers, default block size", "target": "<= 5 % of wall",
+         "value": f"{100 * two['dask_overhead']:.1f} %",
+         "ok": two["dask_overhead"] <= TARGET_OVERHEAD},
+        {"check": "Dask overhead, 1 worker", "target": "<= 5 % of wall",
+         "value": f"{100 * one['dask_overhead']:.1f} %",
+         "ok": one["dask_overhead"] <= TARGET_OVERHEAD},
+        {"check": "10^5 samples on 2 cores (extrapolated)", "target": "<= 120 s",
+         "value": f"{t_1e5:.0f} s", "ok": t_1e5 <= TARGET_1E5_S},
+        {"check": "1 and 2 workers give bit-identical blocks and summary", "target": "identical",
+         "value": str(identical), "ok": identical},
+    ]
+    return doc
+
+
+def markdown(doc: dict) -> str:
+    m, s, c, r = doc["machine"], doc["settings"], doc["compute"], doc["results"]
+    one, two = doc["runs"]
+    L = [f"# End-to-end Monte Carlo throughput: {s['scenario']['base']}", "",
+         f"{m['date_utc']} · {m['cpu_model']} · {m['cores']} cores (load average at start "
+         f"{', '.join(f'{x:.2f}' for x in m['load_average_1_5_15'])}; at end "
+         f"{', '.join(f'{x:.2f}' for x in s['load_average_at_end'])}) · Python {m['python']} · "
+         f"NumPy {m['numpy']} · dask {m['dask']} · distributed {m['distributed']} · deorbit "
+         f"{m['deorbit']} ({'compiled' if m['deorbit_accelerated'] else 'pure-Python'} kernel)",
+         "",
+         f"{s['samples']} samples, {s['blocks']} blocks of {s['block_size']}, method "
+         f"{s['method']}; atmosphere: {s['scenario']['atmosphere']}; changes to the built-in: "
+         f"{'; '.join(s['scenario']['changes']) or 'none'}. Wall clock, best of "
+         f"{s['repeats']}; cluster start-up excluded. Timings vary on a shared machine.", "",
+         "| run | wall s | samples/s | Dask overhead | excluded: start-up s, warm-up s |",
+         "|---|---:|---:|---:|---:|",
+         f"| `engine.run_block` in process, serial (compute) | {c['total_s']:.2f} | "
+         f"{c['samples_per_s_one_core']:,.0f} | – | –, {c['warm_up_s']:.2f} |"]
+    for run in (one, two):
+        L.append(f"| `runner.run`, LocalCluster {run['workers']} worker(s) | {run['wall_s']:.2f} | "
+                 f"{run['samples_per_s']:,.0f} | {100 * run['dask_overhead']:.1f} % | "
+                 f"{run['cluster_startup_s']:.1f}, {run['worker_warm_up_s']:.2f} |")
+    L += ["",
+          f"Parallel efficiency {100 * r['parallel_efficiency']:.1f} %; 10^5 samples on 2 cores: "
+          f"{r['time_for_1e5_samples_2_workers_s']:.0f} s extrapolated from the 2-worker rate "
+          f"({r['time_for_1e5_samples_2_cores_compute_only_s']:.0f} s of pure compute); "
+          f"{c['ms_per_sample']:.2f} ms of compute per sample.", "",
+          "| check (issue 5) | target | value | met |", "|---|---|---|---|"]
+    for ch in doc["checks"]:
+        L.append(f"| {ch['check']} | {ch['target']} | {ch['value']} | "
+                 f"{'yes' if ch['ok'] else '**no**'} |")
+    return "\n".join(L) + "\n"
+
+
+def _write(path, text):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    log(f"wrote {path}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="End-to-end samples/s of deorbit.runner.run on a "
+                                             "LocalCluster with 1 and 2 workers (issue 5).")
+    ap.add_argument("--samples", type=int, default=2000, help="samples per run (default 2000)")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="best-of-N for every timing (default 1)")
+    ap.add_argument("--block-size", type=int, default=None,
+                    help="override the scenario's block size (default: the scenario's)")
+    ap.add_argument("--profile", default=DEFAULT_PROFILE,
+                    help="density profile of iss_f200.json when the MSIS table is missing: F200 "
+                         f"or a key of other_profiles_same_method (default {DEFAULT_PROFILE})")
+    ap.add_argument("--force-table", action="store_true",
+                    help="use the iss_f200.json profile even if the MSIS table is available")
+    ap.add_argument("--json", metavar="OUT", help="write the JSON document here")
+    ap.add_argument("--markdown", metavar="OUT",
+                    help="write the Markdown report here (default: print it on stdout)")
+    args = ap.parse_args(argv)
+    if args.samples < 1 or args.repeats < 1:
+        ap.error("--samples and --repeats must be >= 1")
+    doc = measure(args.samples, repeats=args.repeats, profile=args.profile,
+                  block_size=args.block_size, force_table=args.force_table)
+    md = markdown(doc)
+    if args.json:
+        _write(args.json, json.dumps(doc, indent=1, default=float) + "\n")
+    if args.markdown:
+        _write(args.markdown, md)
+    else:
+        print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
