@@ -25,6 +25,7 @@ from deorbit.ground import (
     POINT_NEMO_LON_DEG,
     PopulationGrid,
     TargetZone,
+    build_data,
     casualty_area_m2,
     default_zone,
     density_per_km2,
@@ -40,7 +41,6 @@ from deorbit.ground import (
     max_separation_km,
     packaged_grid,
 )
-from deorbit.ground import build_data
 from deorbit.ground.sphere import destination_point, lat_lon_from_vectors, unit_vectors
 
 DATA = resources.files("deorbit") / "data"
@@ -209,7 +209,7 @@ def test_london_and_central_australia_not_in_zone():
 def test_default_zone_is_at_least_370_km_from_land_everywhere():
     d = default_zone().min_distance_to_land_km(spacing_km=5.0)
     assert d >= 370.0
-    # It should not be marginal either: 450 km by construction (exact coast vertices 452.6).
+    # Nor marginal: ~450 km by construction (452.5 km to the 1:10m coastline vertices).
     assert d > 420.0
 
 
@@ -462,16 +462,15 @@ def test_geotiff_without_rasterio_gives_a_clear_error(tmp_path, monkeypatch):
 
 def test_geotiff_count_grid(tmp_path):
     rasterio = pytest.importorskip("rasterio")
-    from rasterio.transform import from_origin
 
     # 1-degree count raster covering 60S..90N (like GPW, which stops short of Antarctica)
     count = np.zeros((150, 360), dtype=np.float32)
     count[40, 180] = 1e6              # the cell 49N..50N, 0E..1E
     count[0, 0] = -9999.0             # no-data
     p = tmp_path / "gpw.tif"
+    transform = rasterio.Affine(1.0, 0.0, -180.0, 0.0, -1.0, 90.0)   # 1 deg, from 180W 90N
     with rasterio.open(p, "w", driver="GTiff", height=150, width=360, count=1, dtype="float32",
-                       crs="EPSG:4326", transform=from_origin(-180, 90, 1, 1),
-                       nodata=-9999.0) as ds:
+                       crs="EPSG:4326", transform=transform, nodata=-9999.0) as ds:
         ds.write(count, 1)
     g = load_grid(p)
     assert g.metadata["padded_rows"] == 30

@@ -40,7 +40,8 @@ class DensityTable:
             raise ValueError("DensityTable: alt_km must be finite and strictly increasing")
         if not np.all(np.isfinite(rho)) or np.any(rho <= 0):
             bad = int(np.flatnonzero(~(np.isfinite(rho) & (rho > 0)))[0])
-            raise ValueError(f"DensityTable: rho_kg_m3[{bad}] = {float(rho[bad])!r}; allowed: finite > 0")
+            raise ValueError(f"DensityTable: rho_kg_m3[{bad}] = {float(rho[bad])!r}; "
+                             "allowed: finite > 0")
         alt.setflags(write=False)
         rho.setflags(write=False)
         object.__setattr__(self, "alt_km", alt)
