@@ -11,7 +11,7 @@ first. No Python objects, no RNG and no global mutable state are used inside ``n
 Constants are compile-time C macros (``deorbit_constants.h``, ``tableaux.h``).
 """
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
-from libc.math cimport sqrt, exp, pow, sin, cos, atan2, acos, fabs, isfinite, M_PI, INFINITY
+from libc.math cimport sqrt, exp, pow, fmod, floor, sin, cos, atan2, acos, fabs, isfinite, M_PI, INFINITY
 
 cdef extern from "deorbit_constants.h":
     double MU_M3_S2
@@ -58,12 +58,104 @@ ctypedef struct Model:
     double half_drag_m2_kg     # 0.5 * Cd*A/m * density scale, m^2/kg
     int zonal_degree           # 0 (point mass), 2, 3 or 4
     int ellipsoid              # 1: altitude above the WGS-84 ellipsoid; 0: |r| - R_e
+    # Density table: ln rho over (altitude, F10.7a, dF10.7, Ap), row-major, plus an optional
+    # seasonal correction over (altitude, F10.7a, day of year); a static profile is the case
+    # n_f = n_d = n_p = 1 without season.
     int n_alt
     const double* alt_km
-    const double* log_rho
-    const double* slope        # d log_rho / d alt per table segment, 1/km
+    const double* inv_dalt     # 1 / (alt_km[a+1] - alt_km[a])
+    const double* tab
+    int n_f
+    int n_d
+    int n_p
+    const double* ax_f
+    const double* ax_d
+    const double* ax_p
+    const double* sea          # NULL without season
+    int n_s                    # season nodes, padded periodically (first and last repeated)
+    const double* ax_s
+    double season_period_days
+    # This sample's daily indices: (n_days, 4) = F10.7a, dF10.7, Ap, day of year.
+    const double* daily
+    int n_days
+    double day_offset          # days from the start of daily row 0 to the sample's start
+    int day                    # current daily row
+    double next_break_s        # when the next day starts, s since the sample's start
+    double* prof               # ln rho of the current day at alt_km (per-sample buffer)
+    double* slope              # its slope per segment, 1/km
     int idx                    # cached table segment (the altitude changes slowly)
     long long n_rhs
+
+
+cdef inline void locate_node(const double* nodes, int n, double x, int* i0, double* w) noexcept nogil:
+    """Segment and weight of x on nodes, clamped to the end nodes (n = 1: one node)."""
+    cdef int i = 0
+    if n == 1 or x <= nodes[0]:
+        i0[0] = 0
+        w[0] = 0.0
+        return
+    if x >= nodes[n - 1]:
+        i0[0] = n - 2
+        w[0] = 1.0
+        return
+    while nodes[i + 1] < x:
+        i += 1
+    i0[0] = i
+    w[0] = (x - nodes[i]) / (nodes[i + 1] - nodes[i])
+
+
+cdef void set_day(Model* m, int day) noexcept nogil:
+    """Build the ln-density profile of daily row ``day`` (multilinear in the indices)."""
+    cdef const double* q = &m.daily[4 * day]
+    cdef int fi, di, pi, si, a, jf, jd, jp, f1, d1, p1, s0, s1
+    cdef double wf, wd, wp, ws, v, x
+    locate_node(m.ax_f, m.n_f, q[0], &fi, &wf)
+    locate_node(m.ax_d, m.n_d, q[1], &di, &wd)
+    locate_node(m.ax_p, m.n_p, q[2], &pi, &wp)
+    f1 = fi + 1 if m.n_f > 1 else fi
+    d1 = di + 1 if m.n_d > 1 else di
+    p1 = pi + 1 if m.n_p > 1 else pi
+    if m.sea != NULL:
+        x = fmod(q[3], m.season_period_days)
+        if x < 0.0:
+            x += m.season_period_days
+        locate_node(m.ax_s, m.n_s, x, &si, &ws)
+        # padded node j holds season column (j - 1) mod (n_s - 2)
+        s0 = (si - 1 + m.n_s - 2) % (m.n_s - 2)
+        s1 = si % (m.n_s - 2)
+    for a in range(m.n_alt):
+        jf = a * m.n_f
+        v = 0.0
+        v += (1.0 - wf) * ((1.0 - wd) * ((1.0 - wp) * m.tab[((jf + fi) * m.n_d + di) * m.n_p + pi]
+                                         + wp * m.tab[((jf + fi) * m.n_d + di) * m.n_p + p1])
+                           + wd * ((1.0 - wp) * m.tab[((jf + fi) * m.n_d + d1) * m.n_p + pi]
+                                   + wp * m.tab[((jf + fi) * m.n_d + d1) * m.n_p + p1]))
+        v += wf * ((1.0 - wd) * ((1.0 - wp) * m.tab[((jf + f1) * m.n_d + di) * m.n_p + pi]
+                                 + wp * m.tab[((jf + f1) * m.n_d + di) * m.n_p + p1])
+                   + wd * ((1.0 - wp) * m.tab[((jf + f1) * m.n_d + d1) * m.n_p + pi]
+                           + wp * m.tab[((jf + f1) * m.n_d + d1) * m.n_p + p1]))
+        if m.sea != NULL:
+            jd = m.n_s - 2
+            v += ((1.0 - wf) * ((1.0 - ws) * m.sea[(jf + fi) * jd + s0]
+                                + ws * m.sea[(jf + fi) * jd + s1])
+                  + wf * ((1.0 - ws) * m.sea[(jf + f1) * jd + s0]
+                          + ws * m.sea[(jf + f1) * jd + s1]))
+        m.prof[a] = v
+    for a in range(m.n_alt - 1):
+        m.slope[a] = (m.prof[a + 1] - m.prof[a]) * m.inv_dalt[a]
+    m.day = day
+
+
+cdef inline bint next_day(Model* m, double t) noexcept nogil:
+    """Move to the next daily row if t has reached its start; True if the density changed."""
+    if t < m.next_break_s:
+        return False
+    if m.day + 1 < m.n_days:
+        set_day(m, m.day + 1)
+        m.next_break_s += SECONDS_PER_DAY
+    else:
+        m.next_break_s = INFINITY
+    return True
 
 
 # ---------------------------------------------------------------------------- physics
@@ -97,7 +189,7 @@ cdef inline double density(Model* m, double alt) noexcept nogil:
     while i > 0 and alt < m.alt_km[i]:
         i -= 1
     m.idx = i
-    return exp(m.log_rho[i] + m.slope[i] * (alt - m.alt_km[i]))
+    return exp(m.prof[i] + m.slope[i] * (alt - m.alt_km[i]))
 
 
 cdef inline void cowell_rhs(Model* m, const double* y, double* dy, bint drag) noexcept nogil:
@@ -310,20 +402,30 @@ cdef int cowell(Model* m, double* t, double* y, double t_end, double rtol,
     cdef double f0[6]
     cdef double ynew[6]
     cdef double yev[6]
-    cdef double h = 60.0, err, fac, g0, g1, x, alt0, alt1
+    cdef double h = 60.0, err, fac, g0, g1, x, alt0, alt1, t_stop
     cdef int k = 0, d
-    cdef bint last
+    cdef bint last, at_break
     cowell_rhs(m, y, f0, True)
     while True:
         if steps[0] >= MAX_STEPS:
             return ST_NUMERICAL_FAILURE
+        if next_day(m, t[0]):          # new daily indices: new density from here on
+            cowell_rhs(m, y, f0, True)
+        # Steps end on day boundaries, so that each sees one day's density.
         last = False
-        if t[0] + h >= t_end:
-            h = t_end - t[0]
-            last = True
+        at_break = False
+        t_stop = t_end if t_end <= m.next_break_s else m.next_break_s
+        if t[0] + h >= t_stop:
+            h = t_stop - t[0]
+            last = t_stop == t_end
+            at_break = not last
         if h < MIN_STEP_S:
-            if t[0] >= t_end:
+            if last:
+                t[0] = t_end
                 return ST_HORIZON
+            if at_break:
+                t[0] = t_stop
+                continue
             return ST_NUMERICAL_FAILURE
         err = dop_step(m, t[0], y, f0, h, K, ynew, rtol, True)
         if not isfinite(err):
@@ -351,13 +453,12 @@ cdef int cowell(Model* m, double* t, double* y, double t_end, double rtol,
                     y[d] = yev[d]
                 record(hist, t[0], (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
                 return ST_ENTERED
-        t[0] += h
+        t[0] = t_stop if (last or at_break) else t[0] + h
         for d in range(6):
             y[d] = ynew[d]
             f0[d] = K[12][d]
         record(hist, t[0], (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
         if last:
-            t[0] = t_end
             return ST_HORIZON
         fac = 10.0 if err == 0.0 else 0.9 * pow(err, -0.125)
         h *= fac if fac < 10.0 else 10.0
@@ -630,13 +731,14 @@ cdef int mean_phase(Model* m, double* t, double* el, double t_end, double handov
     cdef double k3[7]
     cdef double k4[7]
     cdef double tmp[7]
-    cdef double h, min_alt, dummy, c, sn
+    cdef double h, min_alt, dummy, c, sn, t_stop
     cdef int d, st
     for d in range(6):
         z[d] = el[d]
     z[2] -= frozen_eccentricity(m, el[0], el[3])
     z[6] = 0.0
     while True:
+        next_day(m, t[0])
         mean_rates(m, z, cosE, sinE, k1, &min_alt)
         if min_alt < handover_km:
             st = 0
@@ -647,7 +749,8 @@ cdef int mean_phase(Model* m, double* t, double* el, double t_end, double handov
         if not isfinite(k1[0]) or z[0] <= 0.0:
             st = ST_NUMERICAL_FAILURE
             break
-        h = t_end - t[0]
+        t_stop = t_end if t_end <= m.next_break_s else m.next_break_s
+        h = t_stop - t[0]
         if h > max_step_s:
             h = max_step_s
         if k1[0] != 0.0 and h > MEAN_MAX_DECAY_M / fabs(k1[0]):
@@ -663,10 +766,7 @@ cdef int mean_phase(Model* m, double* t, double* el, double t_end, double handov
         mean_rates(m, tmp, cosE, sinE, k4, &dummy)
         for d in range(7):
             z[d] += h / 6.0 * (k1[d] + 2.0 * k2[d] + 2.0 * k3[d] + k4[d])
-        if t_end - (t[0] + h) < MIN_STEP_S:
-            t[0] = t_end
-        else:
-            t[0] += h
+        t[0] = t_stop if t_stop - (t[0] + h) < MIN_STEP_S else t[0] + h
         steps[0] += 1
         record(hist, t[0], (z[0] - EARTH_RADIUS_M) * 1e-3)
     c = cos(z[6])
@@ -684,9 +784,12 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                     const double[::1] drag_m2_kg, const double[::1] density_scale,
                     const double[::1] stop_epoch_days, const double[::1] stop_alt_km,
                     double entry_alt_km, double handover_alt_km, bint hybrid, bint mean_input,
-                    double mean_max_step_days, double rtol,
-                    int zonal_degree, bint ellipsoid,
+                    double mean_max_step_days, double rtol, int zonal_degree, bint ellipsoid,
                     const double[::1] table_alt_km, const double[::1] table_log_rho,
+                    const double[::1] axis_f107a, const double[::1] axis_df,
+                    const double[::1] axis_ap, const double[::1] season_log,
+                    const double[::1] season_nodes, double season_period_days,
+                    const double[:, :, ::1] daily, const double[::1] day_offset,
                     const double[::1] history_days,
                     signed char[::1] status, double[::1] end_epoch_days,
                     double[::1] entry_epoch_days, double[::1] handover_epoch_days,
@@ -694,8 +797,12 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                     long long[::1] n_steps, long long[::1] n_rhs):
     """Propagate every sample of a block; see :func:`deorbit.kernel.propagate`.
 
-    Inputs are validated and outputs allocated (NaN-filled) by the wrapper; this function
-    releases the GIL for the whole block.
+    The density table is ``table_log_rho`` (n_alt x n_f x n_d x n_p, row-major) on the axes
+    (``table_alt_km``, ``axis_f107a``, ``axis_df``, ``axis_ap``), plus ``season_log``
+    (n_alt x n_f x n_s) on ``season_nodes`` padded periodically (n_s + 2 nodes) if not empty;
+    ``daily[i]`` holds sample i's (F10.7a, dF10.7, Ap, day of year) per day, from
+    ``day_offset[i]`` days before its start epoch. Inputs are validated and outputs
+    allocated (NaN-filled) by the wrapper; this function releases the GIL for the block.
     """
     cdef Py_ssize_t i, n = start_epoch_days.shape[0]
     cdef Model m
@@ -707,41 +814,58 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     cdef double t_hit[2]
     cdef double targets[2]
     cdef double t, t_end
-    cdef int k, d, st, n_targets
+    cdef int k, d, st, n_targets, day0
     cdef long long steps
     cdef int n_hist = history_days.shape[0]
     cdef int n_alt = table_alt_km.shape[0]
-    cdef double* hist_s = NULL
-    cdef double* slope = NULL
+    cdef double* buf = NULL
     for k in range(GL_N):
         cosE[k] = cos(M_PI * (1.0 + GL_X[k]))
         sinE[k] = sin(M_PI * (1.0 + GL_X[k]))
-    hist_s = <double*> PyMem_Malloc((n_hist + 1) * sizeof(double))
-    slope = <double*> PyMem_Malloc(n_alt * sizeof(double))
-    if hist_s == NULL or slope == NULL:
-        PyMem_Free(hist_s)
-        PyMem_Free(slope)
+    # one buffer: history times | profile | slope | 1 / altitude spacing
+    buf = <double*> PyMem_Malloc((n_hist + 3 * n_alt + 1) * sizeof(double))
+    if buf == NULL:
         raise MemoryError()
     for k in range(n_hist):
-        hist_s[k] = history_days[k] * SECONDS_PER_DAY
+        buf[k] = history_days[k] * SECONDS_PER_DAY
     for k in range(n_alt - 1):
-        slope[k] = ((table_log_rho[k + 1] - table_log_rho[k])
-                    / (table_alt_km[k + 1] - table_alt_km[k]))
+        buf[n_hist + 2 * n_alt + k] = 1.0 / (table_alt_km[k + 1] - table_alt_km[k])
+    m.zonal_degree = zonal_degree
+    m.ellipsoid = ellipsoid
+    m.n_alt = n_alt
+    m.alt_km = &table_alt_km[0]
+    m.inv_dalt = &buf[n_hist + 2 * n_alt]
+    m.tab = &table_log_rho[0]
+    m.n_f = axis_f107a.shape[0]
+    m.n_d = axis_df.shape[0]
+    m.n_p = axis_ap.shape[0]
+    m.ax_f = &axis_f107a[0]
+    m.ax_d = &axis_df[0]
+    m.ax_p = &axis_ap[0]
+    m.sea = &season_log[0] if season_log.shape[0] > 0 else NULL
+    m.n_s = season_nodes.shape[0]
+    m.ax_s = &season_nodes[0] if season_nodes.shape[0] > 0 else NULL
+    m.season_period_days = season_period_days
+    m.n_days = daily.shape[1]
+    m.prof = &buf[n_hist]
+    m.slope = &buf[n_hist + n_alt]
     try:
         with nogil:
             for i in range(n):
                 m.half_drag_m2_kg = 0.5 * drag_m2_kg[i] * density_scale[i]
-                m.zonal_degree = zonal_degree
-                m.ellipsoid = ellipsoid
-                m.n_alt = n_alt
-                m.alt_km = &table_alt_km[0]
-                m.log_rho = &table_log_rho[0]
-                m.slope = slope
+                m.daily = &daily[i, 0, 0]
+                m.day_offset = day_offset[i]
+                day0 = <int> floor(day_offset[i])
+                if day0 > m.n_days - 1:
+                    day0 = m.n_days - 1
+                set_day(&m, day0)
+                m.next_break_s = ((day0 + 1 - day_offset[i]) * SECONDS_PER_DAY
+                                  if day0 + 1 < m.n_days else INFINITY)
                 m.idx = 0
                 m.n_rhs = 0
                 hist.n = n_hist
                 hist.i = 0
-                hist.t_s = hist_s
+                hist.t_s = buf
                 hist.sma_alt_km = &history_sma_alt_km[i, 0] if n_hist > 0 else NULL
                 targets[0] = entry_alt_km
                 targets[1] = stop_alt_km[i]
@@ -781,5 +905,4 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                 n_steps[i] = steps
                 n_rhs[i] = m.n_rhs
     finally:
-        PyMem_Free(hist_s)
-        PyMem_Free(slope)
+        PyMem_Free(buf)

@@ -30,9 +30,9 @@ import math
 
 from . import _tableaux as tb
 from .constants import (
-    ECCENTRICITY_SQ,
     EARTH_RADIUS_M,
     EARTH_ROTATION_RAD_S,
+    ECCENTRICITY_SQ,
     J2,
     J3,
     J4,
@@ -55,19 +55,115 @@ GL_COS_E = [math.cos(math.pi * (1.0 + x)) for x in tb.GL_X]
 GL_SIN_E = [math.sin(math.pi * (1.0 + x)) for x in tb.GL_X]
 
 
-class Model:
-    """Per-sample force model: drag coefficient, gravity degree, altitude and density table."""
+class Table:
+    """The density table of a call: ln rho over (altitude, F10.7a, dF10.7, Ap) and an optional
+    seasonal correction over (altitude, F10.7a, padded day-of-year nodes); see the kernel."""
 
-    def __init__(self, half_drag_m2_kg, zonal_degree, ellipsoid, alt_km, log_rho):
+    def __init__(self, alt_km, log_rho, ax_f, ax_d, ax_p, season_log, season_nodes, period):
+        self.alt_km = [float(v) for v in alt_km]
+        self.inv_dalt = [1.0 / (self.alt_km[k + 1] - self.alt_km[k])
+                         for k in range(len(self.alt_km) - 1)]
+        self.tab = [float(v) for v in log_rho]
+        self.ax_f, self.ax_d, self.ax_p = ([float(v) for v in ax] for ax in (ax_f, ax_d, ax_p))
+        self.sea = [float(v) for v in season_log] if len(season_log) else None
+        self.ax_s = [float(v) for v in season_nodes]
+        self.period = float(period)
+
+
+def locate_node(nodes, x):
+    """Segment and weight of x on nodes, clamped to the end nodes (one node: weight 0)."""
+    n = len(nodes)
+    if n == 1 or x <= nodes[0]:
+        return 0, 0.0
+    if x >= nodes[n - 1]:
+        return n - 2, 1.0
+    i = 0
+    while nodes[i + 1] < x:
+        i += 1
+    return i, (x - nodes[i]) / (nodes[i + 1] - nodes[i])
+
+
+class Model:
+    """Per-sample force model: drag coefficient, gravity degree, altitude and density.
+
+    The density of the current day is the ln-density profile ``prof`` over the table
+    altitudes (:meth:`set_day`), interpolated log-linearly in altitude (:meth:`density`).
+    """
+
+    def __init__(self, half_drag_m2_kg, zonal_degree, ellipsoid, table, daily=((0, 0, 0, 0),),
+                 day_offset=0.0):
         self.half_drag_m2_kg = half_drag_m2_kg
         self.zonal_degree = zonal_degree
         self.ellipsoid = ellipsoid
-        self.alt_km = alt_km
-        self.log_rho = log_rho
-        self.slope = [(log_rho[k + 1] - log_rho[k]) / (alt_km[k + 1] - alt_km[k])
-                      for k in range(len(alt_km) - 1)]
+        self.table = table
+        self.alt_km = table.alt_km
+        self.daily = daily
+        self.day_offset = day_offset
+        day0 = min(math.floor(day_offset), len(daily) - 1)
+        self.set_day(day0)
+        self.next_break_s = ((day0 + 1 - day_offset) * SECONDS_PER_DAY
+                             if day0 + 1 < len(daily) else math.inf)
         self.idx = 0
         self.n_rhs = 0
+
+    @classmethod
+    def static(cls, half_drag_m2_kg, zonal_degree, ellipsoid, alt_km, log_rho):
+        """A model with a fixed density profile (tests and numerical means)."""
+        return cls(half_drag_m2_kg, zonal_degree, ellipsoid,
+                   Table(alt_km, log_rho, [0.0], [0.0], [0.0], [], [], 365.25))
+
+    def set_day(self, day):
+        """Build the ln-density profile of daily row ``day``."""
+        tb = self.table
+        f, df, ap, doy = self.daily[day]
+        fi, wf = locate_node(tb.ax_f, f)
+        di, wd = locate_node(tb.ax_d, df)
+        pi, wp = locate_node(tb.ax_p, ap)
+        nf, nd, np_ = len(tb.ax_f), len(tb.ax_d), len(tb.ax_p)
+        f1 = fi + 1 if nf > 1 else fi
+        d1 = di + 1 if nd > 1 else di
+        p1 = pi + 1 if np_ > 1 else pi
+        t = tb.tab
+        if tb.sea is not None:
+            x = math.fmod(doy, tb.period)
+            if x < 0.0:
+                x += tb.period
+            si, ws = locate_node(tb.ax_s, x)
+            m = len(tb.ax_s) - 2
+            s0, s1 = (si - 1 + m) % m, si % m
+        prof = []
+        for a in range(len(tb.alt_km)):
+            jf = a * nf
+            v = 0.0
+            v += (1.0 - wf) * ((1.0 - wd) * ((1.0 - wp) * t[((jf + fi) * nd + di) * np_ + pi]
+                                             + wp * t[((jf + fi) * nd + di) * np_ + p1])
+                               + wd * ((1.0 - wp) * t[((jf + fi) * nd + d1) * np_ + pi]
+                                       + wp * t[((jf + fi) * nd + d1) * np_ + p1]))
+            v += wf * ((1.0 - wd) * ((1.0 - wp) * t[((jf + f1) * nd + di) * np_ + pi]
+                                     + wp * t[((jf + f1) * nd + di) * np_ + p1])
+                       + wd * ((1.0 - wp) * t[((jf + f1) * nd + d1) * np_ + pi]
+                               + wp * t[((jf + f1) * nd + d1) * np_ + p1]))
+            if tb.sea is not None:
+                sea = tb.sea
+                v += ((1.0 - wf) * ((1.0 - ws) * sea[(jf + fi) * m + s0]
+                                    + ws * sea[(jf + fi) * m + s1])
+                      + wf * ((1.0 - ws) * sea[(jf + f1) * m + s0]
+                              + ws * sea[(jf + f1) * m + s1]))
+            prof.append(v)
+        self.prof = prof
+        self.slope = [(prof[a + 1] - prof[a]) * tb.inv_dalt[a] for a in range(len(prof) - 1)]
+        self.day = day
+
+    def next_day(self, t):
+        """Move to the next daily row if t has reached its start; True if it did."""
+        if t < self.next_break_s:
+            return False
+        if self.day + 1 < len(self.daily):
+            self.set_day(self.day + 1)
+            self.next_break_s += SECONDS_PER_DAY
+        else:
+            self.next_break_s = math.inf
+        return True
 
     # -- physics ------------------------------------------------------------------------
     def altitude_rs_km(self, r, s2):
@@ -90,7 +186,7 @@ class Model:
         while i > 0 and alt < self.alt_km[i]:
             i -= 1
         self.idx = i
-        return math.exp(self.log_rho[i] + self.slope[i] * (alt - self.alt_km[i]))
+        return math.exp(self.prof[i] + self.slope[i] * (alt - self.alt_km[i]))
 
     def rhs(self, y, drag):
         """Time derivative of the ECI state: gravity (J2..J4) plus co-rotating drag."""
@@ -255,12 +351,22 @@ def cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps):
     while True:
         if steps >= MAX_STEPS:
             return ST_NUMERICAL_FAILURE, t, y, steps
-        last = False
-        if t + h >= t_end:
-            h = t_end - t
-            last = True
+        if m.next_day(t):  # new daily indices: new density from here on
+            f0 = m.rhs(y, True)
+        # Steps end on day boundaries, so that each sees one day's density.
+        last = at_break = False
+        t_stop = t_end if t_end <= m.next_break_s else m.next_break_s
+        if t + h >= t_stop:
+            h = t_stop - t
+            last = t_stop == t_end
+            at_break = not last
         if h < MIN_STEP_S:
-            return (ST_HORIZON if t >= t_end else ST_NUMERICAL_FAILURE), t, y, steps
+            if last:
+                return ST_HORIZON, t_end, y, steps
+            if at_break:
+                t = t_stop
+                continue
+            return ST_NUMERICAL_FAILURE, t, y, steps
         err, ynew, K = dop_step(m, y, f0, h, rtol, True)
         steps += 1
         if not math.isfinite(err):
@@ -281,12 +387,12 @@ def cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps):
                 t = t_hit[k - 1]
                 hist.record(t, (semi_major_axis_m(yev) - EARTH_RADIUS_M) * 1e-3)
                 return ST_ENTERED, t, yev, steps
-        t += h
+        t = t_stop if (last or at_break) else t + h
         y = ynew
         f0 = K[12]
         hist.record(t, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
         if last:
-            return ST_HORIZON, t_end, y, steps
+            return ST_HORIZON, t, y, steps
         fac = 10.0 if err == 0.0 else 0.9 * err ** -0.125
         h *= min(fac, 10.0)
 
@@ -469,6 +575,7 @@ def mean_phase(m, t, el, t_end, handover_km, max_step_s, hist, steps):
     z = list(el) + [0.0]
     z[2] -= frozen_eccentricity(m, el[0], el[3])
     while True:
+        m.next_day(t)
         k1, min_alt = mean_rates(m, z)
         if min_alt < handover_km:
             st = 0
@@ -479,14 +586,15 @@ def mean_phase(m, t, el, t_end, handover_km, max_step_s, hist, steps):
         if not math.isfinite(k1[0]) or z[0] <= 0.0:
             st = ST_NUMERICAL_FAILURE
             break
-        h = min(t_end - t, max_step_s)
+        t_stop = t_end if t_end <= m.next_break_s else m.next_break_s
+        h = min(t_stop - t, max_step_s)
         if k1[0] != 0.0 and h > MEAN_MAX_DECAY_M / abs(k1[0]):
             h = MEAN_MAX_DECAY_M / abs(k1[0])
         k2, _ = mean_rates(m, [z[d] + 0.5 * h * k1[d] for d in range(7)])
         k3, _ = mean_rates(m, [z[d] + 0.5 * h * k2[d] for d in range(7)])
         k4, _ = mean_rates(m, [z[d] + h * k3[d] for d in range(7)])
         z = [z[d] + h / 6.0 * (k1[d] + 2.0 * k2[d] + 2.0 * k3[d] + k4[d]) for d in range(7)]
-        t = t_end if t_end - (t + h) < MIN_STEP_S else t + h
+        t = t_stop if t_stop - (t + h) < MIN_STEP_S else t + h
         steps += 1
         hist.record(t, (z[0] - EARTH_RADIUS_M) * 1e-3)
     c, sn = math.cos(z[6]), math.sin(z[6])
@@ -499,17 +607,19 @@ def mean_phase(m, t, el, t_end, handover_km, max_step_s, hist, steps):
 # -- block API ------------------------------------------------------------------------------
 def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_epoch_days,
                     stop_alt_km, entry_alt_km, handover_alt_km, hybrid, mean_input,
-                    mean_max_step_days, rtol, zonal_degree,
-                    ellipsoid, table_alt_km, table_log_rho, history_days, status,
+                    mean_max_step_days, rtol, zonal_degree, ellipsoid, table_alt_km,
+                    table_log_rho, axis_f107a, axis_df, axis_ap, season_log, season_nodes,
+                    season_period_days, daily, day_offset, history_days, status,
                     end_epoch_days, entry_epoch_days, handover_epoch_days, end_state,
                     history_sma_alt_km, n_steps, n_rhs):
     """Propagate every sample of a block; same contract as ``_kernel.propagate_block``."""
-    alt_km = [float(v) for v in table_alt_km]
-    log_rho = [float(v) for v in table_log_rho]
+    table = Table(table_alt_km, table_log_rho, axis_f107a, axis_df, axis_ap, season_log,
+                  season_nodes, season_period_days)
     hist_s = [float(v) * SECONDS_PER_DAY for v in history_days]
     for i in range(len(start_epoch_days)):
         m = Model(0.5 * float(drag_m2_kg[i]) * float(density_scale[i]), int(zonal_degree),
-                  bool(ellipsoid), alt_km, log_rho)
+                  bool(ellipsoid), table, [tuple(float(v) for v in row) for row in daily[i]],
+                  float(day_offset[i]))
         row = [math.nan] * len(hist_s)
         hist = History(hist_s, row)
         targets = [float(entry_alt_km)]

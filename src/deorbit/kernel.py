@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import frames
-from .atmosphere import DensityTable
+from .atmosphere import DensityTable, OrbitDensityTable, utc_day_of_year
 from .constants import EARTH_RADIUS_M, MU_M3_S2
 
 if os.environ.get("DEORBIT_PUREPYTHON", "") not in ("", "0"):
@@ -50,6 +50,26 @@ class Status(enum.IntEnum):
     HORIZON = 2
     #: The integrator failed (step size underflow, too many steps, non-finite state).
     NUMERICAL_FAILURE = 3
+
+
+@dataclass(frozen=True)
+class DailyIndices:
+    """Per-sample daily solar and geomagnetic indices for an :class:`OrbitDensityTable`.
+
+    Attributes
+    ----------
+    first_day_utc_days : ndarray, shape (N,)
+        Epoch of 00:00 UTC of the day in column 0, UTC days since J2000 (``k - 0.5`` for
+        the calendar day k since 2000-01-01).
+    f107a_sfu, df_sfu, ap : ndarray, shape (N, D)
+        Per day: 81-day centred mean F10.7 (sfu), previous day's F10.7 minus it (sfu), and
+        daily Ap. The density is held for the whole UTC day (NRLMSISE-00's daily inputs).
+    """
+
+    first_day_utc_days: np.ndarray
+    f107a_sfu: np.ndarray
+    df_sfu: np.ndarray
+    ap: np.ndarray
 
 
 _METHODS = ("hybrid", "cowell")
@@ -139,6 +159,7 @@ def propagate(
     history_days=None,
     mean_elements=None,
     mean_max_step_days: float = 1.0,
+    space_weather: DailyIndices | None = None,
 ) -> PropagationResult:
     """Propagate a block of N decaying orbits down to the stop altitude or the stop epoch.
 
@@ -151,8 +172,9 @@ def propagate(
         ``mean_elements`` is given instead.
     bc_kg_m2 : float or array_like, shape (N,)
         Ballistic coefficient m/(Cd A), kg/m^2, > 0.
-    atmosphere : DensityTable
-        Density profile (kg/m^3 against altitude, km).
+    atmosphere : DensityTable or OrbitDensityTable
+        A fixed density profile (kg/m^3 against altitude, km), or the NRLMSISE-00 orbit
+        table of the orbit's inclination driven day by day by ``space_weather``.
     stop_epoch_utc_days : float or array_like, shape (N,)
         Horizon or requested epoch (e.g. of a burn), UTC days since J2000, >= start epoch.
     method : {"hybrid", "cowell"}
@@ -192,6 +214,10 @@ def propagate(
         (steps are also limited to 2 km of decay). The density of a static table does not
         vary in time, so long steps lose nothing there; keep 1 day when the atmosphere will
         change from day to day.
+    space_weather : DailyIndices, optional
+        Required with an ``OrbitDensityTable``: the daily indices, covering every day from
+        each sample's start epoch to its stop epoch. Integrator steps end at UTC day
+        boundaries, so each step sees one day's density.
 
     Returns
     -------
@@ -208,8 +234,9 @@ def propagate(
         raise ValueError(f"method = {method!r}: allowed {', '.join(map(repr, _METHODS))}")
     if altitude not in _ALTITUDES:
         raise ValueError(f"altitude = {altitude!r}: allowed {', '.join(map(repr, _ALTITUDES))}")
-    if not isinstance(atmosphere, DensityTable):
-        raise ValueError(f"atmosphere: expected a DensityTable, got {type(atmosphere).__name__}")
+    if not isinstance(atmosphere, (DensityTable, OrbitDensityTable)):
+        raise ValueError("atmosphere: expected a DensityTable or an OrbitDensityTable, got "
+                         f"{type(atmosphere).__name__}")
     if zonal_degree not in (0, 2, 3, 4):
         raise ValueError(f"zonal_degree = {zonal_degree!r}: allowed 0, 2, 3 or 4")
     if (state_eci is None) == (mean_elements is None):
@@ -263,6 +290,8 @@ def propagate(
                          "days")
     hist = np.ascontiguousarray(hist)
 
+    tables = _density_arrays(atmosphere, space_weather, epoch, stop_epoch)
+
     status = np.zeros(n, dtype=np.int8)
     end_epoch = np.full(n, np.nan)
     entry_epoch = np.full(n, np.nan)
@@ -274,8 +303,7 @@ def propagate(
     _backend.propagate_block(
         epoch, state, 1.0 / bc, scale, stop_epoch, stop_alt, entry, handover,
         method == "hybrid", mean_elements is not None, max_step, rtol, int(zonal_degree),
-        altitude == "ellipsoid",
-        atmosphere.alt_km, atmosphere.log_rho, hist,
+        altitude == "ellipsoid", *tables, hist,
         status, end_epoch, entry_epoch, handover_epoch, end_state, history, n_steps, n_rhs)
     lat, lon, alt = frames.eci_to_geodetic(end_state[:, :3], end_epoch)
     return PropagationResult(
@@ -284,6 +312,51 @@ def propagate(
         end_lon_deg=lon, end_alt_km=alt, history_days=hist, history_sma_alt_km=history,
         n_steps=n_steps, n_rhs=n_rhs,
         lifetime_days=np.where(status == Status.ENTERED, end_epoch - epoch, np.nan))
+
+
+def _density_arrays(atmosphere, space_weather, epoch, stop_epoch):
+    """The kernel's density arguments: table, axes, season, daily rows and day offsets."""
+    n = epoch.size
+    one = np.zeros(1)
+    if isinstance(atmosphere, DensityTable):
+        if space_weather is not None:
+            raise ValueError("space_weather: only used with an OrbitDensityTable atmosphere")
+        return (atmosphere.alt_km, atmosphere.log_rho, one, one, one, np.zeros(0), np.zeros(0),
+                365.25, np.zeros((n, 1, 4)), np.zeros(n))
+    if not isinstance(space_weather, DailyIndices):
+        raise ValueError("space_weather: an OrbitDensityTable needs DailyIndices")
+    sw = space_weather
+    first = _per_sample("space_weather.first_day_utc_days", sw.first_day_utc_days, n,
+                        -1e6, 1e6)
+    cols = [np.asarray(a, dtype=np.float64) for a in (sw.f107a_sfu, sw.df_sfu, sw.ap)]
+    for name, a in zip(("f107a_sfu", "df_sfu", "ap"), cols):
+        if a.ndim != 2 or a.shape[0] != n or a.shape[1] < 1:
+            raise ValueError(f"space_weather.{name}: expected shape ({n}, D), got {a.shape}")
+        if not np.all(np.isfinite(a)):
+            i, j = np.argwhere(~np.isfinite(a))[0]
+            raise ValueError(f"space_weather.{name}[{i}, {j}] = {float(a[i, j])!r}: allowed "
+                             "finite values (no missing index is filled in silently)")
+    days = cols[0].shape[1]
+    offset = epoch - first
+    short = (offset < 0) | (stop_epoch - first > days)
+    if short.any():
+        i = int(np.flatnonzero(short)[0])
+        raise ValueError(f"space_weather: sample {i} runs from {epoch[i]!r} to "
+                         f"{stop_epoch[i]!r} but its {days} days start at {first[i]!r}")
+    doy = utc_day_of_year(first[:, None] + np.arange(days)[None, :] + 0.5)
+    daily = np.ascontiguousarray(np.stack([*cols, doy], axis=-1))
+    t = atmosphere
+    if t.season_log is None:
+        season, nodes = np.zeros(0), np.zeros(0)
+    else:
+        season = np.ascontiguousarray(t.season_log, dtype=np.float64).ravel()
+        nodes = np.concatenate([[t.season_day[-1] - t.season_period_days], t.season_day,
+                                [t.season_day[0] + t.season_period_days]])
+    return (np.ascontiguousarray(t.alt_km, dtype=np.float64),
+            np.ascontiguousarray(t.log_rho, dtype=np.float64).ravel(),
+            *(np.ascontiguousarray(a, dtype=np.float64) for a in (t.f107a_sfu, t.df_sfu, t.ap)),
+            season, np.ascontiguousarray(nodes, dtype=np.float64), float(t.season_period_days),
+            daily, np.ascontiguousarray(offset))
 
 
 def circular_state(alt_km, inc_deg, raan_deg=0.0, arg_lat_deg=0.0):

@@ -6,13 +6,13 @@ ignored: drag propagation over months does not resolve them.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
 from .constants import JD_J2000, SECONDS_PER_DAY
 
-_J2000_UTC = datetime(2000, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+_J2000_UTC = datetime(2000, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
 def epoch_from_datetime(when) -> float:
@@ -23,7 +23,7 @@ def epoch_from_datetime(when) -> float:
     if isinstance(when, str):
         when = datetime.fromisoformat(when.replace("Z", "+00:00"))
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return (when - _J2000_UTC).total_seconds() / SECONDS_PER_DAY
 
 

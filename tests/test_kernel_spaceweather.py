@@ -1,0 +1,98 @@
+"""The kernel driven day by day by the NRLMSISE-00 orbit table and daily indices."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from deorbit import _reference, kernel
+from deorbit.atmosphere import load_msis_table
+from deorbit.kernel import DailyIndices, Status, mean_circular_elements, propagate
+
+from .conftest import BACKENDS
+
+START = 9800.25   # 2026-10-30 18:00 UTC: the first day is entered a quarter-day in
+
+
+@pytest.fixture(scope="module")
+def orbit_table():
+    return load_msis_table().orbit(51.64)
+
+
+def _indices(n, days, f107a=150.0, df=0.0, ap=15.0):
+    first = np.floor(START + 0.5) - 0.5
+    full = np.full((n, days), 1.0)
+    return DailyIndices(np.full(n, first), f107a * full, df * full, ap * full)
+
+
+def test_daily_profile_equals_the_table_interpolation(orbit_table):
+    """The reference kernel's day profile is OrbitDensityTable.log_density on that day."""
+    tables = kernel._density_arrays(orbit_table, _indices(1, 3, 143.0, 17.0, 33.0),
+                                    np.array([START]), np.array([START + 2.0]))
+    table = _reference.Table(*tables[:8])
+    m = _reference.Model(0.0, 2, True, table, [tuple(r) for r in tables[8][0]], tables[9][0])
+    doy = tables[8][0, m.day, 3]
+    expected = orbit_table.log_density(orbit_table.alt_km, 143.0, 17.0, 33.0, doy)
+    # Same multilinear formula, other summation order: 1e-12 in ln rho.
+    np.testing.assert_allclose(m.prof, expected, rtol=0, atol=1e-12)
+
+
+def test_constant_indices_match_the_static_profile(orbit_table):
+    """Without season, constant daily indices are the static profile at those indices."""
+    flat = dataclasses.replace(orbit_table, season_log=None, season_day=None)
+    mean = mean_circular_elements([300.0, 330.0], 51.64, [0.0, 90.0], [0.0, 45.0])
+    daily = propagate(START, None, 104.0, flat, START + 199.0, mean_elements=mean,
+                      space_weather=_indices(2, 201))
+    static = propagate(START, None, 104.0, flat.profile(150.0, 0.0, 15.0), START + 199.0,
+                       mean_elements=mean)
+    assert np.all(daily.status == Status.ENTERED)
+    # The daily run also cuts its steps at day boundaries: 1e-4 covers that.
+    np.testing.assert_allclose(daily.lifetime_days, static.lifetime_days, rtol=1e-4)
+
+
+def test_a_storm_day_shortens_the_lifetime(orbit_table):
+    mean = mean_circular_elements([250.0, 250.0], 51.64, 0.0, 0.0)
+    sw = _indices(2, 120)
+    sw.ap[1, 5] = 150.0    # sample 1: one storm day
+    res = propagate(START, None, 104.0, orbit_table, START + 119.0, mean_elements=mean,
+                    space_weather=sw)
+    assert np.all(res.status == Status.ENTERED)
+    assert res.lifetime_days[1] < res.lifetime_days[0]
+
+
+@pytest.mark.skipif(BACKENDS["compiled"] is None, reason="compiled kernel not built")
+@pytest.mark.parametrize("method, days", [("cowell", 1.5), ("hybrid", 6.0)])
+def test_compiled_equals_reference_with_daily_indices(orbit_table, method, days, monkeypatch):
+    rng = np.random.default_rng(3)
+    n = 3
+    sw = DailyIndices(np.full(n, np.floor(START + 0.5) - 0.5), rng.uniform(70, 250, (n, 9)),
+                      rng.uniform(-30, 60, (n, 9)), rng.uniform(0, 120, (n, 9)))
+    mean = mean_circular_elements([200.0, 260.0, 330.0], 51.64, [0, 120, 240], [0, 60, 300])
+    out = []
+    for module in (BACKENDS["compiled"], _reference):
+        monkeypatch.setattr(kernel, "_backend", module)
+        out.append(propagate(START, None, 80.0, orbit_table, START + days, method=method,
+                             mean_elements=mean, space_weather=sw,
+                             handover_alt_km=150.0, history_days=[0.0, 1.0, 2.0]))
+    a, b = out
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_allclose(a.end_state_eci, b.end_state_eci, rtol=1e-9, atol=1e-3)
+    np.testing.assert_allclose(a.end_epoch_utc_days, b.end_epoch_utc_days, rtol=1e-12)
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(days=3), "runs from .* but its 3 days start"),
+    (dict(nan=True), r"space_weather.ap\[0, 1\] = nan: allowed finite values"),
+])
+def test_bad_daily_indices(orbit_table, change, message):
+    sw = _indices(1, change.get("days", 10))
+    if change.get("nan"):
+        sw.ap[0, 1] = np.nan
+    with pytest.raises(ValueError, match=message):
+        propagate(START, None, 100.0, orbit_table, START + 5.0,
+                  mean_elements=mean_circular_elements(400.0, 51.64), space_weather=sw)
+
+
+def test_orbit_table_needs_indices(orbit_table):
+    with pytest.raises(ValueError, match="needs DailyIndices"):
+        propagate(START, None, 100.0, orbit_table, START + 5.0,
+                  mean_elements=mean_circular_elements(400.0, 51.64))
