@@ -100,6 +100,8 @@ def summarize(arrays, confidence=0.95):
         metrics[f"reentry_epoch_{tag}_utc_days"] = _quantile_figure(
             epochs, q, confidence, "UTC days since J2000", as_date=True)
         metrics[f"lifetime_{tag}_days"] = _quantile_figure(life, q, confidence, "days")
+    if "ec" in arrays:
+        metrics.update(ground_metrics(arrays, confidence))
     entered = np.isfinite(arrays["lifetime_days"])
     if entered.any():
         v = arrays["lifetime_days"][entered]
@@ -107,3 +109,71 @@ def summarize(arrays, confidence=0.95):
         metrics["lifetime_mean_given_reentry_days"] = {"value": float(np.mean(v)),
                                                        "standard_error": se, "unit": "days"}
     return metrics
+
+
+#: The casualty-expectation limit per reentry (NASA-STD-8719.14, US government practice).
+EC_LIMIT = 1e-4
+
+
+def _mean_figure(values, confidence, unit):
+    """Mean with its standard error and a normal (1 - alpha) interval of the mean."""
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return {"value": None, "standard_error": None, "unit": unit}
+    se = float(np.std(v, ddof=1) / np.sqrt(v.size)) if v.size > 1 else None
+    fig = {"value": float(np.mean(v)), "standard_error": se, "unit": unit}
+    if se is not None:
+        z = _z(confidence)
+        low = fig["value"] - z * se
+        # A mean of non-negative values is non-negative: the interval stops at 0.
+        fig["ci_low"] = max(low, 0.0) if np.all(v >= 0) else low
+        fig["ci_high"] = fig["value"] + z * se
+        fig["confidence"] = confidence
+    return fig
+
+
+def ground_metrics(arrays, confidence=0.95):
+    """Ground-risk figures: casualty expectation, debris outside the zone, footprint.
+
+    - ``ec_mean``: mean expected casualties per reentry over all samples (samples still in
+      orbit count 0), with its standard error and a 90 % interval of the mean
+      (``ci_low``/``ci_high``, normal approximation);
+    - ``p_ec_above_1e-4``: fraction of samples whose reentry exceeds the 1e-4 limit;
+    - ``ec_given_uncontrolled_mean`` and ``p_failure_x_ec_uncontrolled`` = P(uncontrolled
+      after failure) x mean Ec of uncontrolled reentries (the second NASA test for a
+      controlled entry);
+    - ``p_debris_outside_zone``: fraction of samples with any fragment outside the zone;
+    - ``fragments_near_land_mean``: hazardous pieces (>= 15 J) within 370 km of land;
+    - ``footprint_length_p50_km``/``p99``: of the samples whose fragments landed.
+    """
+    outcome = arrays["outcome"]
+    ec = np.where(np.isfinite(arrays["ec"]), arrays["ec"], 0.0)
+    out = {}
+    ci90 = _mean_figure(ec, 0.90, "casualties per reentry")
+    out["ec_mean"] = ci90
+    p, se = probability(ec > EC_LIMIT)
+    out["p_ec_above_1e-4"] = {"value": p, "standard_error": se, "unit": "probability"}
+    unc = np.isin(outcome, _PROBABILITIES["p_uncontrolled"])
+    out["ec_given_uncontrolled_mean"] = _mean_figure(np.where(unc, ec, np.nan), confidence,
+                                                     "casualties per reentry")
+    p_fail, se_fail = probability(np.isin(outcome, _PROBABILITIES[
+        "p_uncontrolled_after_failure"]))
+    ecu = out["ec_given_uncontrolled_mean"]
+    if ecu["value"] is not None:
+        value = p_fail * ecu["value"]
+        # delta method for a product of independent estimates
+        se = np.hypot(se_fail * ecu["value"], p_fail * (ecu["standard_error"] or 0.0))
+        out["p_failure_x_ec_uncontrolled"] = {"value": value, "standard_error": float(se),
+                                              "unit": "casualties per reentry"}
+    landed = np.isfinite(arrays["fragments_total"])
+    p, se = probability(landed & (np.nan_to_num(arrays["fragments_outside_zone"]) > 0)
+                        if landed.any() else np.zeros(0, bool))
+    out["p_debris_outside_zone"] = {"value": p, "standard_error": se, "unit": "probability"}
+    out["fragments_near_land_mean"] = _mean_figure(arrays["fragments_near_land"], confidence,
+                                                   "fragments (>= 15 J) within 370 km of land")
+    length = arrays["footprint_length_km"][landed]
+    for q, tag in ((0.5, "p50"), (0.99, "p99")):
+        out[f"footprint_length_{tag}_km"] = (
+            _quantile_figure(length, q, confidence, "km") if length.size else
+            {"value": None, "standard_error": None, "unit": "km"})
+    return out

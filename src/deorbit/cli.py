@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fmt(fig, digits=3, pct=False):
-    if fig is None or fig.get("value") is None:
+    if fig is None:
+        return "not computed"
+    if fig.get("value") is None:
         return "after horizon"
     if "date_utc" in fig:
         return fig["date_utc"]
@@ -72,10 +74,20 @@ def _fmt(fig, digits=3, pct=False):
     return f"{v:.{digits}g} ± {se:.2g}" if se is not None else f"{v:.{digits}g}"
 
 
+def _fmt_ec(fig):
+    if fig is None or fig.get("value") is None:
+        return "not computed"
+    flag = " > 1e-4!" if fig.get("ci_high", fig["value"]) > 1e-4 else ""
+    if "ci_low" not in fig:
+        return f"{fig['value']:.2g}{flag}"
+    return f"{fig['value']:.2g} ({fig['ci_low']:.2g}-{fig['ci_high']:.2g}){flag}"
+
+
 def format_table(summary) -> str:
     """The per-scenario summary as a plain-text table (standard errors after ±)."""
     cols = ["scenario", "samples", "P(controlled)", "P(uncontrolled)", "P(in orbit)",
-            "reentry P5", "reentry P50", "reentry P95"]
+            "reentry P5", "reentry P50", "reentry P95", "Ec mean (90 % CI)",
+            "P(debris outside zone)"]
     rows = []
     for name, s in summary["scenarios"].items():
         m = s["metrics"]
@@ -83,7 +95,8 @@ def format_table(summary) -> str:
                      _fmt(m["p_uncontrolled"], pct=True),
                      _fmt(m["p_in_orbit_at_horizon"], pct=True),
                      _fmt(m["reentry_epoch_p05_utc_days"]), _fmt(m["reentry_epoch_p50_utc_days"]),
-                     _fmt(m["reentry_epoch_p95_utc_days"])])
+                     _fmt(m["reentry_epoch_p95_utc_days"]), _fmt_ec(m.get("ec_mean")),
+                     _fmt(m.get("p_debris_outside_zone"), pct=True)])
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
     line = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
     out = [line, "-" * len(line)]

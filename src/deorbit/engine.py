@@ -12,12 +12,14 @@ import numpy as np
 from . import fragments, frames, operations, sampling
 from .atmosphere import DensityTable
 from .constants import EARTH_RADIUS_M, EARTH_ROTATION_RAD_S, MU_M3_S2, SECONDS_PER_DAY
-from .kernel import Status, mean_circular_elements, propagate
+from .kernel import DailyIndices, Status, mean_circular_elements, propagate
 
 #: Spacing of the stored altitude history (days after each sample's start epoch).
 HISTORY_STEP_DAYS = 30.0
 #: Top of the density table used for the fragments' fall, km.
 FALL_TABLE_TOP_KM = 200.0
+#: (F10.7a, F10.7, Ap) of the fall table when solar activity varies: a mid-cycle level.
+FALL_TABLE_INDICES = (120.0, 120.0, 15.0)
 #: DOP853 tolerance of the fragments' fall: impact points move by < 100 m against 1e-9
 #: (measured on the default ISS classes), at a third of the steps.
 FRAGMENT_RTOL = 1e-6
@@ -50,19 +52,50 @@ def _msis_profile(inc_deg, f107a, df, ap):
     return load_msis_table().profile(inc_deg, f107a, df, ap)
 
 
-def density_table(scenario) -> DensityTable:
-    """The density profile of a scenario.
+def density_table(scenario):
+    """The station's density model: a DensityTable, or an OrbitDensityTable.
 
-    ``atmosphere.model = "table"``: the scenario's table. ``"msis"``: the NRLMSISE-00 table
-    at the scenario's constant solar indices, averaged over the latitudes an orbit of the
-    scenario's (fixed) inclination visits.
+    ``atmosphere.model = "table"``: the scenario's table. ``"msis"`` with constant solar
+    indices: the NRLMSISE-00 annual-mean profile at them; with a solar-activity model: the
+    NRLMSISE-00 orbit table, driven day by day by the sampled indices. Both are averaged
+    over the latitudes an orbit of the scenario's (fixed) inclination visits.
     """
     atm = scenario.atmosphere
     if atm.model == "table":
         return atm.table
     s = scenario.solar
-    inc = scenario.orbit.inclination_deg.p["value"]
-    return _msis_profile(float(inc), s.f107a_sfu, s.f107_sfu - s.f107a_sfu, s.ap)
+    inc = float(scenario.orbit.inclination_deg.p["value"])
+    if s.model == "constant":
+        return _msis_profile(inc, s.f107a_sfu, s.f107_sfu - s.f107a_sfu, s.ap)
+    return _orbit_table(inc)
+
+
+@lru_cache(maxsize=4)
+def _orbit_table(inc_deg):
+    from .atmosphere import load_msis_table
+
+    return load_msis_table().orbit(inc_deg)
+
+
+def daily_indices(scenario, first_sample, start, horizon):
+    """Sampled daily solar indices of samples ``first_sample ...`` (None if constant).
+
+    One stream per global sample index (:func:`deorbit.solar.sample_streams`): the same
+    path for sample j in every scenario with the same seed (common random numbers) and
+    whatever the blocks are.
+    """
+    if scenario.solar.model == "constant":
+        return None
+    from . import solar
+
+    n = start.size
+    first_day = int(np.floor(start.min() + 0.5))
+    n_days = int(np.ceil(horizon.max() + 0.5 - first_day)) + 1
+    paths = scenario.solar.make_model().sample(
+        solar.sample_streams(scenario.monte_carlo.seed, first_sample, first_sample + n),
+        first_day, n_days, n)
+    f107a, f107_prev, ap = paths.msis_inputs()
+    return DailyIndices(np.full(n, first_day - 0.5), f107a, f107_prev - f107a, ap)
 
 
 def history_days(scenario):
@@ -84,13 +117,16 @@ def _fall_profile(inc_deg, f107a, f107, ap):
 def fall_table(scenario) -> DensityTable:
     """Density for the station's last minutes and the fragments' fall, 0-200 km.
 
-    NRLMSISE-00 straight from pymsis (computed once per process) at the scenario's solar
-    indices, averaged over the latitudes of its orbit, four longitudes and local times, at
-    the March equinox; below ~90 km solar activity hardly matters.
+    NRLMSISE-00 straight from pymsis (computed once per process) at the scenario's constant
+    solar indices (else at ``FALL_TABLE_INDICES``), averaged over the latitudes of its orbit,
+    four longitudes and local times, at the March equinox; below ~90 km solar activity
+    hardly matters, and the station spends only minutes there.
     """
     s = scenario.solar
     inc = scenario.orbit.inclination_deg.support()[0]
-    return _fall_profile(float(inc), s.f107a_sfu, s.f107_sfu, s.ap)
+    if s.model == "constant":
+        return _fall_profile(float(inc), s.f107a_sfu, s.f107_sfu, s.ap)
+    return _fall_profile(float(inc), *FALL_TABLE_INDICES)
 
 
 class Outcome:
@@ -130,7 +166,7 @@ def run_block(scenario, block_index: int, samples: int | None = None) -> dict[st
     """
     first, n = block_samples(scenario, block_index, samples)
     x = sampling.draw_block(scenario, block_index, n)
-    blk = _Block(scenario, x, n)
+    blk = _Block(scenario, x, n, first)
     start = x["start.epoch_utc"]
     everyone = np.arange(n)
     mean0 = mean_circular_elements(x["orbit.mean_altitude_km"], x["orbit.inclination_deg"],
@@ -164,13 +200,14 @@ def run_block(scenario, block_index: int, samples: int | None = None) -> dict[st
                history_sma_alt_km=history)
     out.update(_fragments(scenario, blk.brk_epoch, blk.brk_state, x, block_index, n,
                           blk.lower))
+    out.update(_ground_risk(scenario, out))
     return out
 
 
 class _Block:
     """The per-sample result arrays of one block and the propagation settings they share."""
 
-    def __init__(self, scenario, x, n):
+    def __init__(self, scenario, x, n, first_sample):
         self.scenario, self.x = scenario, x
         prop = scenario.propagation
         self.table, self.lower = density_table(scenario), fall_table(scenario)
@@ -178,6 +215,7 @@ class _Block:
         self.scale = x["atmosphere.density_scale"]
         self.breakup_alt = x["breakup.altitude_km"]
         self.horizon = x["start.epoch_utc"] + scenario.start.horizon_years * DAYS_PER_YEAR
+        self.sw = daily_indices(scenario, first_sample, x["start.epoch_utc"], self.horizon)
         self.common = dict(entry_alt_km=prop.entry_alt_km, rtol=prop.rtol)
         self.hybrid = dict(handover_alt_km=prop.handover_alt_km,
                            mean_max_step_days=STATIC_MEAN_MAX_STEP_DAYS)
@@ -203,9 +241,14 @@ class _Block:
         opts = {**self.common, **(self.hybrid if method == "hybrid" else {}), **kw}
         res = propagate(epoch, state, self.bc[idx], self.table, stop_epoch, method=method,
                         mean_elements=mean, density_scale=self.scale[idx], history_days=hist,
-                        stop_alt_km=self.breakup_alt[idx], **opts)
+                        stop_alt_km=self.breakup_alt[idx], space_weather=self.take_sw(idx),
+                        **opts)
         self.record(idx, res)
         return res
+
+    def take_sw(self, idx):
+        """Daily indices of samples idx (None with a static atmosphere)."""
+        return None if self.sw is None else self.sw.take(idx)
 
     def decay(self, idx, epoch, stop_epoch, state=None, mean=None, hist=None):
         """Hybrid propagation of samples idx to breakup or stop_epoch."""
@@ -243,7 +286,8 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
         j = idx[above]
         r = propagate(epoch[above], state[above], blk.bc[j], blk.table, blk.horizon[j],
                       density_scale=blk.scale[j], entry_alt_km=low, handover_alt_km=low + 10.0,
-                      rtol=blk.common["rtol"], mean_max_step_days=STATIC_MEAN_MAX_STEP_DAYS)
+                      rtol=blk.common["rtol"], mean_max_step_days=STATIC_MEAN_MAX_STEP_DAYS,
+                      space_weather=blk.take_sw(j))
         lost = r.status != Status.ENTERED    # still above at the horizon, or a failure
         blk.outcome[j[r.status == Status.HORIZON]] = Outcome.IN_ORBIT
         blk.outcome[j[r.status == Status.NUMERICAL_FAILURE]] = Outcome.NUMERICAL_FAILURE
@@ -269,7 +313,7 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
                 x["operations.deorbit_vehicle.final_burn_dv_m_s"][idx], blk.bc[idx],
                 blk.breakup_alt[idx], _reference_fragment_bc(scenario), blk.table, blk.lower,
                 scenario.ground.target_lat_deg, scenario.ground.target_lon_deg,
-                density_scale=blk.scale[idx])
+                density_scale=blk.scale[idx], space_weather=blk.take_sw(idx))
             blk.burn_epoch[idx] = t_burn
         t_exec = t_burn + dv.timing_error_s * errors[idx, k, 3] / SECONDS_PER_DAY
         no_solution = ~np.isfinite(t_exec)
@@ -347,3 +391,52 @@ def _fragments(scenario, brk_epoch, brk_state, x, block_index, n, lower):
     out["impact_lon_deg"][broke] = np.where(landed, lon, np.nan)
     out["impact_speed_m_s"][broke] = np.where(landed, speed, np.nan)
     return out
+
+
+def _ground_risk(scenario, out):
+    """Per-sample ground figures from the fragment impacts (NaN when nothing landed).
+
+    ``ec`` (expected casualties: sum over classes of count x casualty area x population
+    density, NASA DAS / NASA-STD-8719.14), ``fragments_total``,
+    ``fragments_outside_zone`` (pieces landing outside the target zone), ``fragments_on_land``
+    and ``fragments_near_land`` (pieces >= 15 J on land, and on land or within 370 km of it),
+    ``footprint_length_km`` / ``footprint_width_km`` of the class impact points.
+    """
+    from .ground import casualty, default_zone, footprint_km
+
+    count, mass, area, _, _ = scenario.breakup.fragments.arrays()
+    lat, lon = out["impact_lat_deg"], out["impact_lon_deg"]
+    n, k = lat.shape
+    landed = np.isfinite(lat).all(axis=1)
+    nan = np.full(n, np.nan)
+    res = {"ec": nan.copy(), "fragments_total": nan.copy(), "fragments_outside_zone": nan.copy(),
+           "fragments_on_land": nan.copy(), "fragments_near_land": nan.copy(),
+           "footprint_length_km": nan.copy(), "footprint_width_km": nan.copy()}
+    if not landed.any():
+        return res
+    la, lo = lat[landed], lon[landed]
+    pieces = out["fragment_count"][landed]
+    energy = casualty.kinetic_energy_j(mass[None, :], out["impact_speed_m_s"][landed])
+    grid = _grid()
+    per = casualty.casualty_expectation_per_fragment(la, lo, np.broadcast_to(area, la.shape),
+                                                     grid, kinetic_energy_j=energy)
+    res["ec"][landed] = (per * pieces).sum(axis=1)
+    res["fragments_total"][landed] = pieces.sum(axis=1)
+    inside = default_zone().contains(la, lo)
+    res["fragments_outside_zone"][landed] = (pieces * ~inside).sum(axis=1)
+    hazardous = casualty.is_hazardous(energy)
+    on_land = grid.is_land(la, lo)
+    res["fragments_on_land"][landed] = (pieces * (on_land & hazardous)).sum(axis=1)
+    if grid.distance_grid_km is not None:   # a user grid may have no distance field
+        near = on_land | (grid.distance_to_land_km(la, lo) <= casualty.KEEPOUT_KM)
+        res["fragments_near_land"][landed] = (pieces * (near & hazardous)).sum(axis=1)
+    length, width = footprint_km(la, lo)
+    res["footprint_length_km"][landed] = length
+    res["footprint_width_km"][landed] = width
+    return res
+
+
+def _grid():
+    from .ground.grid import packaged_grid  # cached: loaded once per process
+
+    return packaged_grid()

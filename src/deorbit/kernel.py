@@ -71,6 +71,11 @@ class DailyIndices:
     df_sfu: np.ndarray
     ap: np.ndarray
 
+    def take(self, idx):
+        """The indices of samples ``idx`` (an index array or a boolean mask)."""
+        return DailyIndices(self.first_day_utc_days[idx], self.f107a_sfu[idx],
+                            self.df_sfu[idx], self.ap[idx])
+
 
 _METHODS = ("hybrid", "cowell")
 _ALTITUDES = ("ellipsoid", "sphere")

@@ -58,8 +58,12 @@ def burn(state, dv_m_s, errors, dv_error_frac, pointing_error_deg):
     return out
 
 
+def _take(space_weather, idx):
+    return None if space_weather is None else space_weather.take(idx)
+
+
 def fly_to_ground(epoch, state, bc_station, breakup_alt_km, bc_fragment, station_table,
-                  lower_table, density_scale=1.0, entry_alt_km=120.0):
+                  lower_table, density_scale=1.0, entry_alt_km=120.0, space_weather=None):
     """Station from ``state`` to breakup, then one fragment per sample to the ground.
 
     Returns (status, breakup epoch, breakup state, impact epoch, impact ECI state); the
@@ -68,7 +72,7 @@ def fly_to_ground(epoch, state, bc_station, breakup_alt_km, bc_fragment, station
     far = epoch + 5.0
     st = propagate(epoch, state, bc_station, station_table, far, method="cowell",
                    entry_alt_km=entry_alt_km, stop_alt_km=breakup_alt_km,
-                   density_scale=density_scale)
+                   density_scale=density_scale, space_weather=space_weather)
     ok = st.status == Status.ENTERED
     imp_epoch = np.full(epoch.shape, np.nan)
     imp_state = np.full(state.shape, np.nan)
@@ -130,7 +134,7 @@ def _predict_impacts(state, epoch, dt_s, du, fall_s):
 
 def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km, bc_ref,
                       station_table, lower_table, target_lat_deg, target_lon_deg,
-                      density_scale=1.0):
+                      density_scale=1.0, space_weather=None):
     """Burn epochs (n,) that put the reference fragment's impact nearest the target.
 
     Parameters
@@ -146,6 +150,8 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
         Densities for the station's descent and for the fragment's fall.
     density_scale : float or ndarray (n,)
         Multiplier on the station table's density (the sample's model error).
+    space_weather : deorbit.kernel.DailyIndices, optional
+        The samples' daily indices when ``station_table`` is an orbit table.
     target_lat_deg, target_lon_deg : float
         Aim point, deg.
 
@@ -162,7 +168,8 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
     # 1. calibration shot at the window start
     shot = burn(state, dv_m_s, np.zeros((n, 3)), 0.0, 0.0)
     _, _, _, imp_t, imp_y = fly_to_ground(epoch, shot, bc_station, breakup_alt_km, bc_ref,
-                                          station_table, lower_table, scale)
+                                          station_table, lower_table, scale,
+                                          space_weather=space_weather)
     ok = np.isfinite(imp_t)
     burn_epoch = np.full(n, np.nan)
     miss = np.full(n, np.nan)
@@ -178,7 +185,13 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
     dt = np.arange(0.0, window_s + 0.5 * SCAN_STEP_S, SCAN_STEP_S)
     lat, lon = _predict_impacts(y0, e0, dt, du, fall_s)
     dist = _great_circle_km(lat, lon, target_lat_deg, target_lon_deg)
-    best = np.argmin(dist, axis=1)
+    # Passes are the local minima of the distance; an edge of the window is no pass (the
+    # timing there cannot remove the along-track miss), unless no pass lies inside it.
+    interior = np.full(dist.shape, np.inf)
+    is_min = (dist[:, 1:-1] <= dist[:, :-2]) & (dist[:, 1:-1] <= dist[:, 2:])
+    interior[:, 1:-1] = np.where(is_min, dist[:, 1:-1], np.inf)
+    best = np.where(np.isfinite(interior).any(axis=1), np.argmin(interior, axis=1),
+                    np.argmin(dist, axis=1))
     t_burn = e0 + dt[best] / SECONDS_PER_DAY
     # Along-track direction of the predicted impact track at the chosen time (per second).
     j = np.clip(best, 0, dt.size - 2)
@@ -190,24 +203,25 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
     # 3. Newton on the true propagation: remove the along-track miss.
     lo, hi = e0, e0 + window_s / SECONDS_PER_DAY
     sub = (bc_station[ok], dv_m_s[ok], breakup_alt_km[ok], bc_ref[ok], scale[ok])
+    sw = _take(space_weather, ok)
     for _ in range(NEWTON_ITERATIONS):
-        ilat, ilon = _shoot(e0, y0, t_burn, *sub, station_table, lower_table)
+        ilat, ilon = _shoot(e0, y0, t_burn, *sub, station_table, lower_table, sw)
         err = _enu_step_km(ilat, ilon, np.full_like(ilat, target_lat_deg),
                            np.full_like(ilon, target_lon_deg))
         along = np.einsum("ij,ij->i", err, track) / speed2       # seconds to move the burn
         good = np.isfinite(along)
         t_burn = np.where(good, np.clip(t_burn + along / SECONDS_PER_DAY, lo, hi), t_burn)
-    ilat, ilon = _shoot(e0, y0, t_burn, *sub, station_table, lower_table)
+    ilat, ilon = _shoot(e0, y0, t_burn, *sub, station_table, lower_table, sw)
     burn_epoch[ok] = np.where(np.isfinite(ilat), t_burn, np.nan)
     miss[ok] = _great_circle_km(ilat, ilon, target_lat_deg, target_lon_deg)
     return burn_epoch, miss
 
 
 def _shoot(epoch, state, t_burn, bc_station, dv_m_s, breakup_alt_km, bc_ref, scale,
-           station_table, lower_table):
+           station_table, lower_table, space_weather):
     """Nominal impact lat/lon (deg) of a burn at t_burn; NaN if the station enters first."""
     pre = propagate(epoch, state, bc_station, station_table, t_burn, method="cowell",
-                    entry_alt_km=120.0, density_scale=scale)
+                    entry_alt_km=120.0, density_scale=scale, space_weather=space_weather)
     lat = np.full(epoch.size, np.nan)
     lon = np.full(epoch.size, np.nan)
     alive = pre.status == Status.HORIZON
@@ -216,7 +230,8 @@ def _shoot(epoch, state, t_burn, bc_station, dv_m_s, breakup_alt_km, bc_ref, sca
                     0.0, 0.0)
         _, _, _, imp_t, imp_y = fly_to_ground(t_burn[alive], shot, bc_station[alive],
                                               breakup_alt_km[alive], bc_ref[alive],
-                                              station_table, lower_table, scale[alive])
+                                              station_table, lower_table, scale[alive],
+                                              space_weather=_take(space_weather, alive))
         lat[alive], lon[alive], _ = frames.eci_to_geodetic(imp_y[:, :3], imp_t)
     return lat, lon
 

@@ -121,16 +121,33 @@ class Orbit:
 
 @dataclass(frozen=True)
 class Solar:
-    """Solar and geomagnetic activity driving the atmosphere."""
+    """Solar and geomagnetic activity driving the atmosphere.
 
-    #: Model name; today "constant".
+    ``constant``: fixed indices, the NRLMSISE-00 annual-mean profile (no season).
+    ``stochastic`` (calibrated solar-cycle model), ``observed`` (hindcast) and ``forecast``
+    (the CelesTrak file's predictions): daily paths per sample (:mod:`deorbit.solar`), with
+    the table's seasonal correction; ``params`` go to :func:`deorbit.solar.make_model`.
+    """
+
     model: str
-    #: Daily F10.7 (previous day), sfu.
-    f107_sfu: float
-    #: 81-day centred mean F10.7, sfu.
-    f107a_sfu: float
-    #: Daily Ap index.
-    ap: float
+    #: constant model: daily F10.7 (previous day), sfu.
+    f107_sfu: float | None = None
+    #: constant model: 81-day centred mean F10.7, sfu.
+    f107a_sfu: float | None = None
+    #: constant model: daily Ap index.
+    ap: float | None = None
+    #: Other models: their parameters, as (name, value) pairs.
+    params: tuple = ()
+    #: A CelesTrak SW-All file to use instead of the packaged one (path).
+    space_weather_file: str | None = None
+
+    def make_model(self):
+        """The :mod:`deorbit.solar` model (not for ``constant``, which needs none)."""
+        from .solar import make_model
+        from .spaceweather import load_space_weather
+
+        sw = load_space_weather(self.space_weather_file) if self.space_weather_file else None
+        return make_model(self.model, dict(self.params), sw)
 
 
 @dataclass(frozen=True)
@@ -167,6 +184,9 @@ class MonteCarlo:
     block_size: int = 1000
     convergence: Convergence | None = None
 
+
+#: Solar-activity models a scenario can name.
+SOLAR_MODELS = ("stochastic", "constant", "observed", "forecast")
 
 #: Metrics a convergence target may name, with their units.
 CONVERGENCE_METRICS = {
@@ -356,10 +376,29 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
     t.done()
 
     t = top.table("solar")
-    model = t.string("model", allowed=("constant",))
-    solar = Solar(model=model, f107_sfu=t.number("f107_sfu", 50.0, 400.0),
-                  f107a_sfu=t.number("f107a_sfu", 50.0, 400.0), ap=t.number("ap", 0.0, 400.0))
-    t.done()
+    model = t.string("model", allowed=SOLAR_MODELS)
+    if model == "constant":
+        solar = Solar(model=model, f107_sfu=t.number("f107_sfu", 50.0, 400.0),
+                      f107a_sfu=t.number("f107a_sfu", 50.0, 400.0),
+                      ap=t.number("ap", 0.0, 400.0))
+        t.done()
+    else:
+        sw_file = t.raw("space_weather_file", None)
+        if sw_file is not None:
+            if not isinstance(sw_file, str):
+                raise ScenarioError(source, "solar.space_weather_file", sw_file,
+                                    "expected the path of a CelesTrak SW-All file")
+            sw_file = str((base_dir or Path.cwd()) / sw_file)
+        params = tuple(sorted((k, v) for k, v in t.data.items()
+                              if k not in ("model", "space_weather_file")))
+        t.used.update(k for k, _ in params)
+        solar = Solar(model=model, params=params, space_weather_file=sw_file)
+        try:
+            solar.make_model()
+        except (ValueError, OSError) as exc:
+            bad = next((k for k, _ in params if repr(k) in str(exc)), None)
+            raise ScenarioError(source, f"solar.{bad}" if bad else "solar",
+                                dict(params).get(bad, dict(params)), str(exc)) from None
 
     t = top.table("atmosphere")
     amodel = t.string("model", allowed=("msis", "table"))
@@ -372,6 +411,10 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
         except (OSError, ValueError, KeyError) as exc:
             raise ScenarioError(source, "atmosphere.path", rel, f"cannot read a density "
                                 f"table from {path}: {exc}") from None
+    if amodel == "table" and solar.model != "constant":
+        raise ScenarioError(source, "atmosphere.model", amodel,
+                            f"solar.model = {solar.model!r} drives the NRLMSISE-00 table: "
+                            "use atmosphere.model = 'msis' (a fixed table has no indices)")
     if amodel == "msis" and orbit.inclination_deg.kind != "fixed":
         raise ScenarioError(source, "orbit.inclination_deg", top.data["orbit"]["inclination_deg"],
                             "must be a fixed number with atmosphere.model = 'msis' (the "

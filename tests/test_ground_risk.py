@@ -1,0 +1,122 @@
+"""Ground risk end to end: impact latitudes, Ec against analytic values, footprints."""
+import numpy as np
+import pytest
+
+from deorbit import engine
+from deorbit.atmosphere import DensityTable
+from deorbit.fragments import load_fragment_model
+from deorbit.ground import PopulationGrid, casualty
+from deorbit.kernel import Status, mean_circular_elements, propagate
+from deorbit.scenario import load_scenario
+
+from .scenario_fixtures import DEORBIT, write_scenario
+
+INC = 51.64
+
+
+def test_uncontrolled_entry_latitudes_follow_the_dwell_time_density(f200):
+    """Entry-interface latitudes of a 51.6 deg orbit: |lat| <= 51.6 deg, and their histogram
+    matches the time a circular orbit spends per latitude, 1/(pi sqrt(sin^2 i - sin^2 phi))
+    in sin(phi), within sampling error (chi-square, 12 bins of equal expected count)."""
+    n = 1200
+    rng = np.random.default_rng(11)
+    table = DensityTable(f200["density"]["alt_km"], f200["density"]["rho_kg_m3"])
+    mean = mean_circular_elements(rng.uniform(200, 230, n), INC, rng.uniform(0, 360, n),
+                                  rng.uniform(0, 360, n))
+    res = propagate(0.0, None, rng.uniform(60, 150, n), table, 60.0, mean_elements=mean,
+                    altitude="sphere", zonal_degree=2)
+    assert np.all(res.status == Status.ENTERED)
+    # geocentric latitude of the entry points
+    r = res.end_state_eci[:, :3]
+    s = r[:, 2] / np.linalg.norm(r, axis=1)
+    si = np.sin(np.radians(INC))
+    assert np.all(np.abs(s) <= si + 1e-3)
+    # equal-probability bins: the CDF of s is 1/2 + arcsin(s / sin i) / pi
+    edges = si * np.sin(np.pi * (np.linspace(0, 1, 13) - 0.5))
+    counts, _ = np.histogram(np.clip(s, -si, si), bins=edges)
+    expected = n / 12
+    chi2 = np.sum((counts - expected) ** 2 / expected)
+    assert chi2 < 31.3   # 99.9 % point of chi-square with 11 degrees of freedom
+
+
+def _uniform_grid_out(monkeypatch, density):
+    grid = PopulationGrid.uniform(density, cell_deg=1.0, land_fraction=1.0)
+    monkeypatch.setattr(engine, "_grid", lambda: grid)
+    return grid
+
+
+def test_ec_on_a_uniform_grid_is_analytic(tmp_path, f200, monkeypatch):
+    """Everywhere populated at D per km^2: Ec = sum over pieces of A_c x D x 1e-6."""
+    _uniform_grid_out(monkeypatch, 100.0)
+    s = load_scenario(write_scenario(tmp_path, f200, samples=6, block=6, horizon=1.0))
+    out = engine.run_block(s, 0)
+    count, mass, area, _, _ = s.breakup.fragments.arrays()
+    energy = casualty.kinetic_energy_j(mass, out["impact_speed_m_s"])
+    hazardous = energy >= casualty.KE_THRESHOLD_J
+    expected = (out["fragment_count"] * casualty.casualty_area_m2(area) * hazardous).sum(1)
+    np.testing.assert_allclose(out["ec"], expected * 100.0 * 1e-6, rtol=1e-12)
+    assert np.all(out["ec"] > 0)
+
+
+def test_ec_on_a_band_grid_matches_the_dwell_time_fraction(tmp_path, f200, monkeypatch):
+    """Population only between 0 and 20 deg N: the mean Ec is the uniform-grid Ec times the
+    fraction of impacts in the band, known analytically from the dwell-time density."""
+    grid = PopulationGrid.band(0.0, 20.0, 1000.0, cell_deg=0.25)
+    monkeypatch.setattr(engine, "_grid", lambda: grid)
+    s = load_scenario(write_scenario(tmp_path, f200, samples=400, block=400, horizon=1.0))
+    out = engine.run_block(s, 0)
+    count, mass, area, _, _ = s.breakup.fragments.arrays()
+    full = (out["fragment_count"] * casualty.casualty_area_m2(area)).sum(1) * 1000.0 * 1e-6
+    si = np.sin(np.radians(INC))
+    # Geodetic 0..20 deg N is geocentric 0..19.87 deg at the ground.
+    lat_gc = np.arctan((1 - 1 / 298.257223563) ** 2 * np.tan(np.radians(20.0)))
+    p_band = np.arcsin(np.sin(lat_gc) / si) / np.pi
+    expected = np.mean(full) * p_band
+    mean, se = np.mean(out["ec"]), np.std(out["ec"], ddof=1) / np.sqrt(out["ec"].size)
+    # Fragments of one sample fall together, so samples are the independent units: 4 sigma.
+    assert abs(mean - expected) < 4 * se
+    assert se < 0.3 * expected
+
+
+def test_footprint_grows_with_the_ballistic_coefficient_spread(tmp_path, f200):
+    lengths = []
+    for sigma in (0.05, 0.6):
+        frag = tmp_path / f"frag{sigma}.csv"
+        frag.write_text("name,count,mass_kg,area_m2,bc_median_kg_m2,bc_sigma_ln\n"
+                        + "".join(f"c{k},10,50,0.5,{bc},{sigma}\n" for k, bc in
+                                  enumerate((30, 60, 120, 240))))
+        extra = DEORBIT.format(p_fail=0.0, dv_err=0.0, point_err=0.0, time_err=0.0)
+        path = write_scenario(tmp_path, f200, name=f"s{int(sigma * 100)}", samples=8, block=8,
+                              horizon=1.0, bc=104.0, extra=extra, profile="F107_70_Ap_4")
+        path.write_text(path.read_text().replace(
+            "[breakup]", f'[breakup]\nfragments = "{frag.name}"'))
+        out = engine.run_block(load_scenario(path), 0)
+        assert np.all(out["outcome"] == engine.Outcome.CONTROLLED)
+        lengths.append(np.median(out["footprint_length_km"]))
+    assert lengths[1] > lengths[0]
+
+
+def test_nominal_controlled_entry_keeps_fragments_in_the_zone(tmp_path, f200):
+    extra = DEORBIT.format(p_fail=0.0, dv_err=0.0, point_err=0.0, time_err=0.0)
+    s = load_scenario(write_scenario(tmp_path, f200, samples=16, block=16, horizon=1.0,
+                                     bc=104.0, extra=extra, profile="F107_70_Ap_4"))
+    out = engine.run_block(s, 0)
+    assert np.all(out["outcome"] == engine.Outcome.CONTROLLED)
+    inside = 1.0 - out["fragments_outside_zone"].sum() / out["fragments_total"].sum()
+    assert inside >= 0.99
+    assert np.all(out["fragments_near_land"] == 0)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("name,count\n", "line 1: header must be"),
+    ("name,count,mass_kg,area_m2,bc_median_kg_m2,bc_sigma_ln\na,1,2,3\n", "line 2: expected 6"),
+    ("# c\nname,count,mass_kg,area_m2,bc_median_kg_m2,bc_sigma_ln\na,1,x,3,4,0.1\n",
+     "line 3: mass_kg = 'x' is not a number"),
+    ("name,count,mass_kg,area_m2,bc_median_kg_m2,bc_sigma_ln\na,1,2,-3,4,0.1\n",
+     "line 2: area_m2 = '-3'; allowed > 0"),
+])
+def test_bad_fragment_files(tmp_path, text, message):
+    p = tmp_path / "f.csv"
+    p.write_text(text)
+    with pytest.raises(ValueError, match=f"{p}.*{message}" if "line" in message else message):
+        load_fragment_model(p)
