@@ -5,7 +5,7 @@ import argparse
 import dataclasses
 import sys
 
-DEFAULT_SCENARIOS = ("iss-uncontrolled",)
+DEFAULT_SCENARIOS = ("iss-early", "iss-2028", "iss-2030", "iss-uncontrolled")
 
 
 def build_parser() -> argparse.ArgumentParser:
