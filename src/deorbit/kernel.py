@@ -348,7 +348,9 @@ def _density_arrays(atmosphere, space_weather, epoch, stop_epoch):
         i = int(np.flatnonzero(short)[0])
         raise ValueError(f"space_weather: sample {i} runs from {epoch[i]!r} to "
                          f"{stop_epoch[i]!r} but its {days} days start at {first[i]!r}")
-    doy = utc_day_of_year(first[:, None] + np.arange(days)[None, :] + 0.5)
+    # Day of year at noon of each day; blocks share a few first days, so compute per unique.
+    starts, which = np.unique(first, return_inverse=True)
+    doy = utc_day_of_year(starts[:, None] + np.arange(days)[None, :] + 0.5)[which]
     daily = np.ascontiguousarray(np.stack([*cols, doy], axis=-1))
     t = atmosphere
     if t.season_log is None:

@@ -16,6 +16,7 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -143,11 +144,20 @@ class Solar:
 
     def make_model(self):
         """The :mod:`deorbit.solar` model (not for ``constant``, which needs none)."""
-        from .solar import make_model
-        from .spaceweather import load_space_weather
+        try:
+            return _solar_model(self.model, self.params, self.space_weather_file)
+        except TypeError:   # an unhashable parameter value: build it uncached
+            return _solar_model.__wrapped__(self.model, self.params, self.space_weather_file)
 
-        sw = load_space_weather(self.space_weather_file) if self.space_weather_file else None
-        return make_model(self.model, dict(self.params), sw)
+
+@lru_cache(maxsize=8)
+def _solar_model(model, params, space_weather_file):
+    """Solar models are immutable in use: build (and parse the record) once per process."""
+    from .solar import make_model
+    from .spaceweather import load_space_weather
+
+    sw = load_space_weather(space_weather_file) if space_weather_file else None
+    return make_model(model, dict(params), sw)
 
 
 @dataclass(frozen=True)
