@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
                "  deorbit run smallsat-lifetime --samples 5000 --workers 2\n"
                "  deorbit run my.toml --scheduler tcp://10.0.0.5:8786 --out runs/my\n"
                "  deorbit run my.toml --out runs/my --resume     continue after a crash\n"
-               "  deorbit scenarios list | deorbit scenarios show iss-uncontrolled",
+               "  deorbit scenarios list | deorbit scenarios show iss-uncontrolled\n"
+               "  deorbit report runs/my                        HTML report of a run\n"
+               "  deorbit compare runs/a runs/b                 differences with errors",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version",
                         version=f"deorbit {__version__} (kernel backend: {BACKEND})")
@@ -53,6 +55,28 @@ def build_parser() -> argparse.ArgumentParser:
                           "seeds or deorbit version differ")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="progress bar with samples/s and ETA (default: on a terminal)")
+    run.add_argument("--no-report", action="store_true",
+                     help="do not write the HTML report (RUN_DIR/report/report.html)")
+
+    rep = sub.add_parser("report", help="write the HTML report of a run directory",
+                         description="Write one self-contained HTML report (figures embedded) "
+                                     "plus the PNGs of a run directory.",
+                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    rep.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (deorbit run --out)")
+    rep.add_argument("--out", metavar="DIR", help="output directory (default: RUN_DIR/report)")
+
+    cmp_ = sub.add_parser(
+        "compare", help="differences between runs or scenarios, with standard errors",
+        description="Differences (B - A) of the headline figures of two runs' common "
+                    "scenarios, or of two scenarios (--scenario-a/-b) of one run, each with "
+                    "its standard error: paired per sample when both used the same seed and "
+                    "samples (common random numbers: sharp), else independent.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    cmp_.add_argument("run_a", metavar="RUN_A")
+    cmp_.add_argument("run_b", metavar="RUN_B", nargs="?",
+                      help="second run (default: compare scenarios within RUN_A)")
+    cmp_.add_argument("--scenario-a", metavar="NAME", help="scenario of RUN_A")
+    cmp_.add_argument("--scenario-b", metavar="NAME", help="scenario of RUN_B (or of RUN_A)")
 
     sc = sub.add_parser("scenarios", help="list or show the built-in scenarios",
                         description="List the built-in scenarios, or print one as TOML.")
@@ -125,6 +149,25 @@ def _run(args) -> int:
     print(format_table(summary))
     print(f"\nrun directory: {out}  (summary.json, summary.csv; "
           "load with deorbit.load_run)")
+    if not args.no_report:
+        from .report import write_report
+
+        print(f"report: {write_report(out)}")
+    return 0
+
+
+def _report(args) -> int:
+    from .report import write_report
+
+    print(write_report(args.run_dir, args.out))
+    return 0
+
+
+def _compare(args) -> int:
+    from .report import compare_runs, format_comparison
+
+    print(format_comparison(compare_runs(args.run_a, args.run_b, scenario_a=args.scenario_a,
+                                         scenario_b=args.scenario_b)))
     return 0
 
 
@@ -154,6 +197,10 @@ def main(argv=None) -> int:
             return _run(args)
         if args.command == "scenarios":
             return _scenarios(args)
+        if args.command == "report":
+            return _report(args)
+        if args.command == "compare":
+            return _compare(args)
     except (ScenarioError, RunStoreError) as exc:
         print(f"deorbit: {exc}", file=sys.stderr)
         return 2
