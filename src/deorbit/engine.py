@@ -161,8 +161,9 @@ def run_block(scenario, block_index: int, samples: int | None = None) -> dict[st
         ``lifetime_days`` (from the start), ``breakup_lat_deg``/``breakup_lon_deg``,
         ``final_burn_epoch_utc_days`` and ``targeting_miss_km`` (controlled attempts),
         per fragment class (n, K): ``impact_lat_deg``, ``impact_lon_deg``,
-        ``impact_speed_m_s``, ``fragment_count``; and ``history_sma_alt_km`` (n, H), the mean
-        altitude every ``HISTORY_STEP_DAYS`` after the start.
+        ``impact_speed_m_s``, ``fragment_count``; and, every ``HISTORY_STEP_DAYS`` after the
+        start (n, H): ``history_sma_alt_km``, the mean altitude, and ``history_f107a_sfu``,
+        the 81-day mean F10.7 the sample saw.
     """
     first, n = block_samples(scenario, block_index, samples)
     x = sampling.draw_block(scenario, block_index, n)
@@ -197,7 +198,8 @@ def run_block(scenario, block_index: int, samples: int | None = None) -> dict[st
     out.update(outcome=blk.outcome, reentry_epoch_utc_days=blk.reentry,
                lifetime_days=blk.reentry - start, breakup_lat_deg=lat, breakup_lon_deg=lon,
                final_burn_epoch_utc_days=blk.burn_epoch, targeting_miss_km=blk.miss,
-               history_sma_alt_km=history)
+               history_sma_alt_km=history,
+               history_f107a_sfu=_solar_history(scenario, blk.sw, start))
     out.update(_fragments(scenario, blk.brk_epoch, blk.brk_state, x, block_index, n,
                           blk.lower))
     out.update(_ground_risk(scenario, out))
@@ -259,6 +261,23 @@ class _Block:
         self.outcome[idx] = np.where(
             res.status == Status.ENTERED, entered_outcome,
             np.where(res.status == Status.HORIZON, Outcome.IN_ORBIT, Outcome.NUMERICAL_FAILURE))
+
+
+def _solar_history(scenario, sw, start):
+    """The 81-day mean F10.7 each sample saw at its history times, sfu (n, H).
+
+    The sampled daily paths when solar activity varies; the constant value otherwise; NaN
+    with a fixed density table (no indices).
+    """
+    days = history_days(scenario)
+    n = start.size
+    if sw is None:
+        value = scenario.solar.f107a_sfu if scenario.atmosphere.model == "msis" else np.nan
+        return np.full((n, days.size), np.nan if value is None else value)
+    col = np.floor(start[:, None] + days[None, :] + 0.5 - (sw.first_day_utc_days[:, None]
+                                                           + 0.5)).astype(np.int64)
+    col = np.clip(col, 0, sw.f107a_sfu.shape[1] - 1)
+    return np.take_along_axis(sw.f107a_sfu, col, axis=1)
 
 
 def _sma_alt_km(state):

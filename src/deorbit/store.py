@@ -182,7 +182,7 @@ def load_run(path, as_xarray=False):
         ds = xr.Dataset({k: ("sample", v) for k, v in arrays.items() if k != "sample"},
                         coords={"sample": arrays["sample"]})
         for key, value in multi.items():
-            dim = "history_day" if key == "history_sma_alt_km" else "fragment_class"
+            dim = "history_day" if key.startswith("history_") else "fragment_class"
             ds[key] = (("sample", dim), value)
         hist = multi["history_sma_alt_km"]
         ds = ds.assign_coords(

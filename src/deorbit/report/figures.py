@@ -148,7 +148,8 @@ def altitude_bands(history_sma_alt_km, lifetime_days, history_days, exclude=None
 
 
 def altitude_fan_png(history_days, history_sma_alt_km, lifetime_days, *, exclude=None,
-                     start_epoch_utc_days=None, entry_alt_km=120.0, title="") -> bytes:
+                     start_epoch_utc_days=None, entry_alt_km=120.0, title="",
+                     history_f107a_sfu=None) -> bytes:
     """Fan chart of the mean altitude over time: P5–P95, P25–P75 bands and the median.
 
     Parameters
@@ -166,11 +167,22 @@ def altitude_fan_png(history_days, history_sma_alt_km, lifetime_days, *, exclude
         Per-sample start epochs; their median puts calendar dates on the top axis.
     entry_alt_km : float
         Entry interface drawn as a dashed line, km.
+    history_f107a_sfu : array_like, shape (n, H), optional
+        The 81-day mean F10.7 each sample saw at the same times, sfu: drawn as a second fan
+        beneath (P5-P95, P25-P75, median over all samples).
     """
     bands, _ = altitude_bands(history_sma_alt_km, lifetime_days, history_days, exclude)
     t = np.asarray(history_days, dtype=np.float64)[: bands.shape[1]]
-    fig = _new_figure(7.6, 3.9)
-    ax = fig.add_subplot()
+    solar = None
+    if history_f107a_sfu is not None:
+        f = np.asarray(history_f107a_sfu, dtype=np.float64)[:, : t.size]
+        if np.isfinite(f).any() and np.nanstd(f) > 0:
+            solar = np.nanpercentile(f, [5, 25, 50, 75, 95], axis=0)
+    fig = _new_figure(7.6, 3.9 if solar is None else 5.6)
+    if solar is None:
+        ax = fig.add_subplot()
+    else:
+        ax, sax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.3, 1]})
     ax.set_title(title, fontsize=10, loc="left")
     ax.set_xlabel("time after the start epoch (days)")
     ax.set_ylabel("mean altitude (km)")
@@ -200,6 +212,15 @@ def altitude_fan_png(history_days, history_sma_alt_km, lifetime_days, *, exclude
     ax.set_xlim(0.0, xmax + 1.0)
     ax.grid(True, color="0.88", lw=0.6)
     ax.legend(loc="upper right", fontsize=8.5)
+    if solar is not None:
+        ax.set_xlabel("")
+        sax.fill_between(t, solar[0], solar[4], color="#fdd0a2", lw=0, label="P5–P95")
+        sax.fill_between(t, solar[1], solar[3], color="#fd8d3c", lw=0, label="P25–P75")
+        sax.plot(t, solar[2], color="#7f2704", lw=1.4, label="median")
+        sax.set_ylabel("F10.7, 81-day\nmean (sfu)")
+        sax.set_xlabel("time after the start epoch (days)")
+        sax.grid(True, color="0.88", lw=0.6)
+        sax.legend(loc="upper right", fontsize=8)
     if start_epoch_utc_days is not None and np.size(start_epoch_utc_days):
         t0 = _mpl_dates(np.nanmedian(np.asarray(start_epoch_utc_days, dtype=np.float64)))
         sec = ax.secondary_xaxis("top", functions=(lambda d: d + t0, lambda m: m - t0))

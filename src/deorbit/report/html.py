@@ -335,9 +335,12 @@ def _fan_figure(sc, step_days):
         keep = days <= sc.horizon_days + 1e-9
         hist, days = hist[:, keep], days[keep]
     failed = a["outcome"] == Outcome.NUMERICAL_FAILURE if "outcome" in a else None
+    solar = a.get("history_f107a_sfu")
     png = figures.altitude_fan_png(days, hist, a["lifetime_days"], exclude=failed,
                                    start_epoch_utc_days=a.get("start.epoch_utc"),
-                                   entry_alt_km=sc.entry_alt_km, title=sc.name)
+                                   entry_alt_km=sc.entry_alt_km, title=sc.name,
+                                   history_f107a_sfu=None if solar is None
+                                   else solar[:, : days.size])
     _, frac = figures.altitude_bands(hist, a["lifetime_days"], days, failed)
     cap = [f"Mean altitude (semi-major axis minus the equatorial radius) across samples every "
            f"{step_days:g} days after each sample's start epoch: P5–P95 and P25–P75 bands and "
@@ -357,10 +360,13 @@ def _fan_figure(sc, step_days):
                  + (f" (F10.7 = {s['f107_sfu']:g} sfu, F10.7a = {s['f107a_sfu']:g} sfu, "
                     f"Ap = {s['ap']:g})" if {"f107_sfu", "f107a_sfu", "ap"} <= set(s) else ""))
         cap.append(f"No solar-activity fan is drawn beneath this chart: this run used {solar}.")
+    elif solar is None:
+        cap.append("No solar-activity fan is drawn beneath this chart: this run directory "
+                   "does not hold the sampled solar-activity paths.")
     else:
-        cap.append(f"No solar-activity fan is drawn beneath this chart: the samples followed "
-                   f"daily solar-activity paths (model '{s.get('model', '?')}'), but the engine "
-                   "does not store sampled solar-activity paths yet.")
+        cap.append(f"Beneath: the 81-day mean F10.7 the samples saw (model "
+                   f"'{s.get('model', '?')}'), P5–P95 and P25–P75 bands and the median, at "
+                   "the same times after each sample's start.")
     return _Figure("altitude-fan", "Altitude over time", _e(" ".join(cap)), png)
 
 
