@@ -175,3 +175,25 @@ def test_convergence_stops_at_first_leading_block_count(tmp_path, f200):
     widths = [convergence_half_width(store.concat_blocks("t", range(k)),
                                       "reentry_epoch_p50_days", 0.95) for k in (used - 1, used)]
     assert widths[1] <= 4.0 and (used == 1 or widths[0] > 4.0)
+
+
+def test_nothing_downloads(tmp_path, scen, thread_client, monkeypatch):
+    """A whole run (cluster on loopback, built-in data, report) opens no other connection."""
+    import socket
+
+    real_connect = socket.socket.connect
+    refused = []
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if not (host.startswith("127.") or host in ("localhost", "::1")):
+            refused.append(address)
+            raise OSError(f"test: connection to {address!r} refused (offline)")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    runner.run([scen], tmp_path / "r", client=thread_client, progress=False, log=_quiet)
+    from deorbit.report import write_report
+
+    write_report(tmp_path / "r")
+    assert refused == []
