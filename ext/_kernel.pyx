@@ -243,6 +243,26 @@ cdef inline void cowell_rhs(Model* m, const double* y, double* dy, bint drag) no
 
 # ---------------------------------------------------------------------------- DOP853
 
+cdef inline void stage(Model* m, const double* y, double K[16][6], int s, double h,
+                       bint drag) noexcept nogil:
+    """Stage s of DOP853: K[s] = f(y + h sum_j A[s][j] K[j]).
+
+    d (the 6 state components) is innermost: six independent accumulators; the zero
+    coefficients of the tableau are skipped.
+    """
+    cdef double ytmp[6]
+    cdef double c
+    cdef int j, d
+    for d in range(6):
+        ytmp[d] = y[d]
+    for j in range(s):
+        c = h * DOP_A[s][j]
+        if c != 0.0:
+            for d in range(6):
+                ytmp[d] += c * K[j][d]
+    cowell_rhs(m, ytmp, K[s], drag)
+
+
 cdef double dop_step(Model* m, double t, const double* y, const double* f0, double h,
                      double K[16][6], double* ynew, double rtol, bint drag) noexcept nogil:
     """One DOP853 step of size h (s) from (t, y) with y'(t) = f0; returns the error norm.
@@ -251,23 +271,13 @@ cdef double dop_step(Model* m, double t, const double* y, const double* f0, doub
     The error norm follows Hairer's DOP853 (and SciPy): <= 1 means the step is accepted.
     """
     cdef int s, j, d
-    cdef double ytmp[6]
     cdef double e3[6]
     cdef double e5[6]
     cdef double c, sc, err3 = 0.0, err5 = 0.0, den
-    # Loops keep d (the 6 state components) innermost: six independent accumulators, and
-    # the zero coefficients of the tableau are skipped.
     for d in range(6):
         K[0][d] = f0[d]
     for s in range(1, 12):
-        for d in range(6):
-            ytmp[d] = y[d]
-        for j in range(s):
-            c = h * DOP_A[s][j]
-            if c != 0.0:
-                for d in range(6):
-                    ytmp[d] += c * K[j][d]
-        cowell_rhs(m, ytmp, K[s], drag)
+        stage(m, y, K, s, h, drag)
     for d in range(6):
         ynew[d] = y[d]
     for j in range(12):
@@ -302,17 +312,9 @@ cdef void dop_dense(Model* m, double t, const double* y, const double* ynew, dou
                     double K[16][6], double F[7][6], bint drag) noexcept nogil:
     """Coefficients F of the 7th-order dense output over the step just taken."""
     cdef int s, j, d
-    cdef double ytmp[6]
     cdef double c, dely
     for s in range(13, 16):
-        for d in range(6):
-            ytmp[d] = y[d]
-        for j in range(s):
-            c = h * DOP_A[s][j]
-            if c != 0.0:
-                for d in range(6):
-                    ytmp[d] += c * K[j][d]
-        cowell_rhs(m, ytmp, K[s], drag)
+        stage(m, y, K, s, h, drag)
     for d in range(6):
         dely = ynew[d] - y[d]
         F[0][d] = dely

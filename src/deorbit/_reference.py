@@ -228,17 +228,22 @@ class Model:
 
 
 # -- DOP853 --------------------------------------------------------------------------------
+def stage(m, y, K, s, h, drag):
+    """Stage s of DOP853: f(y + h sum_j A[s][j] K[j])."""
+    ytmp = list(y)
+    for j in range(s):
+        c = h * tb.A[s][j]
+        if c != 0.0:
+            for d in range(6):
+                ytmp[d] += c * K[j][d]
+    return m.rhs(ytmp, drag)
+
+
 def dop_step(m, y, f0, h, rtol, drag):
     """One DOP853 step; returns (error norm, y_new, stages K[0..12])."""
     K = [f0]
     for s in range(1, 12):
-        ytmp = list(y)
-        for j in range(s):
-            c = h * tb.A[s][j]
-            if c != 0.0:
-                for d in range(6):
-                    ytmp[d] += c * K[j][d]
-        K.append(m.rhs(ytmp, drag))
+        K.append(stage(m, y, K, s, h, drag))
     ynew = list(y)
     for j in range(12):
         c = h * tb.B[j]
@@ -266,13 +271,7 @@ def dop_step(m, y, f0, h, rtol, drag):
 def dop_dense(m, y, ynew, h, K, drag):
     """Coefficients F[0..6] of the 7th-order dense output over the step just taken."""
     for s in range(13, 16):
-        ytmp = list(y)
-        for j in range(s):
-            c = h * tb.A[s][j]
-            if c != 0.0:
-                for d in range(6):
-                    ytmp[d] += c * K[j][d]
-        K.append(m.rhs(ytmp, drag))
+        K.append(stage(m, y, K, s, h, drag))
     F = []
     F.append([ynew[d] - y[d] for d in range(6)])
     F.append([h * K[0][d] - F[0][d] for d in range(6)])
