@@ -31,12 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run", help="run scenarios and print the summary table",
-        description="Run Monte Carlo scenarios on Dask and write a run directory "
-                    "(manifest.json, blocks/, summary.json, summary.csv).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        description="Run Monte Carlo scenarios on Dask and write a run directory: "
+                    "manifest.json (scenarios, seed, versions), blocks/ (per-sample arrays, "
+                    "one file per finished block), summary.json and summary.csv (figures with "
+                    "Monte Carlo standard errors), report/report.html. Each sample: decay "
+                    "under sampled solar activity, deorbit operations if the scenario has a "
+                    "deorbit vehicle, breakup, fragments to the ground, casualty expectation.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                      default=list(DEFAULT_SCENARIOS),
-                     help="built-in scenario names or paths to .toml files")
+                     help="built-in scenario names (deorbit scenarios list) or paths to .toml "
+                          "files (default: iss-early iss-2028 iss-2030 iss-uncontrolled)")
     run.add_argument("--samples", type=int, metavar="N",
                      help="sample cap per scenario (default: each scenario's "
                           "monte_carlo.samples)")
@@ -61,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="write the HTML report of a run directory",
                          description="Write one self-contained HTML report (figures embedded) "
                                      "plus the PNGs of a run directory.",
-                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     rep.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (deorbit run --out)")
     rep.add_argument("--out", metavar="DIR", help="output directory (default: RUN_DIR/report)")
 
@@ -71,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "scenarios, or of two scenarios (--scenario-a/-b) of one run, each with "
                     "its standard error: paired per sample when both used the same seed and "
                     "samples (common random numbers: sharp), else independent.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     cmp_.add_argument("run_a", metavar="RUN_A")
     cmp_.add_argument("run_b", metavar="RUN_B", nargs="?",
                       help="second run (default: compare scenarios within RUN_A)")
