@@ -332,7 +332,9 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
                 x["operations.deorbit_vehicle.final_burn_dv_m_s"][idx], blk.bc[idx],
                 blk.breakup_alt[idx], _reference_fragment_bc(scenario), blk.table, blk.lower,
                 scenario.ground.target_lat_deg, scenario.ground.target_lon_deg,
-                density_scale=blk.scale[idx], space_weather=blk.take_sw(idx))
+                density_scale=blk.scale[idx], space_weather=blk.take_sw(idx),
+                duration_s=_burn_duration_s(
+                    dv, x, idx, x["operations.deorbit_vehicle.final_burn_dv_m_s"][idx]))
             blk.burn_epoch[idx] = t_burn
         t_exec = t_burn + dv.timing_error_s * errors[idx, k, 3] / SECONDS_PER_DAY
         no_solution = ~np.isfinite(t_exec)
@@ -346,11 +348,33 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
                        Outcome.UNCONTROLLED_FAILURE)
             idx, epoch, state = idx[~failed], epoch[~failed], state[~failed]
         key = "final_burn_dv_m_s" if final else "lowering_burn_dv_m_s"
-        state = operations.burn(state, x[f"operations.deorbit_vehicle.{key}"][idx],
-                                errors[idx, k, :3], dv.dv_error_frac, dv.pointing_error_deg)
+        size = x[f"operations.deorbit_vehicle.{key}"][idx]
+        epoch, state, at_breakup = operations.fire(
+            epoch, state, size, errors[idx, k, :3], dv.dv_error_frac, dv.pointing_error_deg,
+            _burn_duration_s(dv, x, idx, size), _block_coast(blk, idx))
+        if at_breakup.any():   # the station entered during the burn (finite burns)
+            blk.outcome[idx[at_breakup]] = (Outcome.CONTROLLED if final
+                                            else Outcome.UNCONTROLLED_FAILURE)
+            keep = ~at_breakup
+            idx, epoch, state = idx[keep], epoch[keep], state[keep]
     # 3. after the final burn: down to breakup
     if idx.size:
         blk.settle(idx, blk.propagate(idx, epoch, blk.horizon[idx], state), Outcome.CONTROLLED)
+
+
+def _burn_duration_s(dv, x, idx, size_m_s):
+    """Burn durations m dv / thrust, s (0 for impulsive burns)."""
+    if dv.thrust_n == 0.0:
+        return 0.0
+    return x["vehicle.mass_kg"][idx] * size_m_s / dv.thrust_n
+
+
+def _block_coast(blk, idx):
+    """A ``coast`` for :func:`operations.fire` over the samples idx (records breakups)."""
+    def coast(rows, epoch, state, until):
+        res = blk.propagate(idx[rows], epoch, until, state)
+        return res.status, res.end_epoch_utc_days, res.end_state_eci
+    return coast
 
 
 def _coast(blk, idx, epoch, state, until, with_mask=False):

@@ -27,6 +27,8 @@ from .constants import EARTH_RADIUS_M, J2, MU_M3_S2, SECONDS_PER_DAY
 from .kernel import Status, propagate
 
 SCAN_STEP_S = 20.0
+#: Longest segment of a finite burn between two of its impulses, s.
+MAX_SEGMENT_S = 60.0
 NEWTON_ITERATIONS = 4
 
 
@@ -63,26 +65,95 @@ def _take(space_weather, idx):
 
 
 def fly_to_ground(epoch, state, bc_station, breakup_alt_km, bc_fragment, station_table,
-                  lower_table, density_scale=1.0, entry_alt_km=120.0, space_weather=None):
+                  lower_table, density_scale=1.0, entry_alt_km=120.0, space_weather=None,
+                  at_breakup=None):
     """Station from ``state`` to breakup, then one fragment per sample to the ground.
 
-    Returns (status, breakup epoch, breakup state, impact epoch, impact ECI state); the
-    status is the station's (ENTERED when it reached breakup).
+    Rows flagged in ``at_breakup`` are already at breakup (e.g. it came during a finite
+    burn): only their fragment falls. Returns (impact epoch, impact ECI state); NaN where the
+    station did not reach breakup.
     """
-    far = epoch + 5.0
-    st = propagate(epoch, state, bc_station, station_table, far, method="cowell",
-                   entry_alt_km=entry_alt_km, stop_alt_km=breakup_alt_km,
-                   density_scale=density_scale, space_weather=space_weather)
-    ok = st.status == Status.ENTERED
-    imp_epoch = np.full(epoch.shape, np.nan)
+    n = epoch.size
+    brk_t, brk_y = epoch.astype(np.float64), state.astype(np.float64)
+    ok = np.ones(n, bool) if at_breakup is None else at_breakup.copy()
+    fly = ~ok
+    if fly.any():
+        scale = np.broadcast_to(density_scale, (n,))
+        st = propagate(epoch[fly], state[fly], bc_station[fly], station_table, epoch[fly] + 5.0,
+                       method="cowell", entry_alt_km=entry_alt_km,
+                       stop_alt_km=breakup_alt_km[fly], density_scale=scale[fly],
+                       space_weather=_take(space_weather, fly))
+        brk_t[fly], brk_y[fly] = st.end_epoch_utc_days, st.end_state_eci
+        ok[fly] = st.status == Status.ENTERED
+    imp_epoch = np.full(n, np.nan)
     imp_state = np.full(state.shape, np.nan)
     if ok.any():
-        fr = propagate(st.end_epoch_utc_days[ok], st.end_state_eci[ok], bc_fragment[ok],
-                       lower_table, st.end_epoch_utc_days[ok] + 1.0, method="cowell",
-                       entry_alt_km=0.0)
+        fr = propagate(brk_t[ok], brk_y[ok], bc_fragment[ok], lower_table, brk_t[ok] + 1.0,
+                       method="cowell", entry_alt_km=0.0)
         imp_epoch[ok] = fr.end_epoch_utc_days
         imp_state[ok] = fr.end_state_eci
-    return st.status, st.end_epoch_utc_days, st.end_state_eci, imp_epoch, imp_state
+    return imp_epoch, imp_state
+
+
+def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, duration_s, coast):
+    """A retrograde burn starting at ``epoch``: impulsive, or finite over ``duration_s``.
+
+    A finite burn is split into N equal impulses (N = duration / ``MAX_SEGMENT_S``, rounded
+    up, the same N for the block) at the middles of N equal segments, each along the then
+    current -v with the sample's execution errors, the orbit propagated between them by
+    ``coast``: thrust spread over the arc, gravity losses included to O(segment^2).
+
+    Parameters
+    ----------
+    epoch, state : ndarray (n,), (n, 6)
+    dv_m_s : ndarray (n,)
+        Burn sizes, m/s.
+    errors, dv_error_frac, pointing_error_deg
+        As in :func:`burn`.
+    duration_s : float or ndarray (n,)
+        Burn durations, s (0: impulsive).
+    coast : callable
+        ``coast(rows, epoch, state, until) -> (status, epoch, state)`` propagates the rows
+        ``rows`` of the block; status ENTERED means the station reached breakup (the epoch
+        and state returned are the breakup ones).
+
+    Returns
+    -------
+    epoch, state, at_breakup : ndarray (n,), (n, 6), bool (n,)
+        After the burn; rows that reached breakup during it keep their breakup epoch/state.
+    """
+    n = epoch.size
+    dur = np.broadcast_to(np.asarray(duration_s, dtype=np.float64), (n,))
+    at_breakup = np.zeros(n, bool)
+    if not np.any(dur > 0):
+        return epoch, burn(state, dv_m_s, errors, dv_error_frac, pointing_error_deg), at_breakup
+    n_seg = max(1, int(np.ceil(dur.max() / MAX_SEGMENT_S)))
+    t, y = epoch.astype(np.float64), state.astype(np.float64)
+    for k in range(n_seg + 1):
+        rows = np.flatnonzero(~at_breakup)
+        if rows.size == 0:
+            break
+        frac = (k + 0.5) / n_seg if k < n_seg else 1.0
+        st, t[rows], y[rows] = coast(rows, t[rows], y[rows],
+                                     epoch[rows] + frac * dur[rows] / SECONDS_PER_DAY)
+        at_breakup[rows[st == Status.ENTERED]] = True
+        if k < n_seg:
+            go = rows[st == Status.HORIZON]
+            y[go] = burn(y[go], dv_m_s[go] / n_seg, errors[go], dv_error_frac,
+                         pointing_error_deg)
+    return t, y, at_breakup
+
+
+def station_coast(bc_station, station_table, breakup_alt_km, density_scale=1.0,
+                  space_weather=None, entry_alt_km=120.0):
+    """A ``coast`` for :func:`fire`: Cowell for the rows, stopping at their breakup."""
+    def coast(rows, epoch, state, until):
+        scale = np.broadcast_to(density_scale, (bc_station.size,))
+        res = propagate(epoch, state, bc_station[rows], station_table, until, method="cowell",
+                        entry_alt_km=entry_alt_km, stop_alt_km=breakup_alt_km[rows],
+                        density_scale=scale[rows], space_weather=_take(space_weather, rows))
+        return res.status, res.end_epoch_utc_days, res.end_state_eci
+    return coast
 
 
 def _plane_angle(r_from, r_to, w_hat):
@@ -134,7 +205,7 @@ def _predict_impacts(state, epoch, dt_s, du, fall_s):
 
 def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km, bc_ref,
                       station_table, lower_table, target_lat_deg, target_lon_deg,
-                      density_scale=1.0, space_weather=None):
+                      density_scale=1.0, space_weather=None, duration_s=0.0):
     """Burn epochs (n,) that put the reference fragment's impact nearest the target.
 
     Parameters
@@ -152,6 +223,8 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
         Multiplier on the station table's density (the sample's model error).
     space_weather : deorbit.kernel.DailyIndices, optional
         The samples' daily indices when ``station_table`` is an orbit table.
+    duration_s : float or ndarray (n,)
+        Final-burn durations (0: impulsive); the shots fly the same finite burn.
     target_lat_deg, target_lon_deg : float
         Aim point, deg.
 
@@ -165,11 +238,10 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
     n = epoch.size
     bc_ref = np.broadcast_to(bc_ref, (n,)).astype(np.float64)
     scale = np.broadcast_to(density_scale, (n,)).astype(np.float64)
+    dur = np.broadcast_to(np.asarray(duration_s, dtype=np.float64), (n,))
     # 1. calibration shot at the window start
-    shot = burn(state, dv_m_s, np.zeros((n, 3)), 0.0, 0.0)
-    _, _, _, imp_t, imp_y = fly_to_ground(epoch, shot, bc_station, breakup_alt_km, bc_ref,
-                                          station_table, lower_table, scale,
-                                          space_weather=space_weather)
+    imp_t, imp_y = _shot(epoch, state, dv_m_s, dur, bc_station, breakup_alt_km, bc_ref, scale,
+                         station_table, lower_table, space_weather)
     ok = np.isfinite(imp_t)
     burn_epoch = np.full(n, np.nan)
     miss = np.full(n, np.nan)
@@ -202,7 +274,7 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
     speed2 = np.einsum("ij,ij->i", track, track)
     # 3. Newton on the true propagation: remove the along-track miss.
     lo, hi = e0, e0 + window_s / SECONDS_PER_DAY
-    sub = (bc_station[ok], dv_m_s[ok], breakup_alt_km[ok], bc_ref[ok], scale[ok])
+    sub = (bc_station[ok], dv_m_s[ok], dur[ok], breakup_alt_km[ok], bc_ref[ok], scale[ok])
     sw = _take(space_weather, ok)
     for _ in range(NEWTON_ITERATIONS):
         ilat, ilon = _shoot(e0, y0, t_burn, *sub, station_table, lower_table, sw)
@@ -217,8 +289,18 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
     return burn_epoch, miss
 
 
-def _shoot(epoch, state, t_burn, bc_station, dv_m_s, breakup_alt_km, bc_ref, scale,
-           station_table, lower_table, space_weather):
+def _shot(epoch, state, dv_m_s, duration_s, bc_station, breakup_alt_km, bc_ref, scale,
+          station_table, lower_table, space_weather):
+    """Impact (epoch, ECI state) of the reference fragment after a nominal burn at epoch."""
+    coast = station_coast(bc_station, station_table, breakup_alt_km, scale, space_weather)
+    t, y, at_breakup = fire(epoch, state, dv_m_s, np.zeros((epoch.size, 3)), 0.0, 0.0,
+                            duration_s, coast)
+    return fly_to_ground(t, y, bc_station, breakup_alt_km, bc_ref, station_table, lower_table,
+                         scale, space_weather=space_weather, at_breakup=at_breakup)
+
+
+def _shoot(epoch, state, t_burn, bc_station, dv_m_s, duration_s, breakup_alt_km, bc_ref,
+           scale, station_table, lower_table, space_weather):
     """Nominal impact lat/lon (deg) of a burn at t_burn; NaN if the station enters first."""
     pre = propagate(epoch, state, bc_station, station_table, t_burn, method="cowell",
                     entry_alt_km=120.0, density_scale=scale, space_weather=space_weather)
@@ -226,12 +308,10 @@ def _shoot(epoch, state, t_burn, bc_station, dv_m_s, breakup_alt_km, bc_ref, sca
     lon = np.full(epoch.size, np.nan)
     alive = pre.status == Status.HORIZON
     if alive.any():
-        shot = burn(pre.end_state_eci[alive], dv_m_s[alive], np.zeros((alive.sum(), 3)),
-                    0.0, 0.0)
-        _, _, _, imp_t, imp_y = fly_to_ground(t_burn[alive], shot, bc_station[alive],
-                                              breakup_alt_km[alive], bc_ref[alive],
-                                              station_table, lower_table, scale[alive],
-                                              space_weather=_take(space_weather, alive))
+        imp_t, imp_y = _shot(t_burn[alive], pre.end_state_eci[alive], dv_m_s[alive],
+                             duration_s[alive], bc_station[alive], breakup_alt_km[alive],
+                             bc_ref[alive], scale[alive], station_table, lower_table,
+                             _take(space_weather, alive))
         lat[alive], lon[alive], _ = frames.eci_to_geodetic(imp_y[:, :3], imp_t)
     return lat, lon
 

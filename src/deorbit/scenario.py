@@ -84,6 +84,8 @@ class DeorbitVehicle:
     dv_error_frac: float
     pointing_error_deg: float
     timing_error_s: float
+    #: Thrust of the burns, N; 0 makes them impulsive. Finite burns last m dv / thrust.
+    thrust_n: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -478,7 +480,8 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
             failure_probability=float(d.number("failure_probability", 0.0, 1.0)),
             dv_error_frac=float(d.number("dv_error_frac", 0.0, 0.5)),
             pointing_error_deg=float(d.number("pointing_error_deg", 0.0, 30.0)),
-            timing_error_s=float(d.number("timing_error_s", 0.0, 3600.0)))
+            timing_error_s=float(d.number("timing_error_s", 0.0, 3600.0)),
+            thrust_n=float(d.number("thrust_n", 0.0, 1e8, default=0.0)))
         d.done()
     else:
         t.used.add("deorbit_vehicle")
