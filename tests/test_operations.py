@@ -122,3 +122,17 @@ def test_finite_burns_hit_the_target_like_impulsive_ones(tmp_path, f200, nominal
     assert np.nanmax(d) < 0.05   # degrees: the same impacts
     assert np.median(outs[18400.0]["targeting_miss_km"]) < 300.0
     assert np.all(np.abs(outs[18400.0]["impact_lat_deg"] - POINT_NEMO[0]) < 15.0)
+
+
+def test_an_entry_during_a_finite_burn_ends_at_breakup(nominal):
+    """A long burn started just above the interface: the station crosses 120 km between two
+    impulses and flies on to breakup instead of burning inside the atmosphere."""
+    s, _ = nominal
+    state = circular_state([135.0, 135.0], 51.64)
+    table = engine.density_table(s)
+    coast = operations.station_coast(np.array([104.0, 104.0]), table, np.array([78.0, 78.0]))
+    t, y, at_breakup = operations.fire(np.zeros(2), state, np.array([80.0, 80.0]),
+                                       np.zeros((2, 3)), 0.0, 0.0, 1800.0, coast)
+    assert at_breakup.all()
+    r_km = np.linalg.norm(y[:, :3], axis=1) / 1e3
+    assert np.all(r_km < 6378.137 + 100.0)        # at breakup (78 km), not at 120 km

@@ -371,9 +371,15 @@ def _burn_duration_s(dv, x, idx, size_m_s):
 
 def _block_coast(blk, idx):
     """A ``coast`` for :func:`operations.fire` over the samples idx (records breakups)."""
+    def fly(rows, epoch, state, until, entry_alt_km):
+        return blk.propagate(idx[rows], epoch, until, state, entry_alt_km=entry_alt_km)
+
     def coast(rows, epoch, state, until):
-        res = blk.propagate(idx[rows], epoch, until, state)
-        return res.status, res.end_epoch_utc_days, res.end_state_eci
+        res = fly(rows, epoch, state, until, blk.common["entry_alt_km"])
+        status, t, y, entry = operations.finish_entries(rows, res, fly)
+        crossed = np.isfinite(entry) & (status == Status.ENTERED)
+        blk.reentry[idx[rows][crossed]] = entry[crossed]   # the real 120 km crossing
+        return status, t, y
     return coast
 
 

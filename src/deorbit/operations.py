@@ -29,6 +29,9 @@ from .kernel import Status, propagate
 SCAN_STEP_S = 20.0
 #: Longest segment of a finite burn between two of its impulses, s.
 MAX_SEGMENT_S = 60.0
+#: Continuing below the entry interface: the event altitude is set this far below the
+#: lowest start, km (the kernel wants every start above its event altitude).
+INSIDE_MARGIN_KM = 0.05
 NEWTON_ITERATIONS = 4
 
 
@@ -147,13 +150,36 @@ def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, durati
 def station_coast(bc_station, station_table, breakup_alt_km, density_scale=1.0,
                   space_weather=None, entry_alt_km=120.0):
     """A ``coast`` for :func:`fire`: Cowell for the rows, stopping at their breakup."""
+    scale = np.broadcast_to(density_scale, (bc_station.size,))
+
+    def fly(rows, epoch, state, until, entry):
+        return propagate(epoch, state, bc_station[rows], station_table, until, method="cowell",
+                         entry_alt_km=entry, stop_alt_km=breakup_alt_km[rows],
+                         density_scale=scale[rows], space_weather=_take(space_weather, rows))
+
     def coast(rows, epoch, state, until):
-        scale = np.broadcast_to(density_scale, (bc_station.size,))
-        res = propagate(epoch, state, bc_station[rows], station_table, until, method="cowell",
-                        entry_alt_km=entry_alt_km, stop_alt_km=breakup_alt_km[rows],
-                        density_scale=scale[rows], space_weather=_take(space_weather, rows))
-        return res.status, res.end_epoch_utc_days, res.end_state_eci
+        res = fly(rows, epoch, state, until, entry_alt_km)
+        return finish_entries(rows, res, fly)[:3]
     return coast
+
+
+def finish_entries(rows, res, fly):
+    """Rows that crossed the entry interface but stopped (at their stop epoch) above breakup
+    fly on to breakup: a burn does not go on inside the atmosphere.
+
+    ``fly(rows, epoch, state, until, entry_alt_km)`` propagates to breakup. Returns
+    (status, epoch, state, entry epoch) with those rows ENTERED at breakup.
+    """
+    status, t, y = res.status.copy(), res.end_epoch_utc_days.copy(), res.end_state_eci.copy()
+    entry = res.entry_epoch_utc_days
+    inside = (status == Status.HORIZON) & np.isfinite(entry)
+    if inside.any():
+        alt = frames.altitude_km(y[inside, :3])
+        more = fly(rows[inside], t[inside], y[inside], t[inside] + 1.0,
+                   float(alt.min()) - INSIDE_MARGIN_KM)
+        status[inside], t[inside], y[inside] = (more.status, more.end_epoch_utc_days,
+                                                more.end_state_eci)
+    return status, t, y, entry
 
 
 def _plane_angle(r_from, r_to, w_hat):
