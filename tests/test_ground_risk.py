@@ -41,7 +41,7 @@ def test_uncontrolled_entry_latitudes_follow_the_dwell_time_density(f200):
 
 def _uniform_grid_out(monkeypatch, density):
     grid = PopulationGrid.uniform(density, cell_deg=1.0, land_fraction=1.0)
-    monkeypatch.setattr(engine, "_grid", lambda: grid)
+    monkeypatch.setattr(engine, "_grid", lambda path=None: grid)
     return grid
 
 
@@ -62,7 +62,7 @@ def test_ec_on_a_band_grid_matches_the_dwell_time_fraction(tmp_path, f200, monke
     """Population only between 0 and 20 deg N: the mean Ec is the uniform-grid Ec times the
     fraction of impacts in the band, known analytically from the dwell-time density."""
     grid = PopulationGrid.band(0.0, 20.0, 1000.0, cell_deg=0.25)
-    monkeypatch.setattr(engine, "_grid", lambda: grid)
+    monkeypatch.setattr(engine, "_grid", lambda path=None: grid)
     s = load_scenario(write_scenario(tmp_path, f200, samples=400, block=400, horizon=1.0))
     out = engine.run_block(s, 0)
     count, mass, area, _, _ = s.breakup.fragments.arrays()
@@ -120,3 +120,37 @@ def test_bad_fragment_files(tmp_path, text, message):
     p.write_text(text)
     with pytest.raises(ValueError, match=f"{p}.*{message}" if "line" in message else message):
         load_fragment_model(p)
+
+
+def test_user_zone_and_population_files(tmp_path, f200):
+    """[ground] target_zone and population_grid: user files replace the packaged ones."""
+    PopulationGrid.uniform(50.0, cell_deg=1.0, land_fraction=1.0).save(tmp_path / "pop.npz")
+    (tmp_path / "zone.csv").write_text("lat_deg,lon_deg\n-10,-10\n-10,10\n10,10\n10,-10\n")
+    path = write_scenario(tmp_path, f200, samples=4, block=4, horizon=1.0)
+    path.write_text(path.read_text() + '[ground]\ntarget_zone = "zone.csv"\n'
+                    'population_grid = "pop.npz"\n')
+    s = load_scenario(path)
+    out = engine.run_block(s, 0)
+    count, mass, area, _, _ = s.breakup.fragments.arrays()
+    energy = casualty.kinetic_energy_j(mass, out["impact_speed_m_s"])
+    expected = (out["fragment_count"] * casualty.casualty_area_m2(area)
+                * (energy >= casualty.KE_THRESHOLD_J)).sum(1) * 50.0 * 1e-6
+    np.testing.assert_allclose(out["ec"], expected, rtol=1e-12)
+    inside = s.ground.target_zone.contains(out["impact_lat_deg"], out["impact_lon_deg"])
+    np.testing.assert_allclose(out["fragments_outside_zone"],
+                               (out["fragment_count"] * ~inside).sum(1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("key, text, message", [
+    ("target_zone", "lat_deg,lon_deg\n-10,x\n", "zone.csv:2: expected 2 numbers"),
+    ("population_grid", "not a grid", "pop"),
+])
+def test_bad_ground_files_name_the_file(tmp_path, f200, key, text, message):
+    name = "zone.csv" if key == "target_zone" else "pop.npz"
+    (tmp_path / name).write_text(text)
+    path = write_scenario(tmp_path, f200, samples=4, block=4)
+    path.write_text(path.read_text() + f'[ground]\n{key} = "{name}"\n')
+    from deorbit.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match=f"ground.{key}.*{message}"):
+        load_scenario(path)

@@ -447,11 +447,12 @@ def _ground_risk(scenario, out):
 
     ``ec`` (expected casualties: sum over classes of count x casualty area x population
     density, NASA DAS / NASA-STD-8719.14), ``fragments_total``,
-    ``fragments_outside_zone`` (pieces landing outside the target zone), ``fragments_on_land``
+    ``fragments_outside_zone`` (pieces landing outside the scenario's target zone),
+    ``fragments_on_land``
     and ``fragments_near_land`` (pieces >= 15 J on land, and on land or within 370 km of it),
     ``footprint_length_km`` / ``footprint_width_km`` of the class impact points.
     """
-    from .ground import casualty, default_zone, footprint_km
+    from .ground import casualty, footprint_km
 
     count, mass, area, _, _ = scenario.breakup.fragments.arrays()
     lat, lon = out["impact_lat_deg"], out["impact_lon_deg"]
@@ -466,12 +467,12 @@ def _ground_risk(scenario, out):
     la, lo = lat[landed], lon[landed]
     pieces = out["fragment_count"][landed]
     energy = casualty.kinetic_energy_j(mass[None, :], out["impact_speed_m_s"][landed])
-    grid = _grid()
+    grid = _grid(scenario.ground.population_grid_file)
     per = casualty.casualty_expectation_per_fragment(la, lo, np.broadcast_to(area, la.shape),
                                                      grid, kinetic_energy_j=energy)
     res["ec"][landed] = (per * pieces).sum(axis=1)
     res["fragments_total"][landed] = pieces.sum(axis=1)
-    inside = default_zone().contains(la, lo)
+    inside = scenario.ground.target_zone.contains(la, lo)
     res["fragments_outside_zone"][landed] = (pieces * ~inside).sum(axis=1)
     hazardous = casualty.is_hazardous(energy)
     on_land = grid.is_land(la, lo)
@@ -485,7 +486,9 @@ def _ground_risk(scenario, out):
     return res
 
 
-def _grid():
-    from .ground.grid import packaged_grid  # cached: loaded once per process
+@lru_cache(maxsize=2)
+def _grid(path=None):
+    """The population grid: packaged (None) or a user file, loaded once per process."""
+    from .ground import load_grid
 
-    return packaged_grid()
+    return load_grid(path)

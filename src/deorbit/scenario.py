@@ -108,6 +108,11 @@ class Ground:
     #: Aim point of a controlled entry, deg (default Point Nemo, 48 52.6 S 123 23.6 W).
     target_lat_deg: float
     target_lon_deg: float
+    #: The target zone (default: deorbit's documented area around Point Nemo).
+    target_zone: object = None
+    #: A population grid file (.npz like the packaged one, or a GeoTIFF such as GPW v4);
+    #: None: the packaged Natural Earth grid.
+    population_grid_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -511,10 +516,16 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
     t.done()
 
     t = top.table("ground", required=False)
+    zone_file = t.raw("target_zone", None)
+    grid_file = t.raw("population_grid", None)
     ground = Ground(target_lat_deg=float(t.number("target_lat_deg", -90.0, 90.0,
                                                   default=-(48 + 52.6 / 60))),
                     target_lon_deg=float(t.number("target_lon_deg", -180.0, 180.0,
-                                                  default=-(123 + 23.6 / 60))))
+                                                  default=-(123 + 23.6 / 60))),
+                    target_zone=_ground_file(source, base_dir, "ground.target_zone",
+                                             zone_file, "zone"),
+                    population_grid_file=_ground_file(source, base_dir, "ground.population_grid",
+                                                      grid_file, "grid"))
     t.done()
     top.done()
 
@@ -523,6 +534,24 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
                     propagation=propagation, monte_carlo=monte_carlo, operations=operations,
                     breakup=breakup, ground=ground, source=source,
                     text=text, sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+def _ground_file(source, base_dir, path, value, kind):
+    """Load (and so check) a target-zone file, or check a population-grid file."""
+    from .ground import default_zone, load_grid, load_zone
+
+    if value is None:
+        return default_zone() if kind == "zone" else None
+    if not isinstance(value, str):
+        raise ScenarioError(source, path, value, "expected a file path")
+    full = (base_dir or Path.cwd()) / value
+    try:
+        if kind == "zone":
+            return load_zone(full)
+        load_grid(str(full))
+        return str(full)
+    except (OSError, ValueError, ImportError) as exc:
+        raise ScenarioError(source, path, value, str(exc)) from None
 
 
 def builtin_names():
