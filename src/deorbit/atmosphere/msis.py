@@ -95,11 +95,11 @@ import sys
 import time
 import zipfile
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from .._data import data_bytes, data_label
 from ..constants import EARTH_RADIUS_M, ECCENTRICITY_SQ
 from .table import DensityTable
 
@@ -125,7 +125,7 @@ FORMAT_VERSION = 1
 #: Version of :func:`build_table` (bump when the recipe changes).
 GENERATOR_VERSION = "1.0"
 
-_PACKAGE_DATA = ("deorbit", "data", "msis_table.npz")
+_PACKAGE_FILE = "msis_table.npz"
 
 #: Default altitude nodes, km: 5 km to 100 km, 2.5 km to 130 km (lower-thermosphere
 #: curvature), 5 km to 200 km, 10 km to 300 km, 20 km to 500 km, 25 km to 1000 km.
@@ -648,12 +648,8 @@ def load_msis_table(path=None) -> MsisTable:
         If ``path`` does not exist.
     """
     if path is None:
-        package, *parts = _PACKAGE_DATA
-        resource = resources.files(package)
-        for part in parts:
-            resource = resource / part
-        raw = resource.read_bytes()
-        name = "/".join(_PACKAGE_DATA) + " (package data)"
+        raw = data_bytes(_PACKAGE_FILE)
+        name = data_label(_PACKAGE_FILE)
     else:
         name = os.fspath(path)
         raw = Path(path).read_bytes()

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import functools
 import json
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from .._data import data_path
 
 #: File name of the packaged coastlines inside ``deorbit/data``.
 COASTLINES_NAME = "coastlines.npz"
@@ -25,7 +26,7 @@ COASTLINES_NAME = "coastlines.npz"
 
 def coastlines_path():
     """Path of the packaged ``deorbit/data/coastlines.npz``."""
-    return Path(str(resources.files("deorbit") / "data" / COASTLINES_NAME))
+    return data_path(COASTLINES_NAME)
 
 
 @functools.lru_cache(maxsize=1)

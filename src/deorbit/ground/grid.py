@@ -43,11 +43,11 @@ import io
 import json
 import zipfile
 import zlib
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from .._data import data_path
 from .sphere import MEAN_EARTH_RADIUS_KM, as_lat_lon
 
 #: Key of the density array in a grid ``.npz``.
@@ -431,7 +431,7 @@ def write_npz(path, arrays):
 
 def packaged_grid_path():
     """Path of the packaged grid file ``deorbit/data/ground_grid.npz``."""
-    return Path(str(resources.files("deorbit") / "data" / PACKAGED_GRID_NAME))
+    return data_path(PACKAGED_GRID_NAME)
 
 
 @functools.lru_cache(maxsize=1)

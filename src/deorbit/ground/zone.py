@@ -39,11 +39,11 @@ edges). Any problem raises ValueError naming the file and the 1-based line.
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from .._data import data_path
 from .grid import packaged_grid
 from .sphere import MEAN_EARTH_RADIUS_KM, as_lat_lon, lat_lon_from_vectors, unit_vectors
 
@@ -281,7 +281,7 @@ def load_zone(path, *, name=None):
 
 def default_zone_path():
     """Path of the packaged default zone file ``deorbit/data/target_zone.csv``."""
-    return Path(str(resources.files("deorbit") / "data" / DEFAULT_ZONE_NAME))
+    return data_path(DEFAULT_ZONE_NAME)
 
 
 @functools.lru_cache(maxsize=1)

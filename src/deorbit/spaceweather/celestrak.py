@@ -40,10 +40,11 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 import numpy.typing as npt
+
+from .._data import data_bytes, data_label
 
 __all__ = [
     "LONG_FORECAST",
@@ -76,7 +77,7 @@ REGIME_NAMES = {
     MODELLED: "modelled",
 }
 
-_PACKAGE_DATA = ("deorbit", "data", "SW-All.txt.gz")
+_PACKAGE_FILE = "SW-All.txt.gz"
 _PACKAGE_SOURCE = "package data"
 _DATETIME64_DAY0 = np.datetime64("2000-01-01T00:00:00", "s")
 _SECONDS_PER_DAY = 86400
@@ -523,13 +524,9 @@ def load_space_weather(path: str | os.PathLike[str] | None = None) -> SpaceWeath
         If the file cannot be read.
     """
     if path is None:
-        package, *parts = _PACKAGE_DATA
-        resource = resources.files(package)
-        for part in parts:
-            resource = resource / part
-        raw = resource.read_bytes()
+        raw = data_bytes(_PACKAGE_FILE)
         source = _PACKAGE_SOURCE
-        name = "/".join(_PACKAGE_DATA) + " (package data)"
+        name = data_label(_PACKAGE_FILE)
     else:
         with open(path, "rb") as f:
             raw = f.read()
