@@ -693,6 +693,23 @@ def _brahe_config(bh, method: str, rtol: float, atol: float):
     return bh.NumericalPropagationConfig.with_method(m).with_rel_tol(rtol).with_abs_tol(atol)
 
 
+
+def _brahe_w3(peer, bh, make, R, epoch, areas, wl, requested, setup_s, common):
+    """W3 for both brahe rows: one propagator per area, stopped by the 120 km event."""
+    lifetimes = []
+    t_max = epoch + W3_T_MAX_S
+    t1 = time.perf_counter()
+    for a in areas:
+        p = make(a)
+        p.add_event_detector(_brahe_altitude_event(bh, R))
+        p.propagate_to(t_max)
+        lifetimes.append((p.current_epoch() - epoch) / ONE_DAY_S if p.terminated() else None)
+    wall = time.perf_counter() - t1
+    sd = sum(v if v is not None else W3_T_MAX_S / ONE_DAY_S for v in lifetimes)
+    return _row(peer, wl, areas, requested, wall, setup_s, sd, **common,
+                event="brahe ValueEvent (terminal, DECREASING) on |r|-R = 120 km",
+                **_lifetime_stats(lifetimes))
+
 def _brahe_altitude_event(bh, R: float):
     sqrt = math.sqrt
 
@@ -797,19 +814,7 @@ def run_brahe(workload_name: str, areas_m2=None, *, workload: dict | None = None
                         **common, **extra)
         return _row("brahe", wl, areas, requested, wall, setup_s, float(len(areas)), **common)
 
-    lifetimes = []
-    t_max = epoch + W3_T_MAX_S
-    t1 = time.perf_counter()
-    for a in areas:
-        p = make(a)
-        p.add_event_detector(_brahe_altitude_event(bh, R))
-        p.propagate_to(t_max)
-        lifetimes.append((p.current_epoch() - epoch) / ONE_DAY_S if p.terminated() else None)
-    wall = time.perf_counter() - t1
-    sd = sum(v if v is not None else W3_T_MAX_S / ONE_DAY_S for v in lifetimes)
-    return _row("brahe", wl, areas, requested, wall, setup_s, sd, **common,
-                event="brahe ValueEvent (terminal, DECREASING) on |r|-R = 120 km",
-                **_lifetime_stats(lifetimes))
+    return _brahe_w3("brahe", bh, make, R, epoch, areas, wl, requested, setup_s, common)
 
 
 def run_brahe_pyrhs(workload_name: str, areas_m2=None, *, workload: dict | None = None,
@@ -876,19 +881,7 @@ def run_brahe_pyrhs(workload_name: str, areas_m2=None, *, workload: dict | None 
                         **common, **extra)
         return _row("brahe_pyrhs", wl, areas, requested, wall, setup_s, float(len(areas)), **common)
 
-    lifetimes = []
-    t_max = epoch + W3_T_MAX_S
-    t1 = time.perf_counter()
-    for a in areas:
-        p = make(a)
-        p.add_event_detector(_brahe_altitude_event(bh, R))
-        p.propagate_to(t_max)
-        lifetimes.append((p.current_epoch() - epoch) / ONE_DAY_S if p.terminated() else None)
-    wall = time.perf_counter() - t1
-    sd = sum(v if v is not None else W3_T_MAX_S / ONE_DAY_S for v in lifetimes)
-    return _row("brahe_pyrhs", wl, areas, requested, wall, setup_s, sd, **common,
-                event="brahe ValueEvent (terminal, DECREASING) on |r|-R = 120 km",
-                **_lifetime_stats(lifetimes))
+    return _brahe_w3("brahe_pyrhs", bh, make, R, epoch, areas, wl, requested, setup_s, common)
 
 
 # ---------------------------------------------------------------------------
