@@ -16,7 +16,7 @@ Measured, in this order (nothing else of ours runs meanwhile):
 1. compute: ``engine.run_block`` timed in this process for every block of the run, one after
    the other (after an 8-sample warm-up block, timed separately); the sum is the pure compute
    time.
-2. ``runner.run`` on a LocalCluster made as the runner makes it (processes, 1 thread per
+2. ``runner.run`` on the LocalCluster ``runner.make_client`` makes (processes, 1 thread per
    worker, loopback, no dashboard) with 1 and then 2 workers. Cluster start-up and the same
    8-sample warm-up block on every worker (imports, the density-table cache) are excluded
    from the wall time and reported separately, as the in-process warm-up is.
@@ -26,8 +26,12 @@ Derived figures:
 - samples/s = samples / wall time of ``runner.run`` (block files, manifest and summary
   included);
 - parallel efficiency = rate(2 workers) / (2 x rate(1 worker));
-- Dask overhead(w) = (wall - compute / w) / wall: the share of the wall time not spent in
-  ``run_block`` (scheduling, pickling, block files, aggregation, load imbalance);
+- Dask overhead(w) = 1 - (worker compute) / (w x wall), the worker compute being the sum of
+  the ``run_block`` task durations Dask's task stream recorded in that run: the share of the
+  workers' wall time not spent in ``run_block`` (scheduling, transfers, the client writing
+  block files, idle workers at the tail). It is measured within the run, so a machine that
+  runs slower when both cores are busy does not count as overhead; that shows in the
+  parallel efficiency instead;
 - time for 10^5 samples on 2 cores = 10^5 / rate(2 workers).
 
 Both cluster runs must give bit-identical block files and summaries (checked).
@@ -181,34 +185,36 @@ def time_blocks(scenario, samples: int, repeats: int) -> tuple[list[float], floa
 
 def run_cluster(scenario, samples: int, workers: int, out_root: Path, repeats: int) -> dict:
     """Best-of-``repeats`` wall time of runner.run on one LocalCluster with ``workers``."""
-    from distributed import Client, LocalCluster
+    from distributed import get_task_stream
 
     from deorbit import runner
 
     t0 = time.perf_counter()
-    # As deorbit.runner._make_client makes it.
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address=None)
-    client = Client(cluster)
+    client, cluster = runner.make_client(workers, None)
     try:
         client.wait_for_workers(workers)
         startup = time.perf_counter() - t0
         t0 = time.perf_counter()
         client.run(_warm_up, scenario, samples)  # the same warm-up as the in-process timing
         warm = time.perf_counter() - t0
-        walls, summary, messages, out_dir = [], None, [], None
+        walls, busy, summary, messages, out_dir = [], [], None, [], None
         for k in range(max(1, repeats)):
             out_dir = out_root / f"run-{workers}w-{k}"
-            t1 = time.perf_counter()
-            summary = runner.run([scenario], out_dir, samples=samples, client=client,
-                                 progress=False, log=messages.append)
-            walls.append(time.perf_counter() - t1)
+            with get_task_stream(client) as stream:
+                t1 = time.perf_counter()
+                summary = runner.run([scenario], out_dir, samples=samples, client=client,
+                                     progress=False, log=messages.append)
+                walls.append(time.perf_counter() - t1)
+            busy.append(sum(ss["stop"] - ss["start"] for task in stream.data
+                            for ss in task["startstops"] if ss["action"] == "compute"))
     finally:
         client.close()
         cluster.close()
     blocks = sorted(p.name for p in (out_dir / "blocks" / scenario.name).iterdir())
     metrics = summary["scenarios"][scenario.name]["metrics"]
-    return {"workers": workers, "wall_s": min(walls), "wall_s_all": walls,
+    best = int(np.argmin(walls))
+    return {"workers": workers, "wall_s": walls[best], "wall_s_all": walls,
+            "worker_compute_s": busy[best], "worker_compute_s_all": busy,
             "cluster_startup_s": startup, "worker_warm_up_s": warm, "runner_log": messages,
             "block_files": blocks,
             "summary_metrics": json.loads(json.dumps(metrics, allow_nan=True, default=str))}
@@ -236,7 +242,7 @@ def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
             log(f"runner.run on a LocalCluster with {w} worker(s)")
             r = run_cluster(scenario, samples, w, tmp, repeats)
             r["samples_per_s"] = samples / r["wall_s"]
-            r["dask_overhead"] = (r["wall_s"] - compute / w) / r["wall_s"]
+            r["dask_overhead"] = 1.0 - r["worker_compute_s"] / (w * r["wall_s"])
             runs.append(r)
             log(f"  {r['wall_s']:.2f} s, {r['samples_per_s']:.0f} samples/s, overhead "
                 f"{100 * r['dask_overhead']:.1f} % (excluded: cluster start-up "

@@ -2,6 +2,7 @@
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from deorbit import _tableaux, constants
@@ -28,12 +29,26 @@ def test_tableaux_header_is_current():
         "ext/tableaux.h is stale: regenerate with python -m deorbit._tableaux > ext/tableaux.h")
 
 
-@pytest.mark.parametrize("order", [2, 8, 16, 31])
-def test_gauss_legendre_rule_integrates_polynomials(order):
-    # 16 nodes integrate x^k exactly on [-1, 1] for k <= 31.
-    exact = 0.0 if order % 2 else 2.0 / (order + 1)
-    assert sum(w * x**order for x, w in zip(_tableaux.GL_X, _tableaux.GL_W)) == pytest.approx(
-        exact, abs=1e-14)
+@pytest.mark.parametrize("e", [0.0, 1e-4, 0.001, 0.0035, 0.005, 0.02, 0.05, 0.1, 0.15])
+def test_orbit_averaging_rule_resolves_the_density_along_the_orbit(e):
+    """The trapezoidal rule the mean phase uses, with the node count chosen from e, averages
+    exp(x cos E), x = a e / H (the density along an orbit of scale height H), to 1e-6 of
+    the exact I_0(x); half as many nodes would not be enough at the upper end of each band."""
+    from deorbit import _reference as ref
+
+    a = 6.78e6
+    x = a * e / ref.QUAD_SCALE_M
+    stride = ref.quadrature_stride(a, e)
+    exact = float(np.i0(x))
+
+    def rule(step):
+        k = np.arange(0, ref.N_QUAD_MAX, step)
+        return np.mean(np.exp(x * np.cos(2.0 * np.pi * k / ref.N_QUAD_MAX)))
+
+    if e <= 0.1:
+        assert rule(stride) == pytest.approx(exact, rel=1e-6)
+    if stride < ref.N_QUAD_MAX // 8 and x > 1.0:  # fewer nodes than chosen
+        assert rule(2 * stride) != pytest.approx(exact, rel=1e-6)
 
 
 def test_dop853_weights_are_consistent():

@@ -88,12 +88,19 @@ def test_shuffled_completion_order_and_failed_tasks_change_nothing(tmp_path, sce
     assert _summary(tmp_path / "plain") == _summary(tmp_path / "shuffled")
 
 
-def test_cluster_listens_on_loopback_only():
-    client, cluster = runner._make_client(1, None)
+def _malloc_trim_threshold():
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_cluster_listens_on_loopback_only(monkeypatch):
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    client, cluster = runner.make_client(1, None)
     try:
         addrs = [cluster.scheduler_address, *client.scheduler_info()["workers"]]
         assert all(a.startswith("tcp://127.0.0.1:") for a in addrs), addrs
         assert cluster.dashboard_link is None or "127.0.0.1" in str(cluster.dashboard_link)
+        # Dask's default trim threshold would make every large temporary an mmap (runner.py)
+        assert set(client.run(_malloc_trim_threshold).values()) == {None}
     finally:
         client.close()
         cluster.close()

@@ -11,11 +11,13 @@ The algorithm, per sample
 1. Hybrid method only -- the mean-element phase:
    a. Osculating -> mean elements (:func:`numeric_mean`): propagate one orbit without drag
       and average a, (ex, ey) and i over it (skipped for mean-element input).
-   b. Integrate the mean elements (a, ex, ey, i, raan, lambda) with RK4 (:func:`mean_phase`),
-      steps of at most ``mean_max_step_days`` and at most 2 km of decay: J2 secular rates
-      plus drag averaged over one orbit by a 16-point Gauss-Legendre rule in eccentric
-      anomaly (:func:`mean_rates`); the eccentricity vector is carried in a frame turning
-      with the J2 perigee rate, so that nothing but two angles varies fast.
+   b. Integrate the mean elements (a, ex, ey, i, raan, lambda) with the midpoint rule
+      (:func:`mean_phase`), steps of at most ``mean_max_step_days``, at most 2 km of decay
+      and ending at each change of the daily density: J2 secular rates plus drag averaged
+      over one orbit by the periodic trapezoidal rule in eccentric anomaly, 8 to 64 nodes
+      by eccentricity (:func:`mean_rates`, :func:`quadrature_stride`); the eccentricity
+      vector is carried in a frame turning with the J2 perigee rate, so that nothing but two
+      angles varies fast.
    c. When the lowest altitude of the mean orbit falls below the hand-over altitude, convert
       the mean elements back to an osculating state (:func:`mean_to_osculating`: fixed-point
       iteration on the numerical mean) and continue with Cowell. If the stop epoch comes
@@ -50,9 +52,11 @@ VEL_SCALE_M_S = 1000.0
 MIN_STEP_S = 1e-6
 ROOT_TOL_S = 1e-6
 MEAN_MAX_DECAY_M = 2000.0
+QUAD_SCALE_M = 20000.0
+N_QUAD_MAX = 64
 EPS_ELL = ECCENTRICITY_SQ / (1.0 - ECCENTRICITY_SQ)
-GL_COS_E = [math.cos(math.pi * (1.0 + x)) for x in tb.GL_X]
-GL_SIN_E = [math.sin(math.pi * (1.0 + x)) for x in tb.GL_X]
+COS_E = [math.cos(2.0 * math.pi * k / N_QUAD_MAX) for k in range(N_QUAD_MAX)]
+SIN_E = [math.sin(2.0 * math.pi * k / N_QUAD_MAX) for k in range(N_QUAD_MAX)]
 
 
 class Table:
@@ -502,6 +506,19 @@ def frozen_eccentricity(m, a, inc):
     return -0.5 * J3 / J2 * EARTH_RADIUS_M / a * math.sin(inc)
 
 
+def quadrature_stride(a, e):
+    """Stride through the N_QUAD_MAX nodes of the orbit-averaging rule (see the kernel):
+    8, 16, 32 or 64 equally spaced eccentric anomalies as x = a e / QUAD_SCALE_M grows."""
+    x = a * e / QUAD_SCALE_M
+    if x <= 1.2:
+        return 8
+    if x <= 7.0:
+        return 4
+    if x <= 18.0:
+        return 2
+    return 1
+
+
 def mean_rates(m, z):
     """Orbit-averaged rates of z = (a, ex', ey', i, raan, lambda, psi) (per s) and the lowest
     altitude (km); (ex, ey) = (0, e_f) + R(psi)(ex', ey'): the eccentricity vector turns at
@@ -529,10 +546,12 @@ def mean_rates(m, z):
     smp = math.sqrt(MU_M3_S2 / p)
     hmag = math.sqrt(MU_M3_S2 * p)
     min_alt = math.inf
-    for k in range(len(tb.GL_X)):
-        den = 1.0 - e * GL_COS_E[k]
-        cf = (GL_COS_E[k] - e) / den
-        sf = eta * GL_SIN_E[k] / den
+    stride = quadrature_stride(a, e)
+    inv_n = stride / N_QUAD_MAX
+    for k in range(0, N_QUAD_MAX, stride):
+        den = 1.0 - e * COS_E[k]
+        cf = (COS_E[k] - e) / den
+        sf = eta * SIN_E[k] / den
         cu = cw * cf - sw * sf
         su = sw * cf + cw * sf
         r = a * den + dr0 + dr2 * (cu * cu - su * su)
@@ -550,7 +569,7 @@ def mean_rates(m, z):
         vrel = math.sqrt(wx * wx + wy * wy + wz * wz)
         c = -m.half_drag_m2_kg * m.density(alt) * vrel
         adx, ady, adz = c * wx, c * wy, c * wz
-        w = 0.5 * tb.GL_W[k] * den
+        w = inv_n * den
         rates[0] += w * 2.0 * a * a / MU_M3_S2 * (vx * adx + vy * ady + vz * adz)
         hvx, hvy, hvz = ry * vz - rz * vy, rz * vx - rx * vz, rx * vy - ry * vx
         cx, cy, cz = ry * adz - rz * ady, rz * adx - rx * adz, rx * ady - ry * adx
@@ -570,7 +589,8 @@ def mean_rates(m, z):
 
 
 def mean_phase(m, t, el, t_end, handover_km, max_step_s, hist, steps):
-    """RK4 on the mean elements; returns (0 for hand-over or a status, t, el, steps)."""
+    """Midpoint-rule steps on the mean elements (see the kernel); returns (0 for hand-over
+    or a status, t, el, steps)."""
     z = list(el) + [0.0]
     z[2] -= frozen_eccentricity(m, el[0], el[3])
     while True:
@@ -590,9 +610,7 @@ def mean_phase(m, t, el, t_end, handover_km, max_step_s, hist, steps):
         if k1[0] != 0.0 and h > MEAN_MAX_DECAY_M / abs(k1[0]):
             h = MEAN_MAX_DECAY_M / abs(k1[0])
         k2, _ = mean_rates(m, [z[d] + 0.5 * h * k1[d] for d in range(7)])
-        k3, _ = mean_rates(m, [z[d] + 0.5 * h * k2[d] for d in range(7)])
-        k4, _ = mean_rates(m, [z[d] + h * k3[d] for d in range(7)])
-        z = [z[d] + h / 6.0 * (k1[d] + 2.0 * k2[d] + 2.0 * k3[d] + k4[d]) for d in range(7)]
+        z = [z[d] + h * k2[d] for d in range(7)]
         t = t_stop if t_stop - (t + h) < MIN_STEP_S else t + h
         steps += 1
         hist.record(t, (z[0] - EARTH_RADIUS_M) * 1e-3)

@@ -1,16 +1,12 @@
 """Numerical tableaux shared by both kernel backends.
 
-DOP853 (Dormand & Prince 8(5,3) with 7th-order dense output) for the Cowell integrator,
-and the Gauss-Legendre rule used to average drag over one orbit.
+DOP853 (Dormand & Prince 8(5,3) with 7th-order dense output) for the Cowell integrator.
 
 The coefficients are those of Hairer's DOP853 (E. Hairer, S. P. Norsett, G. Wanner,
 *Solving Ordinary Differential Equations I*, 2nd ed., Springer 1993, section II.10),
 transcribed from SciPy's ``scipy/integrate/_ivp/dop853_coefficients.py`` (BSD-3-Clause).
 Stages 0-11 make the step, the error estimators ``E3``/``E5`` use stages 0-12 (stage 12
 is the derivative at the new point), and stages 13-15 plus ``D`` give the dense output.
-
-``GL_X``/``GL_W`` are the 16-point Gauss-Legendre nodes and weights on [-1, 1]
-(``numpy.polynomial.legendre.leggauss(16)``).
 
 This module is the source of truth for both backends: the pure-Python reference imports
 it, and ``ext/tableaux.h`` for the compiled kernel is written from it by
@@ -45,8 +41,6 @@ D = (
     (19.985053242002433, 0.0, 0.0, 0.0, 0.0, -387.0373087493518, -189.17813819516758, 527.8081592054236, -11.57390253995963, 6.8812326946963, -1.0006050966910838, 0.7777137798053443, -2.778205752353508, -60.19669523126412, 84.32040550667716, 11.99229113618279),
     (-25.69393346270375, 0.0, 0.0, 0.0, 0.0, -154.18974869023643, -231.5293791760455, 357.6391179106141, 93.40532418362432, -37.45832313645163, 104.0996495089623, 29.8402934266605, -43.53345659001114, 96.32455395918828, -39.17726167561544, -149.72683625798564),
 )
-GL_X = (-0.9894009349916499, -0.9445750230732326, -0.8656312023878318, -0.755404408355003, -0.6178762444026438, -0.45801677765722737, -0.2816035507792589, -0.09501250983763744, 0.09501250983763744, 0.2816035507792589, 0.45801677765722737, 0.6178762444026438, 0.755404408355003, 0.8656312023878318, 0.9445750230732326, 0.9894009349916499)
-GL_W = (0.027152459411754176, 0.062253523938647456, 0.0951585116824926, 0.12462897125553407, 0.1495959888165767, 0.16915651939500265, 0.18260341504492364, 0.18945061045506864, 0.18945061045506864, 0.18260341504492364, 0.16915651939500265, 0.1495959888165767, 0.12462897125553407, 0.0951585116824926, 0.062253523938647456, 0.027152459411754176)
 
 
 def c_header():
@@ -64,9 +58,6 @@ def c_header():
         f"static const double DOP_E3[13] = {arr(E3)};",
         f"static const double DOP_E5[13] = {arr(E5)};",
         "static const double DOP_D[4][16] = {" + ", ".join(arr(r) for r in D) + "};",
-        f"#define GL_N {len(GL_X)}",
-        f"static const double GL_X[GL_N] = {arr(GL_X)};",
-        f"static const double GL_W[GL_N] = {arr(GL_W)};",
         "#endif",
     ]
     return "\n".join(out) + "\n"

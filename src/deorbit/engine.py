@@ -22,7 +22,7 @@ FALL_TABLE_TOP_KM = 200.0
 FALL_TABLE_INDICES = (120.0, 120.0, 15.0)
 #: DOP853 tolerance of the fragments' fall: impact points move by < 100 m against 1e-9
 #: (measured on the default ISS classes), at a third of the steps.
-FRAGMENT_RTOL = 1e-6
+FRAGMENT_RTOL = 1e-5
 #: Longest mean-element step with a density that does not change in time, days (the steps
 #: are also limited to 2 km of decay; hybrid vs Cowell agree within 0.1 % with it).
 STATIC_MEAN_MAX_STEP_DAYS = 30.0

@@ -107,7 +107,7 @@ class PropagationResult:
         Cowell phase), taken at the first integrator step ending at or after each history
         time; NaN after the stop.
     n_steps, n_rhs : ndarray of int64
-        Integrator steps (mean-phase RK4 steps plus Cowell steps, rejected ones included)
+        Integrator steps (mean-phase midpoint steps plus Cowell steps, rejected ones included)
         and Cowell right-hand-side evaluations.
     lifetime_days : ndarray
         End epoch minus start epoch for samples that reached the stop altitude, days; NaN
@@ -185,7 +185,7 @@ def propagate(
     method : {"hybrid", "cowell"}
         ``"cowell"`` integrates the Cartesian state throughout (DOP853). ``"hybrid"`` first
         integrates orbit-averaged mean elements (J2 secular rates, drag averaged over one
-        orbit) with RK4 steps of at most ``mean_max_step_days``, and hands over to Cowell
+        orbit) with midpoint-rule steps of at most ``mean_max_step_days``, and hands over to Cowell
         when the lowest altitude of the mean orbit falls below ``handover_alt_km``; if the
         stop epoch comes first the returned state is the osculating state converted from the
         mean elements.
@@ -215,7 +215,7 @@ def propagate(
         method integrates them directly; Cowell starts from the osculating state whose
         numerical orbit mean they are.
     mean_max_step_days : float
-        Hybrid method: longest RK4 step of the mean-element phase, days, in [0.01, 100]
+        Hybrid method: longest step of the mean-element phase, days, in [0.01, 100]
         (steps are also limited to 2 km of decay). The density of a static table does not
         vary in time, so long steps lose nothing there; keep 1 day when the atmosphere will
         change from day to day.

@@ -87,13 +87,25 @@ def _check_resumable(store, manifest):
     return old
 
 
-def _make_client(workers, scheduler):
+#: Environment of the LocalCluster's worker processes, over Dask's defaults. Dask sets
+#: MALLOC_TRIM_THRESHOLD_=65536, which also fixes glibc's mmap threshold at 128 KiB: every
+#: multi-MB temporary of a block (the daily solar paths) is then mapped and unmapped anew,
+#: 11x the page faults and ~15 % of a worker's time (benchmarks/bench_engine.py, BENCHMARKS.md).
+WORKER_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": None}
+
+
+def make_client(workers, scheduler):
+    """(client, cluster): connected to ``scheduler``, else to a new loopback LocalCluster
+    of ``workers`` single-threaded worker processes (default: one per CPU), no dashboard."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
         return Client(scheduler), None
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                           processes=True, host="127.0.0.1", dashboard_address=None)
+    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": v
+                          for k, v in WORKER_ENVIRON.items()}):
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=True, host="127.0.0.1", dashboard_address=None)
     return Client(cluster), cluster
 
 
@@ -170,7 +182,7 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
         own_client = client is None
         cluster = None
         if own_client:
-            client, cluster = _make_client(workers, scheduler)
+            client, cluster = make_client(workers, scheduler)
         try:
             _fan_out(client, plans, store, todo_samples,
                      sys.stderr.isatty() if progress is None else progress, as_completed, log)
