@@ -20,6 +20,8 @@ Measured, in this order (nothing else of ours runs meanwhile):
    worker, loopback, no dashboard) with 1 and then 2 workers. Cluster start-up and the same
    8-sample warm-up block on every worker (imports, the density-table cache) are excluded
    from the wall time and reported separately, as the in-process warm-up is.
+3. The same with one in-process worker of 2 threads: the measurement behind the runner's
+   choice of processes (see BENCHMARKS.md).
 
 Derived figures:
 
@@ -34,7 +36,7 @@ Derived figures:
   parallel efficiency instead;
 - time for 10^5 samples on 2 cores = 10^5 / rate(2 workers).
 
-Both cluster runs must give bit-identical block files and summaries (checked).
+All cluster runs must give bit-identical block files and summaries (checked).
 
     python benchmarks/bench_engine.py                       # 2000 samples
     python benchmarks/bench_engine.py --samples 10000 --repeats 3 --json e.json --markdown e.md
@@ -183,23 +185,32 @@ def time_blocks(scenario, samples: int, repeats: int) -> tuple[list[float], floa
     return times, warm
 
 
-def run_cluster(scenario, samples: int, workers: int, out_root: Path, repeats: int) -> dict:
-    """Best-of-``repeats`` wall time of runner.run on one LocalCluster with ``workers``."""
-    from distributed import get_task_stream
+def run_cluster(scenario, samples: int, workers: int, out_root: Path, repeats: int,
+                threads: bool = False) -> dict:
+    """Best-of-``repeats`` wall time of runner.run on one LocalCluster with ``workers``
+    single-threaded worker processes (the runner's cluster), or with one in-process worker
+    of ``workers`` threads (``threads``: the alternative the runner's choice is measured
+    against)."""
+    from distributed import Client, LocalCluster, get_task_stream
 
     from deorbit import runner
 
     t0 = time.perf_counter()
-    client, cluster = runner.make_client(workers, None)
+    if threads:
+        cluster = LocalCluster(n_workers=1, threads_per_worker=workers, processes=False,
+                               dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client, cluster = runner.make_client(workers, None)
     try:
-        client.wait_for_workers(workers)
+        client.wait_for_workers(1 if threads else workers)
         startup = time.perf_counter() - t0
         t0 = time.perf_counter()
         client.run(_warm_up, scenario, samples)  # the same warm-up as the in-process timing
         warm = time.perf_counter() - t0
         walls, busy, summary, messages, out_dir = [], [], None, [], None
         for k in range(max(1, repeats)):
-            out_dir = out_root / f"run-{workers}w-{k}"
+            out_dir = out_root / f"run-{workers}{'t' if threads else 'w'}-{k}"
             with get_task_stream(client) as stream:
                 t1 = time.perf_counter()
                 summary = runner.run([scenario], out_dir, samples=samples, client=client,
@@ -213,7 +224,7 @@ def run_cluster(scenario, samples: int, workers: int, out_root: Path, repeats: i
     blocks = sorted(p.name for p in (out_dir / "blocks" / scenario.name).iterdir())
     metrics = summary["scenarios"][scenario.name]["metrics"]
     best = int(np.argmin(walls))
-    return {"workers": workers, "wall_s": walls[best], "wall_s_all": walls,
+    return {"workers": workers, "threads": threads, "wall_s": walls[best], "wall_s_all": walls,
             "worker_compute_s": busy[best], "worker_compute_s_all": busy,
             "cluster_startup_s": startup, "worker_warm_up_s": warm, "runner_log": messages,
             "block_files": blocks,
@@ -238,20 +249,21 @@ def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
         compute = float(sum(block_s))
         log(f"  {compute:.2f} s ({samples / compute:.0f} samples/s on one core)")
         runs = []
-        for w in (1, 2):
-            log(f"runner.run on a LocalCluster with {w} worker(s)")
-            r = run_cluster(scenario, samples, w, tmp, repeats)
+        for w, threads in ((1, False), (2, False), (2, True)):
+            log(f"runner.run on a LocalCluster with {w} worker "
+                f"{'threads in one process' if threads else 'processes'}")
+            r = run_cluster(scenario, samples, w, tmp, repeats, threads)
             r["samples_per_s"] = samples / r["wall_s"]
             r["dask_overhead"] = 1.0 - r["worker_compute_s"] / (w * r["wall_s"])
             runs.append(r)
             log(f"  {r['wall_s']:.2f} s, {r['samples_per_s']:.0f} samples/s, overhead "
                 f"{100 * r['dask_overhead']:.1f} % (excluded: cluster start-up "
                 f"{r['cluster_startup_s']:.1f} s, worker warm-up {r['worker_warm_up_s']:.1f} s)")
-    one, two = runs
+    one, two, two_threads = runs
     eff = two["samples_per_s"] / (2.0 * one["samples_per_s"])
     t_1e5 = 1e5 / two["samples_per_s"]
-    identical = (one["block_files"] == two["block_files"]
-                 and one["summary_metrics"] == two["summary_metrics"])
+    identical = all(r["block_files"] == one["block_files"]
+                    and r["summary_metrics"] == one["summary_metrics"] for r in runs)
     doc = {
         "machine": machine,
         "settings": {
@@ -273,6 +285,7 @@ def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
             "dask_overhead_1_worker": one["dask_overhead"],
             "dask_overhead_2_workers": two["dask_overhead"],
             "time_for_1e5_samples_2_workers_s": t_1e5,
+            "samples_per_s_2_threads_one_process": two_threads["samples_per_s"],
             "time_for_1e5_samples_2_cores_compute_only_s": 1e5 * compute / samples / 2.0,
             "bit_identical_1_vs_2_workers": bool(identical),
         },
@@ -288,7 +301,8 @@ def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
          "ok": one["dask_overhead"] <= TARGET_OVERHEAD},
         {"check": "10^5 samples on 2 cores (extrapolated)", "target": "<= 120 s",
          "value": f"{t_1e5:.0f} s", "ok": t_1e5 <= TARGET_1E5_S},
-        {"check": "1 and 2 workers give bit-identical blocks and summary", "target": "identical",
+        {"check": "1 and 2 workers, processes or threads, give bit-identical blocks and "
+                   "summary", "target": "identical",
          "value": str(identical), "ok": identical},
     ]
     return doc
@@ -296,7 +310,7 @@ def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
 
 def markdown(doc: dict) -> str:
     m, s, c, r = doc["machine"], doc["settings"], doc["compute"], doc["results"]
-    one, two = doc["runs"]
+    one, two, two_threads = doc["runs"]
     L = [f"# End-to-end Monte Carlo throughput: {s['scenario']['base']}", "",
          f"{m['date_utc']} · {m['cpu_model']} · {m['cores']} cores (load average at start "
          f"{', '.join(f'{x:.2f}' for x in m['load_average_1_5_15'])}; at end "
@@ -312,8 +326,10 @@ def markdown(doc: dict) -> str:
          "|---|---:|---:|---:|---:|",
          f"| `engine.run_block` in process, serial (compute) | {c['total_s']:.2f} | "
          f"{c['samples_per_s_one_core']:,.0f} | – | –, {c['warm_up_s']:.2f} |"]
-    for run in (one, two):
-        L.append(f"| `runner.run`, LocalCluster {run['workers']} worker(s) | {run['wall_s']:.2f} | "
+    for run in (one, two, two_threads):
+        kind = "threads, 1 process" if run["threads"] else "processes"
+        L.append(f"| `runner.run`, LocalCluster {run['workers']} worker {kind} | "
+                 f"{run['wall_s']:.2f} | "
                  f"{run['samples_per_s']:,.0f} | {100 * run['dask_overhead']:.1f} % | "
                  f"{run['cluster_startup_s']:.1f}, {run['worker_warm_up_s']:.2f} |")
     L += ["",

@@ -688,6 +688,9 @@ cdef void mean_rates(Model* m, const double* z, const double* cosE, const double
     rates[5] = wdot + n * (1.0 + 0.75 * kj * eta * (3.0 * ci * ci - 1.0))
     rates[6] = wdot
     cdef double smp = sqrt(MU_M3_S2 / p), hmag = sqrt(MU_M3_S2 * p)
+    cdef double k_a = 2.0 * a * a / MU_M3_S2, inv_mu = 1.0 / MU_M3_S2, inv_h = 1.0 / hmag
+    cdef double inv_hs = inv_h / si if si > 1e-9 else 0.0
+    cdef double inv_den
     cdef double den, cf, sf, cu, su, r, rx, ry, rz, ux, uy, uz, tx, ty, tz, vr, vt
     cdef double vx, vy, vz, wx, wy, wz, vrel, c, adx, ady, adz, w, alt, W
     cdef double cx, cy, cz, dex, dey, dez, lx, ly, lz
@@ -698,8 +701,9 @@ cdef void mean_rates(Model* m, const double* z, const double* cosE, const double
     for j in range(N_QUAD_MAX // stride):
         k = j * stride
         den = 1.0 - e * cosE[k]
-        cf = (cosE[k] - e) / den
-        sf = eta * sinE[k] / den
+        inv_den = 1.0 / den
+        cf = (cosE[k] - e) * inv_den
+        sf = eta * sinE[k] * inv_den
         cu = cw * cf - sw * sf
         su = sw * cf + cw * sf
         r = a * den + dr0 + dr2 * (cu * cu - su * su)
@@ -732,7 +736,7 @@ cdef void mean_rates(Model* m, const double* z, const double* cosE, const double
         adz = c * wz
         w = inv_n * den
         # da/dt = 2 a^2 / mu (v . a_d)
-        rates[0] += w * 2.0 * a * a / MU_M3_S2 * (vx * adx + vy * ady + vz * adz)
+        rates[0] += w * k_a * (vx * adx + vy * ady + vz * adz)
         # de/dt = (a_d x h + v x (r x a_d)) / mu, with h = r x v
         hvx = ry * vz - rz * vy
         hvy = rz * vx - rx * vz
@@ -743,13 +747,12 @@ cdef void mean_rates(Model* m, const double* z, const double* cosE, const double
         dex = (ady * hvz - adz * hvy) + (vy * cz - vz * cy)
         dey = (adz * hvx - adx * hvz) + (vz * cx - vx * cz)
         dez = (adx * hvy - ady * hvx) + (vx * cy - vy * cx)
-        de_x += w * (dex * nx + dey * ny) / MU_M3_S2
-        de_y += w * (dex * mx + dey * my + dez * mz) / MU_M3_S2
+        de_x += w * inv_mu * (dex * nx + dey * ny)
+        de_y += w * inv_mu * (dex * mx + dey * my + dez * mz)
         # di/dt and draan/dt from the out-of-plane component W
         W = adx * hx + ady * hy + adz * hz
-        rates[3] += w * r * cu * W / hmag
-        if si > 1e-9:
-            rates[4] += w * r * su * W / (hmag * si)
+        rates[3] += w * r * cu * W * inv_h
+        rates[4] += w * r * su * W * inv_hs
     de_y += ef / a * rates[0]    # the frozen point moves as a decays: d e_f/dt = -e_f/a da/dt
     rates[1] = cpsi * de_x + spsi * de_y
     rates[2] = -spsi * de_x + cpsi * de_y

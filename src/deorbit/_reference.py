@@ -545,13 +545,16 @@ def mean_rates(m, z):
              wdot + n * (1.0 + 0.75 * kj * eta * (3.0 * ci * ci - 1.0)), wdot]
     smp = math.sqrt(MU_M3_S2 / p)
     hmag = math.sqrt(MU_M3_S2 * p)
+    k_a, inv_mu, inv_h = 2.0 * a * a / MU_M3_S2, 1.0 / MU_M3_S2, 1.0 / hmag
+    inv_hs = inv_h / si if si > 1e-9 else 0.0
     min_alt = math.inf
     stride = quadrature_stride(a, e)
     inv_n = stride / N_QUAD_MAX
     for k in range(0, N_QUAD_MAX, stride):
         den = 1.0 - e * COS_E[k]
-        cf = (COS_E[k] - e) / den
-        sf = eta * SIN_E[k] / den
+        inv_den = 1.0 / den
+        cf = (COS_E[k] - e) * inv_den
+        sf = eta * SIN_E[k] * inv_den
         cu = cw * cf - sw * sf
         su = sw * cf + cw * sf
         r = a * den + dr0 + dr2 * (cu * cu - su * su)
@@ -570,18 +573,17 @@ def mean_rates(m, z):
         c = -m.half_drag_m2_kg * m.density(alt) * vrel
         adx, ady, adz = c * wx, c * wy, c * wz
         w = inv_n * den
-        rates[0] += w * 2.0 * a * a / MU_M3_S2 * (vx * adx + vy * ady + vz * adz)
+        rates[0] += w * k_a * (vx * adx + vy * ady + vz * adz)
         hvx, hvy, hvz = ry * vz - rz * vy, rz * vx - rx * vz, rx * vy - ry * vx
         cx, cy, cz = ry * adz - rz * ady, rz * adx - rx * adz, rx * ady - ry * adx
         dex = (ady * hvz - adz * hvy) + (vy * cz - vz * cy)
         dey = (adz * hvx - adx * hvz) + (vz * cx - vx * cz)
         dez = (adx * hvy - ady * hvx) + (vx * cy - vy * cx)
-        de_x += w * (dex * nx + dey * ny) / MU_M3_S2
-        de_y += w * (dex * mx + dey * my + dez * mz) / MU_M3_S2
+        de_x += w * inv_mu * (dex * nx + dey * ny)
+        de_y += w * inv_mu * (dex * mx + dey * my + dez * mz)
         W = adx * hx + ady * hy + adz * hz
-        rates[3] += w * r * cu * W / hmag
-        if si > 1e-9:
-            rates[4] += w * r * su * W / (hmag * si)
+        rates[3] += w * r * cu * W * inv_h
+        rates[4] += w * r * su * W * inv_hs
     de_y += ef / a * rates[0]
     rates[1] = cpsi * de_x + spsi * de_y
     rates[2] = -spsi * de_x + cpsi * de_y

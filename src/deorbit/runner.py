@@ -2,8 +2,9 @@
 
 - Where: a ``LocalCluster`` on loopback (dashboard off) by default; an existing scheduler
   by address; or any ``distributed.Client`` the caller made (e.g. from ``dask-jobqueue``).
-- Tasks are :func:`deorbit.engine.run_block` calls with explicit, distinct keys; they are
-  pure, so Dask's retries are safe. At most ``2 x workers`` blocks are in flight.
+- Tasks are :func:`deorbit.engine.run_block` calls, their results encoded for the store on
+  the worker (:func:`_block_task`), with explicit, distinct keys; they are pure, so Dask's
+  retries are safe. At most ``2 x workers`` blocks are in flight.
 - Each finished block is written to the run directory at once (atomic rename); a killed
   run resumes where it stopped and gives the same result.
 - Convergence: blocks are counted in block order. A scenario stops at the first number of
@@ -25,7 +26,7 @@ import numpy as np
 
 from . import aggregate, engine
 from .kernel import BACKEND
-from .store import FORMAT_VERSION, RunStore, RunStoreError
+from .store import FORMAT_VERSION, RunStore, RunStoreError, encode_block
 
 
 @dataclass
@@ -194,6 +195,13 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
     return _finish(plans, store, manifest)
 
 
+def _block_task(scenario, block_index, samples):
+    """One task: a block computed and encoded into its file's bytes, on the worker, so that
+    the client, which serves every worker, only writes files. Returns (samples, bytes)."""
+    arrays = engine.run_block(scenario, block_index, samples)
+    return arrays["sample"].size, encode_block(arrays)
+
+
 def _fan_out(client, plans, store, total, show_progress, as_completed, log):
     n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
     limit = 2 * n_workers
@@ -216,7 +224,7 @@ def _fan_out(client, plans, store, total, show_progress, as_completed, log):
             plan = plans[i]
             if plan.used is not None:
                 continue
-            fut = client.submit(engine.run_block, plan.scenario, b, plan.samples,
+            fut = client.submit(_block_task, plan.scenario, b, plan.samples,
                                 key=f"deorbit-{plan.scenario.name}-{plan.scenario.sha256[:12]}"
                                     f"-{plan.samples}-block-{b}",
                                 retries=2, pure=False)
@@ -230,10 +238,9 @@ def _fan_out(client, plans, store, total, show_progress, as_completed, log):
                 continue
             i, b, _ = in_flight.pop(fut.key)
             plan = plans[i]
-            arrays = fut.result()
-            store.write_block(plan.scenario.name, b, arrays)
+            n, data = fut.result()
+            store.write_encoded_block(plan.scenario.name, b, data)
             plan.done.add(b)
-            n = arrays["sample"].size
             done_samples += n
             bar.update(n)
             if plan.used is None:

@@ -31,6 +31,13 @@ FORMAT_VERSION = 1
 _BLOCK = re.compile(r"^block-(\d{6})\.([0-9a-f]{16})\.npz$")
 
 
+def encode_block(arrays: dict) -> bytes:
+    """A block's arrays as the bytes of its file: a compressed ``.npz``."""
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
+
+
 class RunStoreError(RuntimeError):
     """A run directory cannot be used (e.g. resumed with a different scenario or version)."""
 
@@ -76,9 +83,12 @@ class RunStore:
         return self.path / "blocks" / scenario_name
 
     def write_block(self, scenario_name, block_index, arrays: dict):
-        buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
-        data = buf.getvalue()
+        """Write a block's arrays (see :func:`encode_block`)."""
+        self.write_encoded_block(scenario_name, block_index, encode_block(arrays))
+
+    def write_encoded_block(self, scenario_name, block_index, data: bytes):
+        """Write a block already encoded by :func:`encode_block` (e.g. on a worker), named
+        by its content hash, atomically; an older file of the same block is replaced."""
         digest = hashlib.sha256(data).hexdigest()[:16]
         name = f"block-{block_index:06d}.{digest}.npz"
         for old in self.block_dir(scenario_name).glob(f"block-{block_index:06d}.*.npz"):
