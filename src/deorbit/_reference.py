@@ -95,14 +95,20 @@ class Model:
     """
 
     def __init__(self, half_drag_m2_kg, zonal_degree, ellipsoid, table, daily=((0, 0, 0, 0),),
-                 day_offset=0.0):
+                 day_offset=0.0, along=None, start_epoch_days=0.0):
         self.half_drag_m2_kg = half_drag_m2_kg
         self.zonal_degree = zonal_degree
         self.ellipsoid = ellipsoid
         self.table = table
-        self.alt_km = table.alt_km
+        self.alt_km = None if table is None else table.alt_km
         self.daily = daily
         self.day_offset = day_offset
+        # Reference density mode (no table): along.density(epoch, r_eci, F10.7a, dF, Ap) at
+        # the time t_eval (s after the start) of each drag evaluation; stage times are
+        # t_step + C[s] h within a Cowell step.
+        self.along = along
+        self.start_epoch_days = start_epoch_days
+        self.t_step = self.t_eval = 0.0
         day0 = min(math.floor(day_offset), len(daily) - 1)
         self.set_day(day0)
         self.next_break_s = ((day0 + 1 - day_offset) * SECONDS_PER_DAY
@@ -117,8 +123,11 @@ class Model:
                    Table(alt_km, log_rho, [0.0], [0.0], [0.0], [], [], 365.25))
 
     def set_day(self, day):
-        """Build the ln-density profile of daily row ``day``."""
+        """Build the ln-density profile of daily row ``day`` (none without a table)."""
+        self.day = day
         tb = self.table
+        if tb is None:
+            return
         f, df, ap, doy = self.daily[day]
         fi, wf = locate_node(tb.ax_f, f)
         di, wd = locate_node(tb.ax_d, df)
@@ -156,7 +165,6 @@ class Model:
             prof.append(v)
         self.prof = prof
         self.slope = [(prof[a + 1] - prof[a]) * tb.inv_dalt[a] for a in range(len(prof) - 1)]
-        self.day = day
 
     def next_day(self, t):
         """Move to the next daily row if t has reached its start; True if it did."""
@@ -192,6 +200,15 @@ class Model:
         self.idx = i
         return math.exp(self.prof[i] + self.slope[i] * (alt - self.alt_km[i]))
 
+    def drag_density(self, alt, x, y, z):
+        """Density (kg/m^3) for the drag at ECI position (x, y, z) (m), altitude alt (km), at
+        time t_eval: the day's table profile, or the along-trajectory model."""
+        if self.along is None:
+            return self.density(alt)
+        f107a, df, ap, _ = self.daily[self.day]
+        return self.along.density(self.start_epoch_days + self.t_eval / SECONDS_PER_DAY,
+                                  (x, y, z), f107a, df, ap)
+
     def rhs(self, y, drag):
         """Time derivative of the ECI state: gravity (J2..J4) plus co-rotating drag."""
         self.n_rhs += 1
@@ -224,7 +241,8 @@ class Model:
             vry = y[4] - EARTH_ROTATION_RAD_S * x
             vrz = y[5]
             vrel = math.sqrt(vrx * vrx + vry * vry + vrz * vrz)
-            c = -self.half_drag_m2_kg * self.density(self.altitude_rs_km(rn, s2)) * vrel
+            c = (-self.half_drag_m2_kg
+                 * self.drag_density(self.altitude_rs_km(rn, s2), x, yy, z) * vrel)
             dy[3] += c * vrx
             dy[4] += c * vry
             dy[5] += c * vrz
@@ -234,6 +252,7 @@ class Model:
 # -- DOP853 --------------------------------------------------------------------------------
 def stage(m, y, K, s, h, drag):
     """Stage s of DOP853: f(y + h sum_j A[s][j] K[j])."""
+    m.t_eval = m.t_step + tb.C[s] * h
     ytmp = list(y)
     for j in range(s):
         c = h * tb.A[s][j]
@@ -254,6 +273,7 @@ def dop_step(m, y, f0, h, rtol, drag):
         if c != 0.0:
             for d in range(6):
                 ynew[d] += c * K[j][d]
+    m.t_eval = m.t_step + h
     K.append(m.rhs(ynew, drag))
     e3 = [0.0] * 6
     e5 = [0.0] * 6
@@ -350,11 +370,13 @@ def cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps):
     """Integrate until the last target altitude or t_end; returns (status, t, y, steps)."""
     h = 60.0
     k = 0
+    m.t_eval = t
     f0 = m.rhs(y, True)
     while True:
         if steps >= MAX_STEPS:
             return ST_NUMERICAL_FAILURE, t, y, steps
         if m.next_day(t):  # new daily indices: new density from here on
+            m.t_eval = t
             f0 = m.rhs(y, True)
         # Steps end on day boundaries, so that each sees one day's density.
         last = at_break = False
@@ -370,6 +392,7 @@ def cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps):
                 t = t_stop
                 continue
             return ST_NUMERICAL_FAILURE, t, y, steps
+        m.t_step = t
         err, ynew, K = dop_step(m, y, f0, h, rtol, True)
         steps += 1
         if not math.isfinite(err):
@@ -570,7 +593,7 @@ def mean_rates(m, z):
         vx, vy, vz = vr * ux + vt * tx, vr * uy + vt * ty, vr * uz + vt * tz
         wx, wy, wz = vx + EARTH_ROTATION_RAD_S * ry, vy - EARTH_ROTATION_RAD_S * rx, vz
         vrel = math.sqrt(wx * wx + wy * wy + wz * wz)
-        c = -m.half_drag_m2_kg * m.density(alt) * vrel
+        c = -m.half_drag_m2_kg * m.drag_density(alt, rx, ry, rz) * vrel
         adx, ady, adz = c * wx, c * wy, c * wz
         w = inv_n * den
         rates[0] += w * k_a * (vx * adx + vy * ady + vz * adz)
@@ -597,6 +620,7 @@ def mean_phase(m, t, el, t_end, handover_km, max_step_s, hist, steps):
     z[2] -= frozen_eccentricity(m, el[0], el[3])
     while True:
         m.next_day(t)
+        m.t_eval = t
         k1, min_alt = mean_rates(m, z)
         if min_alt < handover_km:
             st = 0
@@ -611,6 +635,7 @@ def mean_phase(m, t, el, t_end, handover_km, max_step_s, hist, steps):
         h = min(t_stop - t, max_step_s)
         if k1[0] != 0.0 and h > MEAN_MAX_DECAY_M / abs(k1[0]):
             h = MEAN_MAX_DECAY_M / abs(k1[0])
+        m.t_eval = t + 0.5 * h
         k2, _ = mean_rates(m, [z[d] + 0.5 * h * k1[d] for d in range(7)])
         z = [z[d] + h * k2[d] for d in range(7)]
         t = t_stop if t_stop - (t + h) < MIN_STEP_S else t + h
@@ -630,15 +655,22 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
                     table_log_rho, axis_f107a, axis_df, axis_ap, season_log, season_nodes,
                     season_period_days, daily, day_offset, history_days, status,
                     end_epoch_days, entry_epoch_days, handover_epoch_days, end_state,
-                    history_sma_alt_km, n_steps, n_rhs):
-    """Propagate every sample of a block; same contract as ``_kernel.propagate_block``."""
-    table = Table(table_alt_km, table_log_rho, axis_f107a, axis_df, axis_ap, season_log,
-                  season_nodes, season_period_days)
+                    history_sma_alt_km, n_steps, n_rhs, along=None):
+    """Propagate every sample of a block; same contract as ``_kernel.propagate_block``.
+
+    ``along``, reference backend only: a density model evaluated at every drag evaluation's
+    position and instant, ``along.density(epoch_utc_days, r_eci_m, f107a, df, ap)`` with the
+    day's indices from ``daily`` (the table arguments are then ignored), e.g.
+    :class:`deorbit.atmosphere.MsisAlongTrajectory`.
+    """
+    table = None if along is not None else Table(
+        table_alt_km, table_log_rho, axis_f107a, axis_df, axis_ap, season_log, season_nodes,
+        season_period_days)
     hist_s = [float(v) * SECONDS_PER_DAY for v in history_days]
     for i in range(len(start_epoch_days)):
         m = Model(0.5 * float(drag_m2_kg[i]) * float(density_scale[i]), int(zonal_degree),
                   bool(ellipsoid), table, [tuple(float(v) for v in row) for row in daily[i]],
-                  float(day_offset[i]))
+                  float(day_offset[i]), along, float(start_epoch_days[i]))
         row = [math.nan] * len(hist_s)
         hist = History(hist_s, row)
         targets = [float(entry_alt_km)]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import frames
-from .atmosphere import DensityTable, OrbitDensityTable, utc_day_of_year
+from .atmosphere import DensityTable, MsisAlongTrajectory, OrbitDensityTable, utc_day_of_year
 from .constants import EARTH_RADIUS_M, MU_M3_S2
 
 if os.environ.get("DEORBIT_PUREPYTHON", "") not in ("", "0"):
@@ -177,9 +177,12 @@ def propagate(
         ``mean_elements`` is given instead.
     bc_kg_m2 : float or array_like, shape (N,)
         Ballistic coefficient m/(Cd A), kg/m^2, > 0.
-    atmosphere : DensityTable or OrbitDensityTable
-        A fixed density profile (kg/m^3 against altitude, km), or the NRLMSISE-00 orbit
-        table of the orbit's inclination driven day by day by ``space_weather``.
+    atmosphere : DensityTable, OrbitDensityTable or MsisAlongTrajectory
+        A fixed density profile (kg/m^3 against altitude, km); the NRLMSISE-00 orbit
+        table of the orbit's inclination driven day by day by ``space_weather``; or the
+        reference density mode, NRLMSISE-00 at every point of the trajectory with the same
+        daily indices (always on the pure-Python backend, ~1000x slower; see
+        :mod:`deorbit.atmosphere.reference`).
     stop_epoch_utc_days : float or array_like, shape (N,)
         Horizon or requested epoch (e.g. of a burn), UTC days since J2000, >= start epoch.
     method : {"hybrid", "cowell"}
@@ -239,9 +242,9 @@ def propagate(
         raise ValueError(f"method = {method!r}: allowed {', '.join(map(repr, _METHODS))}")
     if altitude not in _ALTITUDES:
         raise ValueError(f"altitude = {altitude!r}: allowed {', '.join(map(repr, _ALTITUDES))}")
-    if not isinstance(atmosphere, (DensityTable, OrbitDensityTable)):
-        raise ValueError("atmosphere: expected a DensityTable or an OrbitDensityTable, got "
-                         f"{type(atmosphere).__name__}")
+    if not isinstance(atmosphere, (DensityTable, OrbitDensityTable, MsisAlongTrajectory)):
+        raise ValueError("atmosphere: expected a DensityTable, an OrbitDensityTable or an "
+                         f"MsisAlongTrajectory, got {type(atmosphere).__name__}")
     if zonal_degree not in (0, 2, 3, 4):
         raise ValueError(f"zonal_degree = {zonal_degree!r}: allowed 0, 2, 3 or 4")
     if (state_eci is None) == (mean_elements is None):
@@ -305,11 +308,16 @@ def propagate(
     history = np.full((n, hist.size), np.nan)
     n_steps = np.zeros(n, dtype=np.int64)
     n_rhs = np.zeros(n, dtype=np.int64)
-    _backend.propagate_block(
-        epoch, state, 1.0 / bc, scale, stop_epoch, stop_alt, entry, handover,
-        method == "hybrid", mean_elements is not None, max_step, rtol, int(zonal_degree),
-        altitude == "ellipsoid", *tables, hist,
-        status, end_epoch, entry_epoch, handover_epoch, end_state, history, n_steps, n_rhs)
+    args = (epoch, state, 1.0 / bc, scale, stop_epoch, stop_alt, entry, handover,
+            method == "hybrid", mean_elements is not None, max_step, rtol, int(zonal_degree),
+            altitude == "ellipsoid", *tables, hist,
+            status, end_epoch, entry_epoch, handover_epoch, end_state, history, n_steps, n_rhs)
+    if isinstance(atmosphere, MsisAlongTrajectory):
+        from . import _reference
+
+        _reference.propagate_block(*args, along=atmosphere)
+    else:
+        _backend.propagate_block(*args)
     lat, lon, alt = frames.eci_to_geodetic(end_state[:, :3], end_epoch)
     return PropagationResult(
         status=status, end_epoch_utc_days=end_epoch, entry_epoch_utc_days=entry_epoch,
@@ -329,7 +337,7 @@ def _density_arrays(atmosphere, space_weather, epoch, stop_epoch):
         return (atmosphere.alt_km, atmosphere.log_rho, one, one, one, np.zeros(0), np.zeros(0),
                 365.25, np.zeros((n, 1, 4)), np.zeros(n))
     if not isinstance(space_weather, DailyIndices):
-        raise ValueError("space_weather: an OrbitDensityTable needs DailyIndices")
+        raise ValueError(f"space_weather: an {type(atmosphere).__name__} needs DailyIndices")
     sw = space_weather
     first = _per_sample("space_weather.first_day_utc_days", sw.first_day_utc_days, n,
                         -1e6, 1e6)
@@ -352,6 +360,8 @@ def _density_arrays(atmosphere, space_weather, epoch, stop_epoch):
     starts, which = np.unique(first, return_inverse=True)
     doy = utc_day_of_year(starts[:, None] + np.arange(days)[None, :] + 0.5)[which]
     daily = np.ascontiguousarray(np.stack([*cols, doy], axis=-1))
+    if isinstance(atmosphere, MsisAlongTrajectory):  # no table: the reference backend's model
+        return (*(np.zeros(0),) * 7, 365.25, daily, np.ascontiguousarray(offset))
     t = atmosphere
     if t.season_log is None:
         season, nodes = np.zeros(0), np.zeros(0)

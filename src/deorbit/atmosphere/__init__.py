@@ -4,7 +4,9 @@ Today: :class:`DensityTable`, a piecewise-exponential density profile in altitud
 linear between nodes), the form of the ISS-F200 benchmark table; and :class:`MsisTable`
 (:mod:`deorbit.atmosphere.msis`), the NRLMSISE-00 derived table over altitude, F10.7, Ap and
 latitude, whose :meth:`MsisTable.orbit` reduces it to one inclination for the kernel and whose
-:meth:`MsisTable.profile` gives a :class:`DensityTable` at fixed indices.
+:meth:`MsisTable.profile` gives a :class:`DensityTable` at fixed indices; and
+:class:`MsisAlongTrajectory` (:mod:`deorbit.atmosphere.reference`), NRLMSISE-00 called at every
+point of a trajectory on the reference backend, the yardstick of the table.
 """
 from .msis import (
     MsisTable,
@@ -14,10 +16,12 @@ from .msis import (
     pymsis_orbit_mean_density,
     utc_day_of_year,
 )
+from .reference import MsisAlongTrajectory
 from .table import DensityTable
 
 __all__ = [
     "DensityTable",
+    "MsisAlongTrajectory",
     "MsisTable",
     "OrbitDensityTable",
     "load_msis_table",
