@@ -1,0 +1,72 @@
+"""Sampling the space weather of a block against propagating it (issue 4).
+
+For each built-in scenario with a solar-activity model, and each of its first blocks, inside
+one ``engine.run_block`` call: the time of ``engine.daily_indices`` (the solar model's daily
+F10.7, F10.7a and Ap paths of every sample to the horizon, as NRLMSISE-00 inputs) against
+the time of all the block's ``kernel.propagate`` calls (natural decay, deorbit burns and
+targeting, the fragments' fall). Prints a Markdown table
+with the ratio; the target is sampling < propagating.
+
+    python benchmarks/bench_solar.py --blocks 3
+"""
+import argparse
+import time
+
+import numpy as np
+
+from deorbit import engine
+from deorbit.scenario import load_scenario
+
+SCENARIOS = ("iss-uncontrolled", "iss-2030", "iss-2028", "iss-early", "smallsat-lifetime")
+
+
+def time_block(scenario, block):
+    """(sampling s, propagating s, samples, days per sample) of one block: the time of
+    ``engine.daily_indices`` and of every ``kernel.propagate`` call of ``engine.run_block``
+    (decay, deorbit sequence, fragments), both timed inside one run_block call."""
+    spent = {"daily_indices": 0.0, "propagate": 0.0}
+    shape = []
+
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            t = time.perf_counter()
+            out = fn(*args, **kwargs)
+            spent[name] += time.perf_counter() - t
+            if name == "daily_indices":
+                shape.append(out.f107a_sfu.shape)
+            return out
+        return wrapper
+
+    real = {name: getattr(engine, name) for name in spent}
+    try:
+        for name, fn in real.items():
+            setattr(engine, name, timed(name, fn))
+        engine.run_block(scenario, block)
+    finally:
+        for name, fn in real.items():
+            setattr(engine, name, fn)
+    return spent["daily_indices"], spent["propagate"], *shape[0]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--blocks", type=int, default=3, help="blocks per scenario (default 3)")
+    args = ap.parse_args()
+    print("| scenario | solar model | samples x days | sampling ms | propagating ms | "
+          "sampling / propagating |")
+    print("|---|---|---|---:|---:|---:|")
+    for name in SCENARIOS:
+        s = load_scenario(name)
+        if s.solar.model == "constant":
+            continue
+        engine.density_table(s)  # load the table outside the timing
+        time_block(s, 0)         # warm-up: imports, the solar model's calibration
+        rows = np.array([time_block(s, b)[:2] for b in range(args.blocks)])
+        _, _, n, days = time_block(s, 0)
+        ts, tp = rows.sum(axis=0)
+        print(f"| {name} | {s.solar.model} | {n} x {days} | {1e3 * ts / args.blocks:.0f} | "
+              f"{1e3 * tp / args.blocks:.0f} | {ts / tp:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
