@@ -11,7 +11,7 @@ first. No Python objects, no RNG and no global mutable state are used inside ``n
 Constants are compile-time C macros (``deorbit_constants.h``, ``tableaux.h``).
 """
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
-from libc.math cimport sqrt, exp, pow, fmod, floor, sin, cos, atan2, acos, fabs, isfinite, M_PI, INFINITY
+from libc.math cimport sqrt, exp, pow, fmod, floor, sin, cos, atan2, acos, fabs, isfinite, M_PI, INFINITY, fmin, fmax, log
 
 cdef extern from "deorbit_constants.h":
     double MU_M3_S2
@@ -43,14 +43,24 @@ cdef enum:
     N_MEAN_TO_OSC_ITER = 3
     ROOT_MAX_ITER = 60
     N_QUAD_MAX = 64           # finest orbit-averaging rule: 64 equally spaced eccentric anomalies
+    N_SPAN_MAX = 128          # daily rows one density interval may average (steps <= 100 d)
 
 cdef double POS_SCALE_M = EARTH_RADIUS_M   # error-scale floor for positions, m
 cdef double VEL_SCALE_M_S = 1000.0         # error-scale floor for velocities, m/s
 cdef double MIN_STEP_S = 1e-6
+cdef double DAY_EPS = 1e-9                 # days: rounding slack at day boundaries (86 us)
 cdef double ROOT_TOL_S = 1e-6
 cdef double MEAN_MAX_DECAY_M = 2000.0      # mean phase: at most ~2 km of decay per step
 cdef double QUAD_SCALE_M = 20000.0         # smallest density scale height the averaging resolves
 cdef double EPS_ELL = ECCENTRICITY_SQ / (1.0 - ECCENTRICITY_SQ)
+
+
+# One daily row of the density interval: its table corners, weights and time share.
+ctypedef struct DayRow:
+    int row
+    int fi, f1, di, d1, pi, p1, s0, s1
+    double wf, wd, wp, ws
+    double share              # fraction of the interval's time spent in this row
 
 
 ctypedef struct Model:
@@ -78,17 +88,20 @@ ctypedef struct Model:
     const double* daily
     int n_days
     double day_offset          # days from the start of daily row 0 to the sample's start
-    int day                    # current daily row
+    int day                    # current daily row (Cowell)
     double next_break_s        # when the next day starts, s since the sample's start
-    # The current day's interpolation corners and weights (set_day) ...
-    int fi, f1, di, d1, pi, p1, s0, s1
-    double wf, wd, wp, ws
-    # ... and its ln rho profile, filled lazily per altitude segment: a day's orbit visits a
-    # few segments of the table, so a segment is computed only when the density needs it.
+    # The density interval: the daily rows the current step spans (Cowell: one day; a
+    # mean-phase step: one or several), with their corners and time shares (set_day,
+    # set_span) ...
+    int n_span
+    DayRow span[N_SPAN_MAX]
+    # ... and its ln rho profile (the log of the time-mean density of its rows), filled
+    # lazily per altitude segment: a step's orbit visits a few segments of the table, so a
+    # segment is computed only when the density needs it.
     double* prof               # ln rho at alt_km[a], valid for segment a if stamp[a] is current
     double* slope              # slope of segment a, 1/km
-    long long* stamp           # serial of the day segment a was computed for (-1: never)
-    long long serial           # serial of the current day: unique within the block call
+    long long* stamp           # serial of the interval segment a was computed for (-1: never)
+    long long serial           # serial of the current interval: unique within the block call
     int idx                    # cached table segment (the altitude changes slowly)
     long long n_rhs
 
@@ -110,33 +123,91 @@ cdef inline void locate_node(const double* nodes, int n, double x, int* i0, doub
     w[0] = (x - nodes[i]) / (nodes[i + 1] - nodes[i])
 
 
-cdef void set_day(Model* m, int day) noexcept nogil:
-    """Enter daily row ``day``: the corners and weights of its indices (multilinear)."""
+cdef void day_row(const Model* m, int day, DayRow* r) noexcept nogil:
+    """The table corners and weights of daily row ``day``'s indices (multilinear)."""
     cdef const double* q = &m.daily[4 * day]
     cdef double x
-    locate_node(m.ax_f, m.n_f, q[0], &m.fi, &m.wf)
-    locate_node(m.ax_d, m.n_d, q[1], &m.di, &m.wd)
-    locate_node(m.ax_p, m.n_p, q[2], &m.pi, &m.wp)
-    m.f1 = m.fi + 1 if m.n_f > 1 else m.fi
-    m.d1 = m.di + 1 if m.n_d > 1 else m.di
-    m.p1 = m.pi + 1 if m.n_p > 1 else m.pi
+    r.row = day
+    locate_node(m.ax_f, m.n_f, q[0], &r.fi, &r.wf)
+    locate_node(m.ax_d, m.n_d, q[1], &r.di, &r.wd)
+    locate_node(m.ax_p, m.n_p, q[2], &r.pi, &r.wp)
+    r.f1 = r.fi + 1 if m.n_f > 1 else r.fi
+    r.d1 = r.di + 1 if m.n_d > 1 else r.di
+    r.p1 = r.pi + 1 if m.n_p > 1 else r.pi
+    r.s0 = r.s1 = 0
+    r.ws = 0.0
     if m.sea != NULL:
         x = fmod(q[3], m.season_period_days)
         if x < 0.0:
             x += m.season_period_days
-        locate_node(m.ax_s, m.n_s, x, &m.s0, &m.ws)
+        locate_node(m.ax_s, m.n_s, x, &r.s0, &r.ws)
         # padded node j holds season column (j - 1) mod (n_s - 2)
-        m.s1 = m.s0 % (m.n_s - 2)
-        m.s0 = (m.s0 - 1 + m.n_s - 2) % (m.n_s - 2)
+        r.s1 = r.s0 % (m.n_s - 2)
+        r.s0 = (r.s0 - 1 + m.n_s - 2) % (m.n_s - 2)
+
+
+cdef void set_day(Model* m, int day) noexcept nogil:
+    """Enter daily row ``day``: the density interval is that one day."""
+    day_row(m, day, &m.span[0])
+    m.span[0].share = 1.0
+    m.n_span = 1
     m.day = day
     m.serial += 1
 
 
-cdef double profile_node(const Model* m, int a) noexcept nogil:
-    """ln rho of the current day at altitude node a (multilinear in the indices)."""
+cdef inline int row_of_day(const Model* m, double d) noexcept nogil:
+    """Daily row holding day number d (days from row 0's start), clamped to the rows."""
+    if d < 0.0:
+        return 0
+    if d >= m.n_days - 1:
+        return m.n_days - 1
+    return <int> d
+
+
+cdef void set_span(Model* m, double t0, double t1) noexcept nogil:
+    """The density interval [t0, t1] (s after the sample's start): its daily rows, each
+    with the share of the time spent in it (rows past the last one repeat the last)."""
+    cdef double d, d_end, start, ov
+    cdef int row
+    if t1 <= t0 + MIN_STEP_S:
+        set_day(m, row_of_day(m, floor(m.day_offset + t0 / SECONDS_PER_DAY)))
+        return
+    m.n_span = 0
+    d = floor(m.day_offset + t0 / SECONDS_PER_DAY)
+    d_end = m.day_offset + t1 / SECONDS_PER_DAY
+    while d < d_end:
+        start = (d - m.day_offset) * SECONDS_PER_DAY
+        ov = fmin(t1, start + SECONDS_PER_DAY) - fmax(t0, start)
+        row = row_of_day(m, d)
+        if ov > MIN_STEP_S:  # (rounding slivers at the boundaries are not days)
+            if m.n_span > 0 and m.span[m.n_span - 1].row == row:
+                m.span[m.n_span - 1].share += ov
+            elif m.n_span < N_SPAN_MAX:
+                day_row(m, row, &m.span[m.n_span])
+                m.span[m.n_span].share = ov
+                m.n_span += 1
+        d += 1.0
+    for row in range(m.n_span):
+        m.span[row].share = m.span[row].share / (t1 - t0)
+    if m.n_span == 1:
+        m.span[0].share = 1.0
+    m.serial += 1
+
+
+cdef void seek_day(Model* m, double t) noexcept nogil:
+    """Enter the daily row holding time t (s after the sample's start), one day at a time
+    from there on (Cowell after the mean phase)."""
+    cdef int day = row_of_day(m, floor(m.day_offset + t / SECONDS_PER_DAY + DAY_EPS))
+    set_day(m, day)
+    m.next_break_s = ((day + 1 - m.day_offset) * SECONDS_PER_DAY if day + 1 < m.n_days
+                      else INFINITY)
+
+
+cdef double row_value(const Model* m, const DayRow* r, int a) noexcept nogil:
+    """ln rho of a daily row at altitude node a (multilinear in the indices)."""
     cdef int jf, jd
-    cdef int fi = m.fi, f1 = m.f1, di = m.di, d1 = m.d1, pi = m.pi, p1 = m.p1
-    cdef double wf = m.wf, wd = m.wd, wp = m.wp, ws = m.ws, v
+    cdef int fi = r.fi, f1 = r.f1, di = r.di, d1 = r.d1, pi = r.pi, p1 = r.p1
+    cdef double wf = r.wf, wd = r.wd, wp = r.wp, ws = r.ws, v
     jf = a * m.n_f
     v = 0.0
     v += (1.0 - wf) * ((1.0 - wd) * ((1.0 - wp) * m.tab[((jf + fi) * m.n_d + di) * m.n_p + pi]
@@ -149,11 +220,23 @@ cdef double profile_node(const Model* m, int a) noexcept nogil:
                        + wp * m.tab[((jf + f1) * m.n_d + d1) * m.n_p + p1]))
     if m.sea != NULL:
         jd = m.n_s - 2
-        v += ((1.0 - wf) * ((1.0 - ws) * m.sea[(jf + fi) * jd + m.s0]
-                            + ws * m.sea[(jf + fi) * jd + m.s1])
-              + wf * ((1.0 - ws) * m.sea[(jf + f1) * jd + m.s0]
-                      + ws * m.sea[(jf + f1) * jd + m.s1]))
+        v += ((1.0 - wf) * ((1.0 - ws) * m.sea[(jf + fi) * jd + r.s0]
+                            + ws * m.sea[(jf + fi) * jd + r.s1])
+              + wf * ((1.0 - ws) * m.sea[(jf + f1) * jd + r.s0]
+                      + ws * m.sea[(jf + f1) * jd + r.s1]))
     return v
+
+
+cdef double profile_node(const Model* m, int a) noexcept nogil:
+    """ln rho of the density interval at altitude node a: its row's value for one row, else
+    the log of the time-weighted mean density of its rows."""
+    cdef int j
+    cdef double acc = 0.0
+    if m.n_span == 1:
+        return row_value(m, &m.span[0], a)
+    for j in range(m.n_span):
+        acc += m.span[j].share * exp(row_value(m, &m.span[j], a))
+    return log(acc)
 
 
 cdef inline bint next_day(Model* m, double t) noexcept nogil:
@@ -765,23 +848,36 @@ cdef int mean_phase(Model* m, double* t, double* el, double t_end, double handov
     (returns 0) or t_end.
 
     el holds (a, ex, ey, i, raan, lambda) on entry and on return. Steps are at most
-    max_step_s, at most MEAN_MAX_DECAY_M of decay in a, and end at each change of the daily
-    density. The second-order rule is enough: within a step the rates change by at most
-    MEAN_MAX_DECAY_M / H ~ 10 % (H the scale height), which leaves a local error ~1e-4 of
-    the step's decay (the angles, whose rates are nearly constant, are integrated exactly).
+    max_step_s (ending on a UTC day boundary when the density changes daily) and at most
+    MEAN_MAX_DECAY_M of decay in a. A step's drag sees the time-mean density of the days it
+    spans (set_span): the integral of the daily density over the step, taken at the
+    midpoint state. The second-order rule is enough: within a step the rates change by at
+    most MEAN_MAX_DECAY_M / H ~ 10 % (H the scale height), which leaves a local error ~1e-4
+    of the step's decay (the angles, whose rates are nearly constant, are integrated
+    exactly); a day whose density departs from the step's mean by q is taken at a state at
+    most MEAN_MAX_DECAY_M / 2 off its own, a relative error < q MEAN_MAX_DECAY_M / 2H in
+    its drag, of either sign. On return the model holds the day of t for Cowell.
     """
     cdef double z[7]
     cdef double k1[7]
     cdef double k2[7]
     cdef double tmp[7]
-    cdef double h, min_alt, dummy, c, sn, t_stop
+    cdef double h, min_alt, dummy, c, sn, t_stop, b
     cdef int d, st
     for d in range(6):
         z[d] = el[d]
     z[2] -= frozen_eccentricity(m, el[0], el[3])
     z[6] = 0.0
     while True:
-        next_day(m, t[0])
+        t_stop = t[0] + max_step_s
+        if m.n_days > 1:  # end on the last day boundary within reach
+            b = (floor(m.day_offset + t_stop / SECONDS_PER_DAY + DAY_EPS) - m.day_offset) \
+                * SECONDS_PER_DAY
+            if b > t[0] + MIN_STEP_S:
+                t_stop = b
+        if t_end < t_stop:
+            t_stop = t_end
+        set_span(m, t[0], t_stop)
         mean_rates(m, z, cosE, sinE, k1, &min_alt)
         if min_alt < handover_km:
             st = 0
@@ -792,12 +888,10 @@ cdef int mean_phase(Model* m, double* t, double* el, double t_end, double handov
         if not isfinite(k1[0]) or z[0] <= 0.0:
             st = ST_NUMERICAL_FAILURE
             break
-        t_stop = t_end if t_end <= m.next_break_s else m.next_break_s
         h = t_stop - t[0]
-        if h > max_step_s:
-            h = max_step_s
         if k1[0] != 0.0 and h > MEAN_MAX_DECAY_M / fabs(k1[0]):
             h = MEAN_MAX_DECAY_M / fabs(k1[0])
+            set_span(m, t[0], t[0] + h)
         for d in range(7):
             tmp[d] = z[d] + 0.5 * h * k1[d]
         mean_rates(m, tmp, cosE, sinE, k2, &dummy)
@@ -812,6 +906,7 @@ cdef int mean_phase(Model* m, double* t, double* el, double t_end, double handov
         el[d] = z[d]
     el[1] = c * z[1] - sn * z[2]
     el[2] = frozen_eccentricity(m, z[0], z[3]) + sn * z[1] + c * z[2]
+    seek_day(m, t[0])
     return st
 
 

@@ -154,3 +154,15 @@ def test_bad_ground_files_name_the_file(tmp_path, f200, key, text, message):
 
     with pytest.raises(ScenarioError, match=f"ground.{key}.*{message}"):
         load_scenario(path)
+
+
+def test_summary_needs_only_the_summary_columns(tmp_path, f200):
+    """The runner summarises from aggregate.SUMMARY_COLUMNS only: same figures as from
+    every array of the block."""
+    from deorbit import aggregate
+
+    s = load_scenario(write_scenario(tmp_path, f200, samples=40, block=40, horizon=1.0))
+    out = engine.run_block(s, 0)
+    assert "ec" in out and "history_sma_alt_km" in out
+    subset = {k: v for k, v in out.items() if k in aggregate.SUMMARY_COLUMNS}
+    assert aggregate.summarize(subset) == aggregate.summarize(out)

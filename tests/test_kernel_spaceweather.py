@@ -80,8 +80,12 @@ def test_hybrid_agrees_with_cowell_under_daily_space_weather(orbit_table):
 
 
 @pytest.mark.skipif(BACKENDS["compiled"] is None, reason="compiled kernel not built")
-@pytest.mark.parametrize("method, days", [("cowell", 1.5), ("hybrid", 6.0)])
-def test_compiled_equals_reference_with_daily_indices(orbit_table, method, days, monkeypatch):
+@pytest.mark.parametrize("method, days, max_step_days", [
+    ("cowell", 1.5, 1.0), ("hybrid", 6.0, 1.0), ("hybrid", 8.0, 3.0), ("hybrid", 8.0, 0.4)])
+def test_compiled_equals_reference_with_daily_indices(orbit_table, method, days, max_step_days,
+                                                      monkeypatch):
+    """Mean-phase steps of one day, of several days (the time-mean of the daily densities)
+    and of parts of days; then Cowell below the hand-over, one day at a time."""
     rng = np.random.default_rng(3)
     n = 3
     sw = DailyIndices(np.full(n, np.floor(START + 0.5) - 0.5), rng.uniform(70, 250, (n, 9)),
@@ -92,6 +96,7 @@ def test_compiled_equals_reference_with_daily_indices(orbit_table, method, days,
         monkeypatch.setattr(kernel, "_backend", module)
         out.append(propagate(START, None, 80.0, orbit_table, START + days, method=method,
                              mean_elements=mean, space_weather=sw,
+                             mean_max_step_days=max_step_days,
                              handover_alt_km=150.0, history_days=[0.0, 1.0, 2.0]))
     a, b = out
     np.testing.assert_array_equal(a.status, b.status)

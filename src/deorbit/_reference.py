@@ -12,8 +12,10 @@ The algorithm, per sample
    a. Osculating -> mean elements (:func:`numeric_mean`): propagate one orbit without drag
       and average a, (ex, ey) and i over it (skipped for mean-element input).
    b. Integrate the mean elements (a, ex, ey, i, raan, lambda) with the midpoint rule
-      (:func:`mean_phase`), steps of at most ``mean_max_step_days``, at most 2 km of decay
-      and ending at each change of the daily density: J2 secular rates plus drag averaged
+      (:func:`mean_phase`), steps of at most ``mean_max_step_days`` (ending on a UTC day
+      boundary when the density changes daily) and at most 2 km of decay, whose drag sees
+      the time-mean density of the days they span (:meth:`Model.set_span`): J2 secular
+      rates plus drag averaged
       over one orbit by the periodic trapezoidal rule in eccentric anomaly, 8 to 64 nodes
       by eccentricity (:func:`mean_rates`, :func:`quadrature_stride`); the eccentricity
       vector is carried in a frame turning with the J2 perigee rate, so that nothing but two
@@ -50,6 +52,8 @@ ROOT_MAX_ITER = 60
 POS_SCALE_M = EARTH_RADIUS_M
 VEL_SCALE_M_S = 1000.0
 MIN_STEP_S = 1e-6
+DAY_EPS = 1e-9
+N_SPAN_MAX = 128
 ROOT_TOL_S = 1e-6
 MEAN_MAX_DECAY_M = 2000.0
 QUAD_SCALE_M = 20000.0
@@ -123,11 +127,52 @@ class Model:
                    Table(alt_km, log_rho, [0.0], [0.0], [0.0], [], [], 365.25))
 
     def set_day(self, day):
-        """Build the ln-density profile of daily row ``day`` (none without a table)."""
+        """Enter daily row ``day``: the density interval is that one day."""
         self.day = day
-        tb = self.table
-        if tb is None:
+        self._set_rows([(day, 1.0)])
+
+    def row_of_day(self, d):
+        """Daily row holding day number d (from row 0's start), clamped to the rows."""
+        if d < 0.0:
+            return 0
+        if d >= len(self.daily) - 1:
+            return len(self.daily) - 1
+        return int(d)
+
+    def set_span(self, t0, t1):
+        """The density interval [t0, t1] (s after the start): its daily rows with the share
+        of the time spent in each (rows past the last one repeat the last)."""
+        if t1 <= t0 + MIN_STEP_S:
+            self.set_day(self.row_of_day(math.floor(self.day_offset + t0 / SECONDS_PER_DAY)))
             return
+        rows = []
+        d = float(math.floor(self.day_offset + t0 / SECONDS_PER_DAY))
+        d_end = self.day_offset + t1 / SECONDS_PER_DAY
+        while d < d_end:
+            start = (d - self.day_offset) * SECONDS_PER_DAY
+            ov = min(t1, start + SECONDS_PER_DAY) - max(t0, start)
+            row = self.row_of_day(d)
+            if ov > MIN_STEP_S:  # (rounding slivers at the boundaries are not days)
+                if rows and rows[-1][0] == row:
+                    rows[-1][1] += ov
+                elif len(rows) < N_SPAN_MAX:
+                    rows.append([row, ov])
+            d += 1.0
+        rows = [(row, ov / (t1 - t0)) for row, ov in rows]
+        if len(rows) == 1:
+            rows = [(rows[0][0], 1.0)]
+        self._set_rows(rows)
+
+    def seek_day(self, t):
+        """Enter the daily row holding time t, one day at a time from there (Cowell)."""
+        day = self.row_of_day(math.floor(self.day_offset + t / SECONDS_PER_DAY + DAY_EPS))
+        self.set_day(day)
+        self.next_break_s = ((day + 1 - self.day_offset) * SECONDS_PER_DAY
+                             if day + 1 < len(self.daily) else math.inf)
+
+    def _row_profile(self, day):
+        """ln rho of daily row ``day`` at every table altitude (multilinear in the indices)."""
+        tb = self.table
         f, df, ap, doy = self.daily[day]
         fi, wf = locate_node(tb.ax_f, f)
         di, wd = locate_node(tb.ax_d, df)
@@ -163,8 +208,27 @@ class Model:
                       + wf * ((1.0 - ws) * sea[(jf + f1) * m + s0]
                               + ws * sea[(jf + f1) * m + s1]))
             prof.append(v)
+        return prof
+
+    def _set_rows(self, rows):
+        """Make ``rows`` [(daily row, time share)] the density interval: its ln-density
+        profile is the row's for one row, else the log of the share-weighted mean density."""
+        self.rows = rows
+        if self.table is None:
+            return
+        if len(rows) == 1:
+            prof = self._row_profile(rows[0][0])
+        else:
+            profiles = [(share, self._row_profile(row)) for row, share in rows]
+            prof = []
+            for a in range(len(self.table.alt_km)):
+                acc = 0.0
+                for share, p in profiles:
+                    acc += share * math.exp(p[a])
+                prof.append(math.log(acc))
         self.prof = prof
-        self.slope = [(prof[a + 1] - prof[a]) * tb.inv_dalt[a] for a in range(len(prof) - 1)]
+        self.slope = [(prof[a + 1] - prof[a]) * self.table.inv_dalt[a]
+                      for a in range(len(prof) - 1)]
 
     def next_day(self, t):
         """Move to the next daily row if t has reached its start; True if it did."""
@@ -205,9 +269,12 @@ class Model:
         time t_eval: the day's table profile, or the along-trajectory model."""
         if self.along is None:
             return self.density(alt)
-        f107a, df, ap, _ = self.daily[self.day]
-        return self.along.density(self.start_epoch_days + self.t_eval / SECONDS_PER_DAY,
-                                  (x, y, z), f107a, df, ap)
+        epoch = self.start_epoch_days + self.t_eval / SECONDS_PER_DAY
+        rho = 0.0
+        for row, share in self.rows:  # the interval's time-mean, as with the table
+            f107a, df, ap, _ = self.daily[row]
+            rho += share * self.along.density(epoch, (x, y, z), f107a, df, ap)
+        return rho
 
     def rhs(self, y, drag):
         """Time derivative of the ECI state: gravity (J2..J4) plus co-rotating drag."""
@@ -619,7 +686,15 @@ def mean_phase(m, t, el, t_end, handover_km, max_step_s, hist, steps):
     z = list(el) + [0.0]
     z[2] -= frozen_eccentricity(m, el[0], el[3])
     while True:
-        m.next_day(t)
+        t_stop = t + max_step_s
+        if len(m.daily) > 1:  # end on the last day boundary within reach
+            b = (math.floor(m.day_offset + t_stop / SECONDS_PER_DAY + DAY_EPS)
+                 - m.day_offset) * SECONDS_PER_DAY
+            if b > t + MIN_STEP_S:
+                t_stop = b
+        if t_end < t_stop:
+            t_stop = t_end
+        m.set_span(t, t_stop)
         m.t_eval = t
         k1, min_alt = mean_rates(m, z)
         if min_alt < handover_km:
@@ -631,10 +706,10 @@ def mean_phase(m, t, el, t_end, handover_km, max_step_s, hist, steps):
         if not math.isfinite(k1[0]) or z[0] <= 0.0:
             st = ST_NUMERICAL_FAILURE
             break
-        t_stop = t_end if t_end <= m.next_break_s else m.next_break_s
-        h = min(t_stop - t, max_step_s)
+        h = t_stop - t
         if k1[0] != 0.0 and h > MEAN_MAX_DECAY_M / abs(k1[0]):
             h = MEAN_MAX_DECAY_M / abs(k1[0])
+            m.set_span(t, t + h)
         m.t_eval = t + 0.5 * h
         k2, _ = mean_rates(m, [z[d] + 0.5 * h * k1[d] for d in range(7)])
         z = [z[d] + h * k2[d] for d in range(7)]
@@ -645,6 +720,7 @@ def mean_phase(m, t, el, t_end, handover_km, max_step_s, hist, steps):
     el = z[:6]
     el[1] = c * z[1] - sn * z[2]
     el[2] = frozen_eccentricity(m, z[0], z[3]) + sn * z[1] + c * z[2]
+    m.seek_day(t)
     return st, t, el, steps
 
 

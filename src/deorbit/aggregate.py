@@ -59,6 +59,13 @@ def _quantile_figure(values, q, confidence, unit, as_date=False):
     return fig
 
 
+#: The per-sample arrays :func:`summarize` and :func:`convergence_half_width` read: all a
+#: summary needs from the run's blocks (not the altitude histories, 85 % of their bytes).
+SUMMARY_COLUMNS = ("outcome", "reentry_epoch_utc_days", "lifetime_days", "ec",
+                   "fragments_total", "fragments_outside_zone", "fragments_near_land",
+                   "footprint_length_km")
+
+
 def convergence_half_width(arrays, metric, confidence):
     """Confidence-interval half-width of a convergence metric (see scenario.Convergence)."""
     outcome = arrays["outcome"]

@@ -219,12 +219,13 @@ def propagate(
         numerical orbit mean they are.
     mean_max_step_days : float
         Hybrid method: longest step of the mean-element phase, days, in [0.01, 100]
-        (steps are also limited to 2 km of decay). The density of a static table does not
-        vary in time, so long steps lose nothing there; keep 1 day when the atmosphere will
-        change from day to day.
+        (steps are also limited to 2 km of decay). With daily indices the steps end on UTC
+        day boundaries and a step's drag sees the time-mean of the daily densities it
+        spans, taken at its midpoint state; 8 days changed ISS lifetimes by < 0.01 %
+        against 1-day steps (VALIDATION.md).
     space_weather : DailyIndices, optional
         Required with an ``OrbitDensityTable``: the daily indices, covering every day from
-        each sample's start epoch to its stop epoch. Integrator steps end at UTC day
+        each sample's start epoch to its stop epoch. Cowell steps end at UTC day
         boundaries, so each step sees one day's density.
 
     Returns

@@ -39,6 +39,7 @@ class _Plan:
     done: set
     used: int | None = None      # leading blocks used, once decided
     checked: int = 0             # leading blocks already tested against the target
+    columns: dict | None = None  # the summary columns of those blocks, concatenated
 
     def todo(self):
         return [b for b in range(self.n_blocks) if b not in self.done]
@@ -264,10 +265,13 @@ def _advance(plan, store):
     while lead < plan.n_blocks and lead in plan.done:
         lead += 1
     if conv is not None:
-        while plan.checked < lead:
+        while plan.checked < lead:  # each block is read once, its summary columns only
+            new = store.concat_blocks(plan.scenario.name, [plan.checked],
+                                      aggregate.SUMMARY_COLUMNS)
+            plan.columns = new if plan.columns is None else {
+                k: np.concatenate([plan.columns[k], new[k]]) for k in new}
             plan.checked += 1
-            arrays = store.concat_blocks(plan.scenario.name, range(plan.checked))
-            hw = aggregate.convergence_half_width(arrays, conv.metric, conv.confidence)
+            hw = aggregate.convergence_half_width(plan.columns, conv.metric, conv.confidence)
             if hw <= conv.half_width:
                 plan.used = plan.checked
                 return
@@ -282,7 +286,7 @@ def _finish(plans, store, manifest):
         if plan.used is None:
             raise RuntimeError(f"scenario {s.name}: blocks missing after the run")
         entry["blocks_used"] = list(range(plan.used))
-        arrays = store.concat_blocks(s.name, range(plan.used))
+        arrays = store.concat_blocks(s.name, range(plan.used), aggregate.SUMMARY_COLUMNS)
         conf = s.monte_carlo.convergence.confidence if s.monte_carlo.convergence else 0.95
         stop = "sample cap"
         if s.monte_carlo.convergence and plan.used < plan.n_blocks:

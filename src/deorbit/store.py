@@ -106,8 +106,9 @@ class RunStore:
                     files[int(m.group(1))] = p
         return files
 
-    def read_block(self, scenario_name, block_index):
-        """The arrays of a block, or None if it is missing or fails its hash check."""
+    def read_block(self, scenario_name, block_index, keys=None):
+        """The arrays of a block (only those of ``keys`` that it has, if given), or None if
+        it is missing or fails its hash check (over the whole file, always)."""
         path = self._block_files(scenario_name).get(block_index)
         if path is None:
             return None
@@ -118,18 +119,19 @@ class RunStore:
             path.unlink()
             return None
         with np.load(io.BytesIO(data)) as z:
-            return {k: z[k] for k in z.files}
+            return {k: z[k] for k in z.files if keys is None or k in keys}
 
     def valid_blocks(self, scenario_name):
         """Indices of the blocks present whose content matches their hash (bad ones removed)."""
         return sorted(b for b in self._block_files(scenario_name)
                       if self.read_block(scenario_name, b) is not None)
 
-    def concat_blocks(self, scenario_name, block_indices):
-        """Concatenate blocks in block order (the order sums are taken in)."""
+    def concat_blocks(self, scenario_name, block_indices, keys=None):
+        """Concatenate blocks in block order (the order sums are taken in); only ``keys``
+        if given."""
         parts = []
         for b in sorted(block_indices):
-            arrays = self.read_block(scenario_name, b)
+            arrays = self.read_block(scenario_name, b, keys)
             if arrays is None:
                 raise RunStoreError(f"{self.block_dir(scenario_name)}: block {b} is missing")
             parts.append(arrays)
