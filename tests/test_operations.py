@@ -136,3 +136,26 @@ def test_an_entry_during_a_finite_burn_ends_at_breakup(nominal):
     assert at_breakup.all()
     r_km = np.linalg.norm(y[:, :3], axis=1) / 1e3
     assert np.all(r_km < 6378.137 + 100.0)        # at breakup (78 km), not at 120 km
+
+
+def test_coast_to_a_burn_that_ends_inside_the_atmosphere(tmp_path, f200):
+    """A station that crosses the 120 km interface before its burn epoch but is still above
+    breakup then is an uncontrolled entry that flies on to breakup, never a burn state
+    (regression: iss-2028 block 8 handed such a state, at 116.5 km, to the targeting)."""
+    s = _scenario(tmp_path, f200, samples=2)
+    x = {k: v[:2] for k, v in engine.sampling.draw_block(s, 0, 2).items()}
+    blk = engine._Block(s, x, 2, 0)
+    idx = np.arange(2)
+    epoch = np.full(2, x["start.epoch_utc"][0])
+    state = np.stack([circular_state(125.0, 51.64, 0.0, 0.0), circular_state(300.0, 51.64)])
+    # 125 km circular: below 120 km within minutes, at breakup (75-80 km) a few minutes on
+    probe = blk.propagate(idx[:1], epoch[:1], epoch[:1] + 1.0, state[:1])
+    crossing = probe.entry_epoch_utc_days[0]
+    blk = engine._Block(s, x, 2, 0)
+    until = np.full(2, crossing + 30.0 / 86400.0)   # 30 s past the crossing, above breakup
+    assert until[0] < probe.end_epoch_utc_days[0]
+    alive_idx, t, y = engine._coast(blk, idx, epoch, state, until)
+    assert list(alive_idx) == [1]
+    assert blk.outcome[0] == Outcome.UNCONTROLLED_FAILURE
+    assert blk.reentry[0] == pytest.approx(crossing, abs=1e-9)
+    assert blk.brk_epoch[0] == pytest.approx(probe.end_epoch_utc_days[0], abs=1e-6)

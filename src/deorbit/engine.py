@@ -389,14 +389,16 @@ def _block_coast(blk, idx):
 def _coast(blk, idx, epoch, state, until, with_mask=False):
     """Cowell from epoch to until; samples that enter on the way are uncontrolled.
 
-    The coast stops at the breakup altitude, so an entry is recorded with its breakup.
-    Returns the samples still in orbit with their states at ``until`` (and the mask).
+    The coast stops at the breakup altitude, so an entry is recorded with its breakup; a
+    sample that crossed the entry interface but is still above breakup at ``until`` flies
+    on to breakup too (:func:`operations.finish_entries`): no burn is made inside the
+    atmosphere. Returns the samples still in orbit with their states at ``until`` (and the
+    mask).
     """
-    res = blk.propagate(idx, epoch, until, state)
-    entered = res.status == Status.ENTERED
-    blk.outcome[idx[entered]] = Outcome.UNCONTROLLED_FAILURE
-    alive = res.status == Status.HORIZON
-    out = idx[alive], res.end_epoch_utc_days[alive], res.end_state_eci[alive]
+    status, t, y = _block_coast(blk, idx)(np.arange(idx.size), epoch, state, until)
+    blk.outcome[idx[status == Status.ENTERED]] = Outcome.UNCONTROLLED_FAILURE
+    alive = status == Status.HORIZON
+    out = idx[alive], t[alive], y[alive]
     return (*out, alive) if with_mask else out
 
 
