@@ -221,8 +221,8 @@ def propagate(
         Hybrid method: longest step of the mean-element phase, days, in [0.01, 100]
         (steps are also limited to 2 km of decay). With daily indices the steps end on UTC
         day boundaries and a step's drag sees the time-mean of the daily densities it
-        spans, taken at its midpoint state; 8 days changed ISS lifetimes by < 0.01 %
-        against 1-day steps (VALIDATION.md).
+        spans, taken at its midpoint state; 8-day steps moved ISS-like lifetimes by at most
+        0.06 % against 1-day steps (VALIDATION.md).
     space_weather : DailyIndices, optional
         Required with an ``OrbitDensityTable``: the daily indices, covering every day from
         each sample's start epoch to its stop epoch. Cowell steps end at UTC day
