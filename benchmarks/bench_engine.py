@@ -58,7 +58,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import cpu_model  # noqa: E402  (sibling module, benchmarks/ is not a package)
+from compare import cpu_model, emit  # noqa: E402  (sibling module, benchmarks/ is not a package)
 
 SCENARIO = "iss-uncontrolled"
 BENCH_NAME = "iss-uncontrolled-bench"
@@ -344,13 +344,6 @@ def markdown(doc: dict) -> str:
     return "\n".join(L) + "\n"
 
 
-def _write(path, text):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    log(f"wrote {path}")
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="End-to-end samples/s of deorbit.runner.run on a "
                                              "LocalCluster with 1 and 2 workers (issue 5).")
@@ -372,14 +365,7 @@ def main(argv=None) -> int:
         ap.error("--samples and --repeats must be >= 1")
     doc = measure(args.samples, repeats=args.repeats, profile=args.profile,
                   block_size=args.block_size, force_table=args.force_table)
-    md = markdown(doc)
-    if args.json:
-        _write(args.json, json.dumps(doc, indent=1, default=float) + "\n")
-    if args.markdown:
-        _write(args.markdown, md)
-    else:
-        print(md)
-    return 0
+    return emit(doc, markdown(doc), args.json, args.markdown, log)
 
 
 if __name__ == "__main__":

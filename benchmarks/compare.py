@@ -771,11 +771,23 @@ def _parse_args(argv):
     return ap.parse_args(argv)
 
 
-def _write(path, text):
+def _write(path, text, log=log):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
     log(f"wrote {path}")
+
+
+def emit(doc, md, json_path=None, markdown_path=None, log=log):
+    """Write a benchmark's JSON document and Markdown report where asked (else print the
+    Markdown); returns the exit status 0."""
+    if json_path:
+        _write(json_path, json.dumps(doc, indent=1, default=float) + "\n", log)
+    if markdown_path:
+        _write(markdown_path, md, log)
+    else:
+        print(md)
+    return 0
 
 
 def main(argv=None) -> int:
@@ -809,13 +821,7 @@ def main(argv=None) -> int:
                       hybrid_kw=hybrid_kw,
                       cowell_w3=not args.no_cowell_w3)
         md = markdown(doc)
-    if args.json:
-        _write(args.json, json.dumps(doc, indent=1, default=float) + "\n")
-    if args.markdown:
-        _write(args.markdown, md)
-    else:
-        print(md)
-    return 0
+    return emit(doc, md, args.json, args.markdown)
 
 
 if __name__ == "__main__":
