@@ -147,11 +147,14 @@ cdef void day_row(const Model* m, int day, DayRow* r) noexcept nogil:
 
 
 cdef void set_day(Model* m, int day) noexcept nogil:
-    """Enter daily row ``day``: the density interval is that one day."""
+    """Enter daily row ``day``: the density interval is that one day (its profile is kept
+    if the interval already was)."""
+    m.day = day
+    if m.n_span == 1 and m.span[0].row == day:
+        return
     day_row(m, day, &m.span[0])
     m.span[0].share = 1.0
     m.n_span = 1
-    m.day = day
     m.serial += 1
 
 
@@ -169,6 +172,7 @@ cdef void set_span(Model* m, double t0, double t1) noexcept nogil:
     with the share of the time spent in it (rows past the last one repeat the last)."""
     cdef double d, d_end, start, ov
     cdef int row
+    cdef int was = m.span[0].row if m.n_span == 1 else -1
     if t1 <= t0 + MIN_STEP_S:
         set_day(m, row_of_day(m, floor(m.day_offset + t0 / SECONDS_PER_DAY)))
         return
@@ -191,6 +195,8 @@ cdef void set_span(Model* m, double t0, double t1) noexcept nogil:
         m.span[row].share = m.span[row].share / (t1 - t0)
     if m.n_span == 1:
         m.span[0].share = 1.0
+        if m.span[0].row == was:  # the same single day (a static table): keep its profile
+            return
     m.serial += 1
 
 
@@ -994,6 +1000,7 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
             for i in range(n):
                 m.half_drag_m2_kg = 0.5 * drag_m2_kg[i] * density_scale[i]
                 m.daily = &daily[i, 0, 0]
+                m.n_span = 0             # a new sample's rows: no interval to keep
                 m.day_offset = day_offset[i]
                 day0 = <int> floor(day_offset[i])
                 if day0 > m.n_days - 1:

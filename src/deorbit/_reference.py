@@ -15,11 +15,10 @@ The algorithm, per sample
       (:func:`mean_phase`), steps of at most ``mean_max_step_days`` (ending on a UTC day
       boundary when the density changes daily) and at most 2 km of decay, whose drag sees
       the time-mean density of the days they span (:meth:`Model.set_span`): J2 secular
-      rates plus drag averaged
-      over one orbit by the periodic trapezoidal rule in eccentric anomaly, 8 to 64 nodes
-      by eccentricity (:func:`mean_rates`, :func:`quadrature_stride`); the eccentricity
-      vector is carried in a frame turning with the J2 perigee rate, so that nothing but two
-      angles varies fast.
+      rates plus drag averaged over one orbit by the periodic trapezoidal rule in eccentric
+      anomaly, 8 to 64 nodes by eccentricity (:func:`mean_rates`, :func:`quadrature_stride`);
+      the eccentricity vector is carried in a frame turning with the J2 perigee rate, so
+      that nothing but two angles varies fast.
    c. When the lowest altitude of the mean orbit falls below the hand-over altitude, convert
       the mean elements back to an osculating state (:func:`mean_to_osculating`: fixed-point
       iteration on the numerical mean) and continue with Cowell. If the stop epoch comes
@@ -113,6 +112,7 @@ class Model:
         self.along = along
         self.start_epoch_days = start_epoch_days
         self.t_step = self.t_eval = 0.0
+        self.rows = None
         day0 = min(math.floor(day_offset), len(daily) - 1)
         self.set_day(day0)
         self.next_break_s = ((day0 + 1 - day_offset) * SECONDS_PER_DAY
@@ -212,7 +212,10 @@ class Model:
 
     def _set_rows(self, rows):
         """Make ``rows`` [(daily row, time share)] the density interval: its ln-density
-        profile is the row's for one row, else the log of the share-weighted mean density."""
+        profile is the row's for one row, else the log of the share-weighted mean density
+        (kept if the interval is unchanged, e.g. a static table's single day)."""
+        if rows == self.rows:
+            return
         self.rows = rows
         if self.table is None:
             return
