@@ -18,7 +18,7 @@ import os
 import platform
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,8 +38,12 @@ class _Plan:
     n_blocks: int
     done: set
     used: int | None = None      # leading blocks used, once decided
-    checked: int = 0             # leading blocks already tested against the target
-    columns: dict | None = None  # the summary columns of those blocks, concatenated
+    checked: int = 0             # leading blocks read (and tested against the target)
+    parts: list = field(default_factory=list)  # their summary columns, one dict per block
+
+    def columns(self):
+        """The summary columns of the leading blocks read so far, concatenated."""
+        return {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
 
     def todo(self):
         return [b for b in range(self.n_blocks) if b not in self.done]
@@ -259,24 +263,22 @@ def _fan_out(client, plans, store, total, show_progress, as_completed, log):
 
 
 def _advance(plan, store):
-    """Decide how many leading blocks a scenario uses, if that can be decided yet."""
+    """Decide how many leading blocks a scenario uses, if that can be decided yet.
+
+    Each leading block is read once, its summary columns only, as soon as it and every
+    block before it are done; :func:`_finish` summarises from the same columns.
+    """
     conv = plan.scenario.monte_carlo.convergence
-    lead = 0
-    while lead < plan.n_blocks and lead in plan.done:
-        lead += 1
-    if conv is not None:
-        while plan.checked < lead:  # each block is read once, its summary columns only
-            new = store.concat_blocks(plan.scenario.name, [plan.checked],
-                                      aggregate.SUMMARY_COLUMNS)
-            plan.columns = new if plan.columns is None else {
-                k: np.concatenate([plan.columns[k], new[k]]) for k in new}
-            plan.checked += 1
-            hw = aggregate.convergence_half_width(plan.columns, conv.metric, conv.confidence)
-            if hw <= conv.half_width:
-                plan.used = plan.checked
-                return
-    if lead == plan.n_blocks:
-        plan.used = lead
+    while plan.checked < plan.n_blocks and plan.checked in plan.done:
+        plan.parts.append(store.concat_blocks(plan.scenario.name, [plan.checked],
+                                              aggregate.SUMMARY_COLUMNS))
+        plan.checked += 1
+        if conv is not None and aggregate.convergence_half_width(
+                plan.columns(), conv.metric, conv.confidence) <= conv.half_width:
+            plan.used = plan.checked
+            return
+    if plan.checked == plan.n_blocks:
+        plan.used = plan.checked
 
 
 def _finish(plans, store, manifest):
@@ -286,7 +288,7 @@ def _finish(plans, store, manifest):
         if plan.used is None:
             raise RuntimeError(f"scenario {s.name}: blocks missing after the run")
         entry["blocks_used"] = list(range(plan.used))
-        arrays = store.concat_blocks(s.name, range(plan.used), aggregate.SUMMARY_COLUMNS)
+        arrays = plan.columns()
         conf = s.monte_carlo.convergence.confidence if s.monte_carlo.convergence else 0.95
         stop = "sample cap"
         if s.monte_carlo.convergence and plan.used < plan.n_blocks:
