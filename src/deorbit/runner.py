@@ -93,11 +93,14 @@ def _check_resumable(store, manifest):
     return old
 
 
-#: Environment of the LocalCluster's worker processes, over Dask's defaults. Dask sets
-#: MALLOC_TRIM_THRESHOLD_=65536, which also fixes glibc's mmap threshold at 128 KiB: every
-#: multi-MB temporary of a block (the daily solar paths) is then mapped and unmapped anew,
-#: 11x the page faults and ~15 % of a worker's time (benchmarks/bench_engine.py, BENCHMARKS.md).
-WORKER_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": None}
+#: Environment of the LocalCluster's worker processes, over Dask's defaults (measured with
+#: benchmarks/bench_engine.py; BENCHMARKS.md). Dask sets MALLOC_TRIM_THRESHOLD_=65536, which
+#: also fixes glibc's mmap threshold at 128 KiB: every multi-MB temporary of a block (the
+#: daily solar paths) is then mapped and unmapped anew, 11x the page faults and ~15 % of a
+#: worker's time. And a task runs in a worker thread, whose own glibc arena (mmap'd heaps,
+#: shrunk as they empty) faulted ~6,000 pages per block and cost 4-14 % against the same
+#: blocks in a main thread: MALLOC_ARENA_MAX=1 keeps every thread on the main heap.
+WORKER_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": None, "MALLOC_ARENA_MAX": "1"}
 
 
 def make_client(workers, scheduler):
