@@ -103,6 +103,30 @@ def test_finite_burn_without_motion_adds_the_full_delta_v():
     assert not done.any()
 
 
+def test_a_sample_burns_and_flies_the_same_alone_as_in_a_block(nominal):
+    """A sample's finite burn (its own number of impulses) and its flight on from inside the
+    atmosphere (its own event altitude) do not depend on the other samples of the call: the
+    engine flies a subset of a block again (engine.SOLAR_WINDOW_DAYS)."""
+    s, _ = nominal
+    table = engine.density_table(s)
+    state = circular_state([300.0, 300.0, 127.0], 51.64)
+    bc, brk = np.array([104.0, 90.0, 104.0]), np.array([78.0, 78.0, 78.0])
+    dv, dur = np.array([50.0, 10.0, 80.0]), np.array([600.0, 125.0, 1800.0])
+    errors = np.zeros((3, 3))
+
+    def fire(rows):
+        coast = operations.station_coast(bc[rows], table, brk[rows])
+        return operations.fire(np.zeros(rows.size), state[rows], dv[rows], errors[rows], 0.0,
+                               0.0, dur[rows], coast)
+
+    together = fire(np.arange(3))
+    assert together[2].tolist() == [False, False, True]
+    for i in range(3):
+        alone = fire(np.array([i]))
+        for a, b in zip(alone, together):
+            np.testing.assert_array_equal(a[0], b[i])
+
+
 def test_finite_burns_hit_the_target_like_impulsive_ones(tmp_path, f200, nominal):
     """A very strong thrust (burns of seconds) reproduces the impulsive impacts; a realistic
     one (the USDV's ~18 kN: a 55 m/s final burn of ~20 min on 420 t) is targeted with the

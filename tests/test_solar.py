@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deorbit.solar import (
     ConstantModel,
@@ -237,6 +239,32 @@ def test_stochastic_reproducible_and_block_split(stoch):
         stoch.sample(sample_streams(5, 0, 3), first, 10, 4)
     with pytest.raises(TypeError, match="rng must be"):
         stoch.sample(42, first, 10, 1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(offset=st.integers(-400, 3000), n_days=st.integers(1, 2500),
+       extra=st.integers(0, 2500), name=st.sampled_from(["stochastic", "forecast", "observed",
+                                                         "constant"]))
+def test_a_window_is_a_prefix_of_a_longer_one(sw, stoch, offset, n_days, extra, name):
+    """stream_days: paths of the first n days of a window drawn for n + extra are those of
+    the whole window, bit for bit, for every model and on both sides of the cutoff (the
+    engine samples a block's first years and draws longer only for samples that need it)."""
+    first = stoch.cutoff + offset
+    model = {"stochastic": stoch, "constant": ConstantModel(120.0, 110.0, 9.0)}.get(
+        name) or make_model(name, space_weather=sw)
+    last = {"forecast": int(sw.day_j2000[-1]), "observed": sw.last_observed_day_j2000}.get(name)
+    if last is not None:  # the file's models cover only the file
+        first = min(first, last - 30)
+        n_days, extra = min(n_days, last - first + 1), min(extra, max(last - first + 1 - n_days, 0))
+    whole = model.sample(sample_streams(9, 40, 46), first, n_days + extra, 6)
+    part = model.sample(sample_streams(9, 40, 46), first, n_days, 6,
+                        stream_days=n_days + extra)
+    for f in ("f107_sfu", "f107_81d_sfu", "ap", "regime"):
+        np.testing.assert_array_equal(getattr(part, f), getattr(whole, f)[:, :n_days])
+    np.testing.assert_array_equal(part.f107_day_before_sfu, whole.f107_day_before_sfu)
+    with pytest.raises(ValueError, match=f"stream_days = {n_days - 1}: allowed an integer >= "
+                       f"{n_days}"):
+        model.sample(sample_streams(9, 40, 41), first, n_days, 1, stream_days=n_days - 1)
 
 
 def test_stochastic_hides_data_after_the_cutoff(sw):

@@ -30,6 +30,13 @@ FRAGMENT_RTOL = 1e-4
 #: 0.6 times the cost (VALIDATION.md).
 MEAN_MAX_STEP_DAYS = 8.0
 DAYS_PER_YEAR = 365.25
+#: Days of daily solar paths sampled at first, from a block's earliest start. Samples whose
+#: breakup comes later than ``_Block.margin`` days before the window's end (or never) are
+#: flown again from the start with paths to the horizon; the others never read a day past
+#: the window, so every sample's result is the same, bit for bit, as with paths to the
+#: horizon for all (the solar models' ``stream_days``). On iss-uncontrolled (15-year
+#: horizon) ~1 % of samples fly twice, and sampling costs about half (BENCHMARKS.md).
+SOLAR_WINDOW_DAYS = 8 * DAYS_PER_YEAR
 
 
 def n_blocks(scenario, samples=None):
@@ -80,25 +87,39 @@ def _orbit_table(inc_deg):
     return load_msis_table().orbit(inc_deg)
 
 
-def daily_indices(scenario, first_sample, start, horizon):
+def solar_days(start, horizon):
+    """(first day, days): the UTC days a block's daily solar paths cover, from the day of
+    its earliest start to the day after its latest horizon (day indices since 2000-01-01)."""
+    first_day = int(np.floor(start.min() + 0.5))
+    return first_day, int(np.ceil(horizon.max() + 0.5 - first_day)) + 1
+
+
+def daily_indices(scenario, first_sample, start, horizon, n_days=None, rows=None):
     """Sampled daily solar indices of samples ``first_sample ...`` (None if constant).
 
     One stream per global sample index (:func:`deorbit.solar.sample_streams`): the same
     path for sample j in every scenario with the same seed (common random numbers) and
-    whatever the blocks are.
+    whatever the blocks are. ``n_days`` (default: all of :func:`solar_days`) samples only
+    the first days, the same as with all of them; the rest of the columns hold the last
+    day sampled. ``rows`` (block positions) samples only those samples.
     """
     if scenario.solar.model == "constant":
         return None
     from . import solar
 
-    n = start.size
-    first_day = int(np.floor(start.min() + 0.5))
-    n_days = int(np.ceil(horizon.max() + 0.5 - first_day)) + 1
-    paths = scenario.solar.make_model().sample(
-        solar.sample_streams(scenario.monte_carlo.seed, first_sample, first_sample + n),
-        first_day, n_days, n)
-    f107a, f107_prev, ap = paths.msis_inputs()
-    return DailyIndices(np.full(n, first_day - 0.5), f107a, f107_prev - f107a, ap)
+    first_day, all_days = solar_days(start, horizon)
+    n_days = all_days if n_days is None else min(int(n_days), all_days)
+    streams = solar.sample_streams(scenario.monte_carlo.seed, first_sample,
+                                   first_sample + start.size)
+    if rows is not None:
+        streams = [streams[i] for i in rows]
+    paths = scenario.solar.make_model().sample(streams, first_day, n_days, len(streams),
+                                               stream_days=all_days)
+    cols = paths.msis_inputs()
+    if n_days < all_days:  # the kernel runs only to days it has: hold the last one
+        cols = [np.pad(c, ((0, 0), (0, all_days - n_days)), mode="edge") for c in cols]
+    f107a, f107_prev, ap = cols
+    return DailyIndices(np.full(len(streams), first_day - 0.5), f107a, f107_prev - f107a, ap)
 
 
 def history_days(scenario):
@@ -166,70 +187,116 @@ def run_block(scenario, block_index: int, samples: int | None = None) -> dict[st
         per fragment class (n, K): ``impact_lat_deg``, ``impact_lon_deg``,
         ``impact_speed_m_s``, ``fragment_count``; and, every ``HISTORY_STEP_DAYS`` after the
         start (n, H): ``history_sma_alt_km``, the mean altitude, and ``history_f107a_sfu``,
-        the 81-day mean F10.7 the sample saw.
+        the 81-day mean F10.7 the sample saw while in orbit (NaN after its breakup).
     """
     first, n = block_samples(scenario, block_index, samples)
     x = sampling.draw_block(scenario, block_index, n)
     blk = _Block(scenario, x, n, first)
+    _fly(blk, np.arange(n), block_index)
+    again = blk.beyond_window()
+    if again.size:  # from the start again, with solar paths to the horizon
+        _fly(blk, again, block_index)
     start = x["start.epoch_utc"]
-    everyone = np.arange(n)
-    mean0 = mean_circular_elements(x["orbit.mean_altitude_km"], x["orbit.inclination_deg"],
-                                   x["orbit.raan_deg"], x["orbit.arg_latitude_deg"])
-    dv = scenario.operations.deorbit_vehicle
-    # Natural decay from the end of station keeping (until the deorbit vehicle is ready).
-    stop = blk.horizon if dv is None else np.minimum(
-        np.maximum(x["operations.deorbit_vehicle.ready_utc"], start), blk.horizon)
-    res = blk.decay(everyone, start, stop, mean=mean0, hist=history_days(scenario))
-    history = res.history_sma_alt_km
-    waiting = res.status == Status.HORIZON
-    if dv is None:
-        blk.outcome[waiting] = Outcome.IN_ORBIT
-    else:
-        usable = (waiting & (stop < blk.horizon)
-                  & (_sma_alt_km(res.end_state_eci) >= dv.min_altitude_km))
-        late = waiting & ~usable
-        if late.any():  # the vehicle cannot start: natural decay from there on
-            j = everyone[late]
-            blk.settle(j, blk.decay(j, res.end_epoch_utc_days[late], blk.horizon[late],
-                                    res.end_state_eci[late]), Outcome.UNCONTROLLED_NATURAL)
-        if usable.any():
-            _deorbit_sequence(blk, everyone[usable], res.end_epoch_utc_days[usable],
-                              res.end_state_eci[usable], block_index)
     out = {"sample": np.arange(first, first + n, dtype=np.int64)}
     out.update(x)
     lat, lon, _ = frames.eci_to_geodetic(blk.brk_state[:, :3], blk.brk_epoch)
     out.update(outcome=blk.outcome, reentry_epoch_utc_days=blk.reentry,
                lifetime_days=blk.reentry - start, breakup_lat_deg=lat, breakup_lon_deg=lon,
                final_burn_epoch_utc_days=blk.burn_epoch, targeting_miss_km=blk.miss,
-               history_sma_alt_km=history,
-               history_f107a_sfu=_solar_history(scenario, blk.sw, start))
+               history_sma_alt_km=blk.history, history_f107a_sfu=blk.solar_history)
     out.update(_fragments(scenario, blk.brk_epoch, blk.brk_state, x, block_index, n,
                           blk.lower))
     out.update(_ground_risk(scenario, out))
     return out
 
 
+def _fly(blk, idx, block_index):
+    """Samples idx from their start to breakup (or the horizon): natural decay, then the
+    deorbit vehicle's sequence if it comes in time; results into blk."""
+    scenario, x = blk.scenario, blk.x
+    blk.reset(idx)
+    start = x["start.epoch_utc"][idx]
+    mean0 = mean_circular_elements(x["orbit.mean_altitude_km"][idx],
+                                   x["orbit.inclination_deg"][idx], x["orbit.raan_deg"][idx],
+                                   x["orbit.arg_latitude_deg"][idx])
+    dv = scenario.operations.deorbit_vehicle
+    horizon = blk.horizon[idx]
+    # Natural decay from the end of station keeping (until the deorbit vehicle is ready).
+    stop = horizon if dv is None else np.minimum(
+        np.maximum(x["operations.deorbit_vehicle.ready_utc"][idx], start), horizon)
+    res = blk.decay(idx, start, stop, mean=mean0, hist=history_days(scenario))
+    blk.history[idx] = res.history_sma_alt_km
+    waiting = res.status == Status.HORIZON
+    if dv is None:
+        blk.outcome[idx[waiting]] = Outcome.IN_ORBIT
+    else:
+        usable = (waiting & (stop < horizon)
+                  & (_sma_alt_km(res.end_state_eci) >= dv.min_altitude_km))
+        late = waiting & ~usable
+        if late.any():  # the vehicle cannot start: natural decay from there on
+            j = idx[late]
+            blk.settle(j, blk.decay(j, res.end_epoch_utc_days[late], blk.horizon[j],
+                                    res.end_state_eci[late]), Outcome.UNCONTROLLED_NATURAL)
+        if usable.any():
+            _deorbit_sequence(blk, idx[usable], res.end_epoch_utc_days[usable],
+                              res.end_state_eci[usable], block_index)
+    blk.solar_history[idx] = _solar_history(scenario, blk.take_sw(idx), start,
+                                            blk.brk_epoch[idx])
+
+
 class _Block:
     """The per-sample result arrays of one block and the propagation settings they share."""
 
     def __init__(self, scenario, x, n, first_sample):
-        self.scenario, self.x = scenario, x
+        self.scenario, self.x, self.first_sample = scenario, x, first_sample
         prop = scenario.propagation
         self.table, self.lower = density_table(scenario), fall_table(scenario)
         self.bc = x["vehicle.ballistic_coefficient_kg_m2"]
         self.scale = x["atmosphere.density_scale"]
         self.breakup_alt = x["breakup.altitude_km"]
         self.horizon = x["start.epoch_utc"] + scenario.start.horizon_years * DAYS_PER_YEAR
-        self.sw = daily_indices(scenario, first_sample, x["start.epoch_utc"], self.horizon)
+        # daily solar paths: the first SOLAR_WINDOW_DAYS (see beyond_window)
+        first_day, days = solar_days(x["start.epoch_utc"], self.horizon)
+        window = min(days, int(np.ceil(SOLAR_WINDOW_DAYS)))
+        self.sw = daily_indices(scenario, first_sample, x["start.epoch_utc"], self.horizon,
+                                n_days=window)
+        self.sw_row = np.arange(n)
+        self.sw_end = first_day - 0.5 + window if window < days else np.inf
+        # the latest day a sample's propagations read, at most, after its breakup: a mean
+        # step's span, the final-burn targeting's trial shots (window plus their flight)
+        dv = scenario.operations.deorbit_vehicle
+        self.margin = 1.0 + max(MEAN_MAX_STEP_DAYS, 0.0 if dv is None else
+                                dv.final_window_h / 24.0 + operations.SHOT_DAYS)
         self.common = dict(entry_alt_km=prop.entry_alt_km, rtol=prop.rtol)
         self.hybrid = dict(handover_alt_km=prop.handover_alt_km,
                            mean_max_step_days=MEAN_MAX_STEP_DAYS)
-        self.outcome = np.full(n, Outcome.UNCONTROLLED_NATURAL, dtype=np.int8)
-        self.reentry = np.full(n, np.nan)
-        self.brk_epoch = np.full(n, np.nan)
-        self.brk_state = np.full((n, 6), np.nan)
-        self.burn_epoch = np.full(n, np.nan)
-        self.miss = np.full(n, np.nan)
+        self.outcome = np.empty(n, dtype=np.int8)
+        self.reentry, self.brk_epoch = np.empty(n), np.empty(n)
+        self.brk_state = np.empty((n, 6))
+        self.burn_epoch, self.miss = np.empty(n), np.empty(n)
+        self.history = np.empty((n, history_days(scenario).size))
+        self.solar_history = np.empty_like(self.history)
+
+    def reset(self, idx):
+        """Samples idx back to no result."""
+        self.outcome[idx] = Outcome.UNCONTROLLED_NATURAL
+        for a in (self.reentry, self.brk_epoch, self.brk_state, self.burn_epoch, self.miss,
+                  self.history, self.solar_history):
+            a[idx] = np.nan
+
+    def beyond_window(self):
+        """The samples that may have read solar paths past the sampled window (no breakup
+        ``margin`` days before its end); their paths now run to the horizon."""
+        if not np.isfinite(self.sw_end):
+            return np.zeros(0, dtype=np.int64)
+        again = np.flatnonzero(~(self.brk_epoch + self.margin <= self.sw_end))
+        if again.size:
+            start = self.x["start.epoch_utc"]
+            self.sw = daily_indices(self.scenario, self.first_sample, start, self.horizon,
+                                    rows=again)
+            self.sw_row[again] = np.arange(again.size)
+            self.sw_end = np.inf
+        return again
 
     def record(self, idx, res):
         """Store entry and breakup of the samples idx whose propagation res reached breakup."""
@@ -253,7 +320,7 @@ class _Block:
 
     def take_sw(self, idx):
         """Daily indices of samples idx (None with a static atmosphere)."""
-        return None if self.sw is None else self.sw.take(idx)
+        return None if self.sw is None else self.sw.take(self.sw_row[idx])
 
     def decay(self, idx, epoch, stop_epoch, state=None, mean=None, hist=None):
         """Hybrid propagation of samples idx to breakup or stop_epoch."""
@@ -266,21 +333,25 @@ class _Block:
             np.where(res.status == Status.HORIZON, Outcome.IN_ORBIT, Outcome.NUMERICAL_FAILURE))
 
 
-def _solar_history(scenario, sw, start):
-    """The 81-day mean F10.7 each sample saw at its history times, sfu (n, H).
+def _solar_history(scenario, sw, start, end):
+    """The 81-day mean F10.7 each sample saw at its history times while in orbit, sfu
+    (n, H): NaN after ``end`` (its breakup epoch; NaN = none).
 
-    The sampled daily paths when solar activity varies; the constant value otherwise; NaN
-    with a fixed density table (no indices).
+    The sampled daily paths ``sw`` when solar activity varies; the constant value
+    otherwise; NaN with a fixed density table (no indices).
     """
     days = history_days(scenario)
     n = start.size
     if sw is None:
         value = scenario.solar.f107a_sfu if scenario.atmosphere.model == "msis" else np.nan
-        return np.full((n, days.size), np.nan if value is None else value)
-    col = np.floor(start[:, None] + days[None, :] + 0.5 - (sw.first_day_utc_days[:, None]
-                                                           + 0.5)).astype(np.int64)
-    col = np.clip(col, 0, sw.f107a_sfu.shape[1] - 1)
-    return np.take_along_axis(sw.f107a_sfu, col, axis=1)
+        out = np.full((n, days.size), np.nan if value is None else value)
+    else:
+        col = np.floor(start[:, None] + days[None, :] + 0.5
+                       - (sw.first_day_utc_days[:, None] + 0.5)).astype(np.int64)
+        col = np.clip(col, 0, sw.f107a_sfu.shape[1] - 1)
+        out = np.take_along_axis(sw.f107a_sfu, col, axis=1)
+    out[start[:, None] + days[None, :] > end[:, None]] = np.nan
+    return out
 
 
 def _sma_alt_km(state):

@@ -30,9 +30,11 @@ SCAN_STEP_S = 20.0
 #: Longest segment of a finite burn between two of its impulses, s.
 MAX_SEGMENT_S = 60.0
 #: Continuing below the entry interface: the event altitude is set this far below the
-#: lowest start, km (the kernel wants every start above its event altitude).
+#: sample's own altitude, km (the kernel wants the start above its event altitude).
 INSIDE_MARGIN_KM = 0.05
 NEWTON_ITERATIONS = 4
+#: Longest flight of a trial shot from its burn to breakup, days.
+SHOT_DAYS = 5.0
 
 
 def burn(state, dv_m_s, errors, dv_error_frac, pointing_error_deg):
@@ -82,8 +84,8 @@ def fly_to_ground(epoch, state, bc_station, breakup_alt_km, bc_fragment, station
     fly = ~ok
     if fly.any():
         scale = np.broadcast_to(density_scale, (n,))
-        st = propagate(epoch[fly], state[fly], bc_station[fly], station_table, epoch[fly] + 5.0,
-                       method="cowell", entry_alt_km=entry_alt_km,
+        st = propagate(epoch[fly], state[fly], bc_station[fly], station_table,
+                       epoch[fly] + SHOT_DAYS, method="cowell", entry_alt_km=entry_alt_km,
                        stop_alt_km=breakup_alt_km[fly], density_scale=scale[fly],
                        space_weather=_take(space_weather, fly))
         brk_t[fly], brk_y[fly] = st.end_epoch_utc_days, st.end_state_eci
@@ -102,7 +104,7 @@ def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, durati
     """A retrograde burn starting at ``epoch``: impulsive, or finite over ``duration_s``.
 
     A finite burn is split into N equal impulses (N = duration / ``MAX_SEGMENT_S``, rounded
-    up, the same N for the block) at the middles of N equal segments, each along the then
+    up, per sample) at the middles of N equal segments, each along the then
     current -v with the sample's execution errors, the orbit propagated between them by
     ``coast``: thrust spread over the arc, gravity losses included to O(segment^2).
 
@@ -130,20 +132,20 @@ def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, durati
     at_breakup = np.zeros(n, bool)
     if not np.any(dur > 0):
         return epoch, burn(state, dv_m_s, errors, dv_error_frac, pointing_error_deg), at_breakup
-    n_seg = max(1, int(np.ceil(dur.max() / MAX_SEGMENT_S)))
+    n_seg = np.maximum(1, np.ceil(dur / MAX_SEGMENT_S)).astype(np.int64)
     t, y = epoch.astype(np.float64), state.astype(np.float64)
-    for k in range(n_seg + 1):
-        rows = np.flatnonzero(~at_breakup)
+    for k in range(int(n_seg.max()) + 1):
+        rows = np.flatnonzero(~at_breakup & (k <= n_seg))
         if rows.size == 0:
             break
-        frac = (k + 0.5) / n_seg if k < n_seg else 1.0
+        n_r = n_seg[rows]
+        frac = np.where(k < n_r, (k + 0.5) / n_r, 1.0)
         st, t[rows], y[rows] = coast(rows, t[rows], y[rows],
                                      epoch[rows] + frac * dur[rows] / SECONDS_PER_DAY)
         at_breakup[rows[st == Status.ENTERED]] = True
-        if k < n_seg:
-            go = rows[st == Status.HORIZON]
-            y[go] = burn(y[go], dv_m_s[go] / n_seg, errors[go], dv_error_frac,
-                         pointing_error_deg)
+        go = (st == Status.HORIZON) & (k < n_r)
+        y[rows[go]] = burn(y[rows[go]], dv_m_s[rows[go]] / n_r[go], errors[rows[go]],
+                           dv_error_frac, pointing_error_deg)
     return t, y, at_breakup
 
 
@@ -173,12 +175,11 @@ def finish_entries(rows, res, fly):
     status, t, y = res.status.copy(), res.end_epoch_utc_days.copy(), res.end_state_eci.copy()
     entry = res.entry_epoch_utc_days
     inside = (status == Status.HORIZON) & np.isfinite(entry)
-    if inside.any():
-        alt = frames.altitude_km(y[inside, :3])
-        more = fly(rows[inside], t[inside], y[inside], t[inside] + 1.0,
-                   float(alt.min()) - INSIDE_MARGIN_KM)
-        status[inside], t[inside], y[inside] = (more.status, more.end_epoch_utc_days,
-                                                more.end_state_eci)
+    for i in np.flatnonzero(inside):  # one at a time: the event altitude is the row's own
+        alt = float(frames.altitude_km(y[i : i + 1, :3])[0])
+        more = fly(rows[i : i + 1], t[i : i + 1], y[i : i + 1], t[i : i + 1] + 1.0,
+                   alt - INSIDE_MARGIN_KM)
+        status[i], t[i], y[i] = more.status[0], more.end_epoch_utc_days[0], more.end_state_eci[0]
     return status, t, y, entry
 
 

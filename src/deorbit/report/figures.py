@@ -168,16 +168,19 @@ def altitude_fan_png(history_days, history_sma_alt_km, lifetime_days, *, exclude
     entry_alt_km : float
         Entry interface drawn as a dashed line, km.
     history_f107a_sfu : array_like, shape (n, H), optional
-        The 81-day mean F10.7 each sample saw at the same times, sfu: drawn as a second fan
-        beneath (P5-P95, P25-P75, median over all samples).
+        The 81-day mean F10.7 each sample saw at the same times, sfu (NaN after its
+        breakup): drawn as a second fan beneath (P5-P95, P25-P75, median over the samples
+        still in orbit).
     """
     bands, _ = altitude_bands(history_sma_alt_km, lifetime_days, history_days, exclude)
     t = np.asarray(history_days, dtype=np.float64)[: bands.shape[1]]
     solar = None
     if history_f107a_sfu is not None:
         f = np.asarray(history_f107a_sfu, dtype=np.float64)[:, : t.size]
-        if np.isfinite(f).any() and np.nanstd(f) > 0:
-            solar = np.nanpercentile(f, [5, 25, 50, 75, 95], axis=0)
+        seen = np.isfinite(f).any(axis=0)  # by a sample still in orbit
+        if seen.any() and np.nanstd(f) > 0:
+            solar = np.full((5, f.shape[1]), np.nan)
+            solar[:, seen] = np.nanpercentile(f[:, seen], [5, 25, 50, 75, 95], axis=0)
     fig = _new_figure(7.6, 3.9 if solar is None else 5.6)
     if solar is None:
         ax = fig.add_subplot()

@@ -364,7 +364,7 @@ def _fan_figure(sc, step_days):
         cap.append("No solar-activity fan is drawn beneath this chart: this run directory "
                    "does not hold the sampled solar-activity paths.")
     else:
-        cap.append(f"Beneath: the 81-day mean F10.7 the samples saw (model "
+        cap.append(f"Beneath: the 81-day mean F10.7 the samples still in orbit saw (model "
                    f"'{s.get('model', '?')}'), P5–P95 and P25–P75 bands and the median, at "
                    "the same times after each sample's start.")
     return _Figure("altitude-fan", "Altitude over time", _e(" ".join(cap)), png)

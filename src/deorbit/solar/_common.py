@@ -142,9 +142,14 @@ class SolarPaths:
 class SolarActivityModel(Protocol):
     """What the Monte Carlo engine needs from a solar-activity model.
 
-    ``sample(rng, first_day, n_days, n_samples)`` returns :class:`SolarPaths` for the days
-    ``first_day .. first_day + n_days - 1``. ``rng`` is the block's generator, or one
-    generator (or ``SeedSequence``) per sample; see :func:`per_sample_generators`.
+    ``sample(rng, first_day, n_days, n_samples, *, stream_days=None)`` returns
+    :class:`SolarPaths` for the days ``first_day .. first_day + n_days - 1``. ``rng`` is the
+    block's generator, or one generator (or ``SeedSequence``) per sample; see
+    :func:`per_sample_generators`. ``stream_days`` (>= ``n_days``, default ``n_days``) is the
+    window the random numbers are laid out for: ``sample(rng, d, n, k, stream_days=m)``
+    equals the first ``n`` days of ``sample(rng, d, m, k)`` with equal streams, bit for bit
+    (the engine samples a block's first years, and the rare samples that live longer again,
+    to the horizon).
     """
 
     name: str
@@ -155,6 +160,8 @@ class SolarActivityModel(Protocol):
         first_day: int,
         n_days: int,
         n_samples: int,
+        *,
+        stream_days: int | None = None,
     ) -> SolarPaths:  # pragma: no cover - protocol
         ...
 
@@ -223,14 +230,19 @@ def sample_streams(seed: int, start: int, stop: int) -> list[np.random.SeedSeque
     return [np.random.SeedSequence(seed, spawn_key=(j,)) for j in range(start, stop)]
 
 
-def check_window(first_day: int, n_days: int, n_samples: int) -> tuple[int, int, int]:
-    """Validate the ``sample`` arguments; return them as ints."""
-    for name, value, low in (("n_days", n_days, 1), ("n_samples", n_samples, 1)):
+def check_window(first_day: int, n_days: int, n_samples: int,
+                 stream_days: int | None = None) -> tuple[int, int, int, int]:
+    """Validate the ``sample`` arguments; return them as ints (``stream_days`` defaults to
+    ``n_days``)."""
+    if stream_days is None:
+        stream_days = n_days
+    for name, value, low in (("n_days", n_days, 1), ("n_samples", n_samples, 1),
+                             ("stream_days", stream_days, n_days)):
         if int(value) != value or value < low:
             raise ValueError(f"{name} = {value!r}: allowed an integer >= {low}")
     if int(first_day) != first_day:
         raise ValueError(f"first_day = {first_day!r}: allowed an integer day index")
-    return int(first_day), int(n_days), int(n_samples)
+    return int(first_day), int(n_days), int(n_samples), int(stream_days)
 
 
 def iso_day(day: int) -> str:

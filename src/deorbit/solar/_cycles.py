@@ -66,7 +66,7 @@ def hathaway(t_day: np.ndarray, t0_day, amp, rise_yr) -> np.ndarray:
     b = np.asarray(rise_yr) / U_PEAK
     u = np.maximum((np.asarray(t_day) - t0_day) / DAYS_PER_YEAR, 0.0) / b
     u2 = np.minimum(u * u, 700.0)
-    return np.asarray(amp) / G_PEAK * u**3 / (np.exp(u2) - C_HATHAWAY)
+    return np.asarray(amp) / G_PEAK * (u * u * u) / (np.exp(u2) - C_HATHAWAY)
 
 
 def template(t_day: np.ndarray, base: float, cycles: np.ndarray) -> np.ndarray:

@@ -58,9 +58,12 @@ class ConstantModel:
     def __repr__(self) -> str:
         return f"ConstantModel(f107={self.f107}, f107a={self.f107a}, ap={self.ap})"
 
-    def sample(self, rng, first_day: int, n_days: int, n_samples: int) -> SolarPaths:
-        """Constant paths (``rng`` is accepted for the interface and not used)."""
-        first_day, n_days, n_samples = check_window(first_day, n_days, n_samples)
+    def sample(self, rng, first_day: int, n_days: int, n_samples: int, *,
+               stream_days: int | None = None) -> SolarPaths:
+        """Constant paths (``rng`` and ``stream_days`` are accepted for the interface and
+        not used: any window is a prefix of a longer one)."""
+        first_day, n_days, n_samples, _ = check_window(first_day, n_days, n_samples,
+                                                       stream_days)
         shape = (n_samples, n_days)
         return SolarPaths(
             first_day=first_day,

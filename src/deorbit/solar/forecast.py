@@ -72,14 +72,18 @@ class ForecastModel:
     def __repr__(self) -> str:
         return f"ForecastModel({self.space_weather.source}, to {iso_day(self._last)})"
 
-    def sample(self, rng, first_day: int, n_days: int, n_samples: int) -> SolarPaths:
+    def sample(self, rng, first_day: int, n_days: int, n_samples: int, *,
+               stream_days: int | None = None) -> SolarPaths:
         """Paths for ``first_day .. first_day + n_days - 1`` (see the class docstring).
 
         ``rng`` (block generator or per-sample streams, see
         :func:`deorbit.solar.per_sample_generators`) is used only for the Ap fill: each
-        sample draws one uniform per 81-day block of long-forecast days.
+        sample draws one uniform per 81-day block of long-forecast days, in order from the
+        window's first such day, so any window is a prefix of a longer one and
+        ``stream_days`` (checked, see :class:`SolarActivityModel`) is not needed.
         """
-        first_day, n_days, n_samples = check_window(first_day, n_days, n_samples)
+        first_day, n_days, n_samples, _ = check_window(first_day, n_days, n_samples,
+                                                       stream_days)
         last = first_day + n_days - 1
         if first_day - 1 < self._first or last > self._last:
             raise ValueError(

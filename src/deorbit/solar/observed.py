@@ -44,9 +44,12 @@ class ObservedModel:
             f"{iso_day(self.last_observed_day)})"
         )
 
-    def sample(self, rng, first_day: int, n_days: int, n_samples: int) -> SolarPaths:
-        """The observed paths (``rng`` is accepted for the interface and not used)."""
-        first_day, n_days, n_samples = check_window(first_day, n_days, n_samples)
+    def sample(self, rng, first_day: int, n_days: int, n_samples: int, *,
+               stream_days: int | None = None) -> SolarPaths:
+        """The observed paths (``rng`` and ``stream_days`` are accepted for the interface
+        and not used: any window is a prefix of a longer one)."""
+        first_day, n_days, n_samples, _ = check_window(first_day, n_days, n_samples,
+                                                       stream_days)
         last = first_day + n_days - 1
         if first_day - 1 < self.first_observed_day or last > self.last_observed_day:
             raise ValueError(

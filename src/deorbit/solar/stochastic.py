@@ -423,6 +423,9 @@ class StochasticModel:
         sig_hist = _sigma(_sigma_fit(self._x_hist, r), self._x_hist)
         self._q_hist = r / sig_hist  # standardised daily departure
         self._sig_hist = sig_hist
+        # the path's sigma is clipped to [0.5, 2] sigma_record; exp(sigma_record^2 / 2)
+        self._sig_hist_lo, self._sig_hist_hi = 0.5 * sig_hist, 2.0 * sig_hist
+        self._half_var_hist = 0.5 * sig_hist * sig_hist
         self._sigma_s = _sigma_fit(self._x_hist, s)
         self._sigma_r = _sigma_fit(self._x_hist, r)
         z = s / _sigma(self._sigma_s, self._x_hist)
@@ -512,11 +515,14 @@ class StochasticModel:
         )
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, rng, first_day: int, n_days: int, n_samples: int) -> SolarPaths:
-        return self.sample_with_phase(rng, first_day, n_days, n_samples, want_phase=False)[0]
+    def sample(self, rng, first_day: int, n_days: int, n_samples: int, *,
+               stream_days: int | None = None) -> SolarPaths:
+        return self.sample_with_phase(rng, first_day, n_days, n_samples,
+                                      stream_days=stream_days, want_phase=False)[0]
 
     def sample_with_phase(
-        self, rng, first_day: int, n_days: int, n_samples: int, *, want_phase: bool = True
+        self, rng, first_day: int, n_days: int, n_samples: int, *,
+        stream_days: int | None = None, want_phase: bool = True
     ) -> tuple[SolarPaths, np.ndarray | None]:
         """Sample daily paths for the days ``first_day .. first_day + n_days - 1``.
 
@@ -526,13 +532,17 @@ class StochasticModel:
             The block's generator (one stream per sample is spawned from it) or one stream per
             sample; see :func:`deorbit.solar.per_sample_generators`. Each sample draws
             ``1 + n_extra_cycles + n_blocks`` uniforms then ``n_nodes`` normals from its own
-            stream, numbers that depend only on the window, so rows do not depend on
-            ``n_samples``.
+            stream, numbers that depend only on ``first_day`` and ``stream_days``, so rows do
+            not depend on ``n_samples``.
         first_day : int
             Day index of column 0. Must be at least 41 days after the first day of the
             record (the 81-day mean and the previous-day flux need the days before).
         n_days, n_samples : int
             Window length (days) and number of paths.
+        stream_days : int, optional
+            Window the draws are laid out for (>= ``n_days``, default ``n_days``): the
+            paths are the first ``n_days`` days of those of a ``stream_days`` window, bit for
+            bit, and cost in proportion to ``n_days``.
 
         want_phase : bool, optional
             Also return the cycle phase of each modelled day (diagnostics; slower).
@@ -545,7 +555,8 @@ class StochasticModel:
             Cycle phase of each day (0 minimum, 1 maximum, 2 next minimum) of the sample's
             cycle template; NaN on observed days. None unless ``want_phase``.
         """
-        first_day, n_days, n_samples = check_window(first_day, n_days, n_samples)
+        first_day, n_days, n_samples, stream_days = check_window(first_day, n_days, n_samples,
+                                                                 stream_days)
         lo = first_day - HALF_WINDOW - 1
         if lo < self.first_record_day:
             raise ValueError(
@@ -556,18 +567,26 @@ class StochasticModel:
             )
         end = first_day + n_days - 1 + HALF_WINDOW  # last day of the daily path needed
         cut = self.cutoff
-        n_sim = max(end - cut, 0)
         L = self.block_days
-        n_blocks = -(-n_sim // L)
-        n_nodes = int(math.ceil((max(end, self._g0) - self._g0) / _MONTH)) + 1 if n_sim else 0
-        n_extra = (-(-n_sim // int(8 * _YEAR)) + 1) if n_sim else 0
+
+        def sizes(last):  # simulated days, bootstrap blocks, monthly nodes up to day last
+            n = max(last - cut, 0)
+            return n, -(-n // L), (int(math.ceil((max(last, self._g0) - self._g0) / _MONTH))
+                                   + 1 if n else 0)
+
+        # the draws are laid out for the stream window, the simulation runs to end; one more
+        # node than end needs keeps its days' interpolation that of the longer window
+        n_sim_s, n_blocks_s, n_nodes_s = sizes(first_day + stream_days - 1 + HALF_WINDOW)
+        n_sim, n_blocks, n_nodes = sizes(end)
+        n_nodes = min(n_nodes + 1, n_nodes_s)
+        n_extra = (-(-n_sim_s // int(8 * _YEAR)) + 1) if n_sim_s else 0
         gens = per_sample_generators(rng, n_samples)
-        n_u = (1 + n_extra + n_blocks) if n_sim else 0
+        n_u = (1 + n_extra + n_blocks_s) if n_sim_s else 0
         U = np.empty((n_samples, n_u))
-        Z = np.empty((n_samples, n_nodes))
+        Z = np.empty((n_samples, n_nodes_s))
         for i, g in enumerate(gens):
             U[i] = g.random(n_u)
-            Z[i] = g.standard_normal(n_nodes)
+            Z[i] = g.standard_normal(n_nodes_s)
         # the daily path runs from p0 (observed up to cut) to end (simulated after cut)
         p0 = min(lo, cut + 1)
         n_path = end - p0 + 1
@@ -644,7 +663,7 @@ class StochasticModel:
         bstart = cut + 1 + self.block_days * np.arange(n_blocks)
         ph = cy.phase_of(np.broadcast_to(bstart.astype(float), (ns, n_blocks)), minima, peaks)
         b = np.minimum((ph * _N_PHASE_BINS / 2.0).astype(int), _N_PHASE_BINS - 1)
-        ub = U[:, 1 + n_extra :]
+        ub = U[:, 1 + n_extra : 1 + n_extra + n_blocks]
         off = self._bins_offsets
         cnt = off[b + 1] - off[b]
         src = self._bins_starts[off[b] + np.minimum((ub * cnt).astype(int), cnt - 1)]
@@ -663,19 +682,30 @@ class StochasticModel:
         pos = (days - nodes[0]) / _MONTH
         k0 = np.minimum(pos.astype(int), nodes.size - 2)
         w = pos - k0
-        expo = log_level[:, k0]
-        expo += (log_level[:, k0 + 1] - expo) * w
-        sig = sig_r[:, k0]
-        sig += (sig_r[:, k0 + 1] - sig) * w
-        sh = self._sig_hist[idx]
-        np.clip(sig, 0.5 * sh, 2.0 * sh, out=sig)
-        q = self._q_hist[idx]
+        expo = _interpolate(log_level, k0, w)
+        sig = _interpolate(sig_r, k0, w)
+        np.maximum(sig, np.take(self._sig_hist_lo, idx), out=sig)
+        np.minimum(sig, np.take(self._sig_hist_hi, idx), out=sig)
+        q = np.take(self._q_hist, idx)
         q -= np.repeat(self._q_block_mean[src], self.block_days, axis=1)[:, :n_sim]
-        expo += sig * (q - 0.5 * sig)
-        expo += 0.5 * sh * sh
+        half = np.multiply(sig, 0.5)
+        q -= half
+        q *= sig
+        expo += q
+        expo += np.take(self._half_var_hist, idx)
         expo += np.log(distance_factor(days))
         f_obs = np.exp(expo, out=expo)
         phase = None
         if want_phase:
             phase = cy.phase_of(np.broadcast_to(days, (ns, n_sim)), minima, peaks)
-        return f_obs, self._ap[idx], phase
+        return f_obs, np.take(self._ap, idx), phase
+
+
+def _interpolate(nodes: np.ndarray, k0: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Linear interpolation between columns ``k0`` and ``k0 + 1`` of ``nodes`` (n, m) with
+    weights ``w`` (d,): ``nodes[:, k0] + (nodes[:, k0 + 1] - nodes[:, k0]) * w``, (n, d)."""
+    out = np.take(nodes, k0, axis=1)
+    slope = np.take(np.diff(nodes, axis=1), k0, axis=1)
+    slope *= w
+    out += slope
+    return out

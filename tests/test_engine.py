@@ -1,0 +1,40 @@
+"""The engine's block: solar paths sampled for a window first, and only the samples that
+live past it flown again with paths to the horizon, give the same result, bit for bit."""
+import numpy as np
+import pytest
+
+from deorbit import engine
+from deorbit.scenario import load_scenario
+
+
+@pytest.mark.parametrize("name", ["iss-uncontrolled", "iss-2030"])
+def test_solar_window_changes_nothing(monkeypatch, name):
+    """Every output array equals the one computed with paths to the horizon for all, with
+    the default window and with a 2-year one that sends part of the block round again
+    (iss-2030: the deorbit sequence, finite burns and targeting in the redone subset)."""
+    s = load_scenario(name)
+    flown_again = []
+    beyond = engine._Block.beyond_window
+
+    def counted(blk):
+        again = beyond(blk)
+        flown_again.append(again.size)
+        return again
+
+    monkeypatch.setattr(engine._Block, "beyond_window", counted)
+    runs = {}
+    for days in (1e9, engine.SOLAR_WINDOW_DAYS, 2 * engine.DAYS_PER_YEAR):
+        monkeypatch.setattr(engine, "SOLAR_WINDOW_DAYS", days)
+        runs[days] = engine.run_block(s, 0, 24)
+    assert flown_again[0] == 0 and 0 < flown_again[2] < 24, flown_again
+    ref = runs[1e9]
+    for days, out in runs.items():
+        assert out.keys() == ref.keys()
+        for key in ref:
+            np.testing.assert_array_equal(out[key], ref[key], err_msg=f"{days} days: {key}")
+    # the solar history is what each sample saw in orbit: it ends at its breakup
+    t = ref["start.epoch_utc"][:, None] + engine.history_days(s)[None, :]
+    entry = ref["reentry_epoch_utc_days"][:, None]
+    solar = ref["history_f107a_sfu"]
+    assert np.isfinite(solar[t < entry]).all() and np.isnan(solar[t > entry + 0.1]).all()
+    assert (t > entry + 0.1).any() and (t < entry).any()
