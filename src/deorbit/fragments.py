@@ -26,7 +26,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .constants import EARTH_RADIUS_M, EARTH_ROTATION_RAD_S, MU_M3_S2
+from .frames import eci_to_geodetic
+
 COLUMNS = ("name", "count", "mass_kg", "area_m2", "bc_median_kg_m2", "bc_sigma_ln")
+#: Fragments fall by integration down to this altitude, km, and below it in their terminal
+#: descent (:func:`terminal_descent`) if they are near their terminal speed by then.
+TERMINAL_ALT_KM = 10.0
+#: Near terminal speed: at most this times it through the air. Faster (heavy) fragments
+#: still glide far on their horizontal speed, and are integrated to the ground.
+TERMINAL_SPEED_RATIO = 1.15
 
 
 @dataclass(frozen=True)
@@ -117,3 +126,58 @@ def sample_classes(model: FragmentModel, rng: np.random.Generator, n: int):
     _, _, _, median, sigma = model.arrays()
     z = np.clip(rng.standard_normal((n, median.size)), -6.0, 6.0)
     return median * np.exp(sigma * z)
+
+
+def terminal_descent(state_eci, epoch_utc_days, bc_kg_m2, table):
+    """Impact point and speed of fragments from their states at :data:`TERMINAL_ALT_KM`.
+
+    Low in the atmosphere a fragment falls at about its terminal speed
+    ``v_t(h) = sqrt(2 g BC / rho(h))`` (drag = weight), and the drag, ``rho |v| v / 2 BC``,
+    damps its horizontal motion relative to the air (the rotating Earth) at the rate
+    ``k = rho |v| / 2 BC``: it drifts ``v_h / k`` further, along ``v_h``, and meets the
+    ground at ``v_t(0)``. Integrating these last kilometres costs half of the fall (the
+    steps shrink to the drag time, seconds, for minutes).
+
+    Only for fragments near their terminal speed (:data:`TERMINAL_SPEED_RATIO`); checked
+    against the fall integrated to the ground at rtol 1e-9 for BC 3-3000 kg/m^2
+    (tests/test_operations.py): impact points within 0.35 km, speeds within 5 %.
+
+    Parameters
+    ----------
+    state_eci : ndarray (n, 6)
+        ECI states at the terminal altitude, m and m/s.
+    epoch_utc_days : ndarray (n,)
+        Their epochs, UTC days since J2000.
+    bc_kg_m2 : ndarray (n,)
+        Ballistic coefficients m / (Cd A), kg/m^2.
+    table : deorbit.atmosphere.DensityTable
+        Density near the ground (the fall table).
+
+    Returns
+    -------
+    lat_deg, lon_deg, speed_m_s : ndarray (n,)
+        Geodetic impact point and the speed relative to the ground.
+    terminal : ndarray of bool (n,)
+        Near terminal speed (the others' values are not meaningful).
+    """
+    r, v = state_eci[:, :3], state_eci[:, 3:]
+    lat, lon, alt = eci_to_geodetic(r, epoch_utc_days)
+    v_air = v - np.cross([0.0, 0.0, EARTH_ROTATION_RAD_S], r)
+    speed_air = np.linalg.norm(v_air, axis=1)
+    # east and north in ECI at the fragment: the ECEF axes turned by the sidereal angle are
+    # the same rotation about z as from r's longitude in ECI
+    lam = np.arctan2(r[:, 1], r[:, 0])
+    phi = np.radians(lat)
+    east = np.stack([-np.sin(lam), np.cos(lam), np.zeros_like(lam)], axis=1)
+    north = np.stack([-np.sin(phi) * np.cos(lam), -np.sin(phi) * np.sin(lam), np.cos(phi)],
+                     axis=1)
+    v_e = np.einsum("ij,ij->i", v_air, east)
+    v_n = np.einsum("ij,ij->i", v_air, north)
+    g = MU_M3_S2 / np.einsum("ij,ij->i", r, r)
+    rho = table.density(alt)
+    k = rho * speed_air / (2.0 * bc_kg_m2)
+    lat_out = lat + np.degrees(v_n / k / EARTH_RADIUS_M)
+    lon_out = lon + np.degrees(v_e / k / (EARTH_RADIUS_M * np.cos(phi)))
+    speed = np.sqrt(2.0 * g * bc_kg_m2 / table.density(np.zeros_like(alt)))
+    terminal = speed_air <= TERMINAL_SPEED_RATIO * np.sqrt(2.0 * g * bc_kg_m2 / rho)
+    return lat_out, (lon_out + 180.0) % 360.0 - 180.0, speed, terminal
