@@ -72,7 +72,12 @@ class DailyIndices:
     ap: np.ndarray
 
     def take(self, idx):
-        """The indices of samples ``idx`` (an index array or a boolean mask)."""
+        """The indices of samples ``idx`` (an index array or a boolean mask); the same
+        object if that is every sample in order (no copy of the daily columns)."""
+        n = self.first_day_utc_days.shape[0]
+        if isinstance(idx, np.ndarray) and idx.dtype.kind in "iu" and idx.shape == (n,) and (
+                n == 0 or (idx[0] == 0 and np.all(np.diff(idx) == 1))):
+            return self
         return DailyIndices(self.first_day_utc_days[idx], self.f107a_sfu[idx],
                             self.df_sfu[idx], self.ap[idx])
 
