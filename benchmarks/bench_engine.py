@@ -23,6 +23,12 @@ Measured, in this order (nothing else of ours runs meanwhile):
 3. The same with one in-process worker of 2 threads: the measurement behind the runner's
    choice of processes (see BENCHMARKS.md).
 
+With ``--rounds R`` the three cluster setups run in turn R times (a fresh cluster each) and
+each one's median round is reported: this VM's speed drifts from minute to minute, and
+rates compared across minutes (the parallel efficiency) drift with it. ``--full-run N``
+then runs N samples once on 2 worker processes and reports the whole wall time, cluster
+start-up and warm-up included.
+
 Derived figures:
 
 - samples/s = samples / wall time of ``runner.run`` (block files, manifest and summary
@@ -39,7 +45,8 @@ Derived figures:
 All cluster runs must give bit-identical block files and summaries (checked).
 
     python benchmarks/bench_engine.py                       # 2000 samples
-    python benchmarks/bench_engine.py --samples 10000 --repeats 3 --json e.json --markdown e.md
+    python benchmarks/bench_engine.py --samples 10000 --rounds 3 --full-run 100000 \
+        --json e.json --markdown e.md
 """
 from __future__ import annotations
 
@@ -232,7 +239,7 @@ def run_cluster(scenario, samples: int, workers: int, out_root: Path, repeats: i
 
 
 def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
-            force_table: bool, full_run: int = 0) -> dict:
+            force_table: bool, full_run: int = 0, rounds: int = 1) -> dict:
     from deorbit import engine
 
     machine = machine_info()
@@ -248,17 +255,26 @@ def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
         block_s, warm = time_blocks(scenario, samples, repeats)
         compute = float(sum(block_s))
         log(f"  {compute:.2f} s ({samples / compute:.0f} samples/s on one core)")
+        setups = ((1, False), (2, False), (2, True))
+        every = {setup: [] for setup in setups}
+        for k in range(rounds):  # the setups in turn, so that each round sees the same VM
+            for w, threads in setups:
+                log(f"round {k + 1}/{rounds}: runner.run on a LocalCluster with {w} worker "
+                    f"{'threads in one process' if threads else 'processes'}")
+                r = run_cluster(scenario, samples, w, tmp / f"round-{k}", repeats, threads)
+                r["samples_per_s"] = samples / r["wall_s"]
+                r["dask_overhead"] = 1.0 - r["worker_compute_s"] / (w * r["wall_s"])
+                every[(w, threads)].append(r)
+                log(f"  {r['wall_s']:.2f} s, {r['samples_per_s']:.0f} samples/s, overhead "
+                    f"{100 * r['dask_overhead']:.1f} % (excluded: cluster start-up "
+                    f"{r['cluster_startup_s']:.1f} s, worker warm-up "
+                    f"{r['worker_warm_up_s']:.1f} s)")
         runs = []
-        for w, threads in ((1, False), (2, False), (2, True)):
-            log(f"runner.run on a LocalCluster with {w} worker "
-                f"{'threads in one process' if threads else 'processes'}")
-            r = run_cluster(scenario, samples, w, tmp, repeats, threads)
-            r["samples_per_s"] = samples / r["wall_s"]
-            r["dask_overhead"] = 1.0 - r["worker_compute_s"] / (w * r["wall_s"])
+        for setup in setups:  # the round with the median wall time
+            rs = sorted(every[setup], key=lambda r: r["wall_s"])
+            r = dict(rs[(len(rs) - 1) // 2])
+            r["wall_s_rounds"] = [x["wall_s"] for x in every[setup]]
             runs.append(r)
-            log(f"  {r['wall_s']:.2f} s, {r['samples_per_s']:.0f} samples/s, overhead "
-                f"{100 * r['dask_overhead']:.1f} % (excluded: cluster start-up "
-                f"{r['cluster_startup_s']:.1f} s, worker warm-up {r['worker_warm_up_s']:.1f} s)")
         full = None
         if full_run:
             log(f"the {full_run}-sample run itself, on 2 worker processes")
@@ -269,11 +285,12 @@ def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
     eff = two["samples_per_s"] / (2.0 * one["samples_per_s"])
     t_1e5 = 1e5 / two["samples_per_s"]
     identical = all(r["block_files"] == one["block_files"]
-                    and r["summary_metrics"] == one["summary_metrics"] for r in runs)
+                    and r["summary_metrics"] == one["summary_metrics"]
+                    for rs in every.values() for r in rs)
     doc = {
         "machine": machine,
         "settings": {
-            "samples": samples, "repeats": repeats, "blocks": nb,
+            "samples": samples, "repeats": repeats, "rounds": rounds, "blocks": nb,
             "block_size": scenario.monte_carlo.block_size, "scenario": desc,
             "method": scenario.propagation.method,
             "elapsed_s": time.perf_counter() - t_start,
@@ -337,17 +354,21 @@ def markdown(doc: dict) -> str:
          f"{s['samples']} samples, {s['blocks']} blocks of {s['block_size']}, method "
          f"{s['method']}; atmosphere: {s['scenario']['atmosphere']}; changes to the built-in: "
          f"{'; '.join(s['scenario']['changes']) or 'none'}. Wall clock, best of "
-         f"{s['repeats']}; cluster start-up excluded. Timings vary on a shared machine.", "",
-         "| run | wall s | samples/s | Dask overhead | excluded: start-up s, warm-up s |",
-         "|---|---:|---:|---:|---:|",
+         f"{s['repeats']} per cluster; the cluster setups run in turn "
+         f"{s.get('rounds', 1)} time(s), median round shown; cluster start-up excluded. "
+         "Timings vary on a shared machine.", "",
+         "| run | wall s | samples/s | Dask overhead | excluded: start-up s, warm-up s | "
+         "wall s, every round |",
+         "|---|---:|---:|---:|---:|---|",
          f"| `engine.run_block` in process, serial (compute) | {c['total_s']:.2f} | "
-         f"{c['samples_per_s_one_core']:,.0f} | – | –, {c['warm_up_s']:.2f} |"]
+         f"{c['samples_per_s_one_core']:,.0f} | – | –, {c['warm_up_s']:.2f} | |"]
     for run in (one, two, two_threads):
         kind = "threads, 1 process" if run["threads"] else "processes"
         L.append(f"| `runner.run`, LocalCluster {run['workers']} worker {kind} | "
                  f"{run['wall_s']:.2f} | "
                  f"{run['samples_per_s']:,.0f} | {100 * run['dask_overhead']:.1f} % | "
-                 f"{run['cluster_startup_s']:.1f}, {run['worker_warm_up_s']:.2f} |")
+                 f"{run['cluster_startup_s']:.1f}, {run['worker_warm_up_s']:.2f} | "
+                 f"{', '.join(f'{w:.2f}' for w in run.get('wall_s_rounds', [run['wall_s']]))} |")
     L += ["",
           f"Parallel efficiency {100 * r['parallel_efficiency']:.1f} %; 10^5 samples on 2 cores: "
           f"{r['time_for_1e5_samples_2_workers_s']:.0f} s extrapolated from the 2-worker rate "
@@ -373,6 +394,9 @@ def main(argv=None) -> int:
                          f"or a key of other_profiles_same_method (default {DEFAULT_PROFILE})")
     ap.add_argument("--force-table", action="store_true",
                     help="use the iss_f200.json profile even if the MSIS table is available")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run the three cluster setups in turn this many times and report "
+                         "each one's median round (default 1): this VM's speed drifts")
     ap.add_argument("--full-run", type=int, default=0, metavar="N",
                     help="then run N samples once on 2 worker processes and report the whole "
                          "wall time (N = 100000: issue 5's target measured, not extrapolated)")
@@ -380,11 +404,11 @@ def main(argv=None) -> int:
     ap.add_argument("--markdown", metavar="OUT",
                     help="write the Markdown report here (default: print it on stdout)")
     args = ap.parse_args(argv)
-    if args.samples < 1 or args.repeats < 1:
-        ap.error("--samples and --repeats must be >= 1")
+    if args.samples < 1 or args.repeats < 1 or args.rounds < 1:
+        ap.error("--samples, --repeats and --rounds must be >= 1")
     doc = measure(args.samples, repeats=args.repeats, profile=args.profile,
                   block_size=args.block_size, force_table=args.force_table,
-                  full_run=args.full_run)
+                  full_run=args.full_run, rounds=args.rounds)
     return emit(doc, markdown(doc), args.json, args.markdown, log)
 
 
