@@ -39,8 +39,8 @@ cdef enum:
 
 cdef enum:
     MAX_STEPS = 20000000
-    N_AVG_STEPS = 64          # fixed DOP853 steps over one orbit for numerical mean elements
-    N_MEAN_TO_OSC_ITER = 3
+    N_AVG_STEPS = 32          # fixed DOP853 steps over one orbit for numerical mean elements
+    N_MEAN_TO_OSC_ITER = 2
     ROOT_MAX_ITER = 60
     N_QUAD_MAX = 64           # finest orbit-averaging rule: 64 equally spaced eccentric anomalies
     N_SPAN_MAX = 128          # daily rows one density interval may average (steps <= 100 d)
@@ -691,7 +691,9 @@ cdef void mean_to_osculating(Model* m, const double* el_mean, double* y) noexcep
     """Osculating state whose numerical mean (numeric_mean) equals el_mean.
 
     Fixed-point iteration on (a, ex, ey, i), N_MEAN_TO_OSC_ITER times; each iteration
-    shrinks the error by a factor of order J2, leaving metres in a.
+    shrinks the error by a factor of order J2 (a third iteration moves the state by ~1 cm).
+    With N_AVG_STEPS = 32 the state is within 0.3 m (ISS orbit) to 5 m (400 km, 97.5 deg)
+    of the one converged with 64 steps, for half the cost.
     """
     cdef double el[6]
     cdef double mm[6]
