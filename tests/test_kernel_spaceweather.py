@@ -49,6 +49,29 @@ def test_constant_indices_match_the_static_profile(orbit_table):
     np.testing.assert_allclose(daily.lifetime_days, static.lifetime_days, rtol=1e-4)
 
 
+def test_indices_held_past_their_columns_only_when_asked(orbit_table):
+    """A propagation past the last column is refused, unless held_to_days says how far the
+    last day may be held; it then runs as with that day repeated, season included (to the
+    step sequence: a held day has no day boundaries to end Cowell steps on)."""
+    orbit_table = dataclasses.replace(orbit_table, season_log=None, season_day=None)
+    mean = mean_circular_elements([300.0, 330.0], 51.64, [0.0, 90.0], [0.0, 45.0])
+    rng = np.random.default_rng(5)
+    short = DailyIndices(np.full(2, np.floor(START + 0.5) - 0.5), *(
+        rng.uniform(lo, hi, (2, 60)) for lo, hi in ((100, 180), (-20, 20), (3, 40))))
+    with pytest.raises(ValueError, match="sample 0 runs from .* but its 60 days start"):
+        propagate(START, None, 104.0, orbit_table, START + 199.0, mean_elements=mean,
+                  space_weather=short)
+    held = propagate(START, None, 104.0, orbit_table, START + 199.0, mean_elements=mean,
+                     space_weather=dataclasses.replace(short, held_to_days=201))
+    padded = DailyIndices(short.first_day_utc_days, *(
+        np.pad(a, ((0, 0), (0, 141)), mode="edge") for a in (short.f107a_sfu, short.df_sfu,
+                                                            short.ap)))
+    full = propagate(START, None, 104.0, orbit_table, START + 199.0, mean_elements=mean,
+                     space_weather=padded)
+    assert np.all(held.status == Status.ENTERED) and held.lifetime_days.max() > 70.0
+    np.testing.assert_allclose(held.lifetime_days, full.lifetime_days, rtol=1e-6)
+
+
 def test_a_storm_day_shortens_the_lifetime(orbit_table):
     mean = mean_circular_elements([250.0, 250.0], 51.64, 0.0, 0.0)
     sw = _indices(2, 120)

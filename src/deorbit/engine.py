@@ -105,8 +105,9 @@ def daily_indices(scenario, first_sample, start, horizon, n_days=None, rows=None
     One stream per global sample index (:func:`deorbit.solar.sample_streams`): the same
     path for sample j in every scenario with the same seed (common random numbers) and
     whatever the blocks are. ``n_days`` (default: all of :func:`solar_days`) samples only
-    the first days, the same as with all of them; the rest of the columns hold the last
-    day sampled. ``rows`` (block positions) samples only those samples.
+    the first days, the same as with all of them; the propagations may still run to the
+    horizon, on the last day sampled (``held_to_days``). ``rows`` (block positions) samples
+    only those samples.
     """
     if scenario.solar.model == "constant":
         return None
@@ -120,11 +121,9 @@ def daily_indices(scenario, first_sample, start, horizon, n_days=None, rows=None
         streams = [streams[i] for i in rows]
     paths = scenario.solar.make_model().sample(streams, first_day, n_days, len(streams),
                                                stream_days=all_days)
-    cols = paths.msis_inputs()
-    if n_days < all_days:  # the kernel runs only to days it has: hold the last one
-        cols = [np.pad(c, ((0, 0), (0, all_days - n_days)), mode="edge") for c in cols]
-    f107a, f107_prev, ap = cols
-    return DailyIndices(np.full(len(streams), first_day - 0.5), f107a, f107_prev - f107a, ap)
+    f107a, f107_prev, ap = paths.msis_inputs()
+    return DailyIndices(np.full(len(streams), first_day - 0.5), f107a, f107_prev - f107a, ap,
+                        held_to_days=all_days)
 
 
 def history_days(scenario):

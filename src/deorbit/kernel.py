@@ -64,12 +64,17 @@ class DailyIndices:
     f107a_sfu, df_sfu, ap : ndarray, shape (N, D)
         Per day: 81-day centred mean F10.7 (sfu), previous day's F10.7 minus it (sfu), and
         daily Ap. The density is held for the whole UTC day (NRLMSISE-00's daily inputs).
+    held_to_days : int, optional
+        Days from column 0 a propagation may run, D by default. More than D holds the last
+        column's indices (and its day of year) for the days after it: for a caller that
+        knows which samples read those days and discards them (the engine's solar window).
     """
 
     first_day_utc_days: np.ndarray
     f107a_sfu: np.ndarray
     df_sfu: np.ndarray
     ap: np.ndarray
+    held_to_days: int | None = None
 
     def take(self, idx):
         """The indices of samples ``idx`` (an index array or a boolean mask); the same
@@ -79,7 +84,7 @@ class DailyIndices:
                 n == 0 or (idx[0] == 0 and np.all(np.diff(idx) == 1))):
             return self
         return DailyIndices(self.first_day_utc_days[idx], self.f107a_sfu[idx],
-                            self.df_sfu[idx], self.ap[idx])
+                            self.df_sfu[idx], self.ap[idx], self.held_to_days)
 
 
 _METHODS = ("hybrid", "cowell")
@@ -356,12 +361,13 @@ def _density_arrays(atmosphere, space_weather, epoch, stop_epoch):
             raise ValueError(f"space_weather.{name}[{i}, {j}] = {float(a[i, j])!r}: allowed "
                              "finite values (no missing index is filled in silently)")
     days = cols[0].shape[1]
+    covered = days if sw.held_to_days is None else max(days, int(sw.held_to_days))
     offset = epoch - first
-    short = (offset < 0) | (stop_epoch - first > days)
+    short = (offset < 0) | (stop_epoch - first > covered)
     if short.any():
         i = int(np.flatnonzero(short)[0])
         raise ValueError(f"space_weather: sample {i} runs from {epoch[i]!r} to "
-                         f"{stop_epoch[i]!r} but its {days} days start at {first[i]!r}")
+                         f"{stop_epoch[i]!r} but its {covered} days start at {first[i]!r}")
     # Day of year at noon of each day; blocks share a few first days, so compute per unique.
     starts, which = np.unique(first, return_inverse=True)
     doy = utc_day_of_year(starts[:, None] + np.arange(days)[None, :] + 0.5)[which]
