@@ -40,6 +40,7 @@ class _Plan:
     used: int | None = None      # leading blocks used, once decided
     checked: int = 0             # leading blocks read (and tested against the target)
     parts: list = field(default_factory=list)  # their summary columns, one dict per block
+    pending: dict = field(default_factory=dict)  # block -> summary columns, done this run
 
     def columns(self):
         """The summary columns of the leading blocks read so far, concatenated."""
@@ -205,9 +206,11 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
 
 def _block_task(scenario, block_index, samples):
     """One task: a block computed and encoded into its file's bytes, on the worker, so that
-    the client, which serves every worker, only writes files. Returns (samples, bytes)."""
+    the client, which serves every worker, only writes files. Returns (samples, bytes, the
+    block's summary columns: the client would otherwise have to decode them again)."""
     arrays = engine.run_block(scenario, block_index, samples)
-    return arrays["sample"].size, encode_block(arrays)
+    summary = {k: arrays[k] for k in aggregate.SUMMARY_COLUMNS if k in arrays}
+    return arrays["sample"].size, encode_block(arrays), summary
 
 
 def _fan_out(client, plans, store, total, show_progress, as_completed, log):
@@ -246,14 +249,17 @@ def _fan_out(client, plans, store, total, show_progress, as_completed, log):
                 continue
             i, b, _ = in_flight.pop(fut.key)
             plan = plans[i]
-            n, data = fut.result()
+            n, data, summary = fut.result()
             store.write_encoded_block(plan.scenario.name, b, data)
             plan.done.add(b)
+            if plan.used is None:
+                plan.pending[b] = summary
             done_samples += n
             bar.update(n)
             if plan.used is None:
                 _advance(plan, store)
                 if plan.used is not None:
+                    plan.pending.clear()
                     for key, (j, _, f) in list(in_flight.items()):
                         if j == i:
                             f.cancel()
@@ -268,13 +274,15 @@ def _fan_out(client, plans, store, total, show_progress, as_completed, log):
 def _advance(plan, store):
     """Decide how many leading blocks a scenario uses, if that can be decided yet.
 
-    Each leading block is read once, its summary columns only, as soon as it and every
-    block before it are done; :func:`_finish` summarises from the same columns.
+    Each leading block's summary columns are taken once, as soon as it and every block
+    before it are done: as its task returned them if this run computed it, else read from
+    its file (a resumed run); :func:`_finish` summarises from the same columns.
     """
     conv = plan.scenario.monte_carlo.convergence
     while plan.checked < plan.n_blocks and plan.checked in plan.done:
-        plan.parts.append(store.concat_blocks(plan.scenario.name, [plan.checked],
-                                              aggregate.SUMMARY_COLUMNS))
+        part = plan.pending.pop(plan.checked, None)
+        plan.parts.append(part if part is not None else store.concat_blocks(
+            plan.scenario.name, [plan.checked], aggregate.SUMMARY_COLUMNS))
         plan.checked += 1
         if conv is not None and aggregate.convergence_half_width(
                 plan.columns(), conv.metric, conv.confidence) <= conv.half_width:

@@ -38,6 +38,12 @@ def encode_block(arrays: dict) -> bytes:
     return buf.getvalue()
 
 
+def decode_block(data: bytes, keys=None) -> dict:
+    """The arrays of a block file's bytes (only those of ``keys`` that it has, if given)."""
+    with np.load(io.BytesIO(data)) as z:
+        return {k: z[k] for k in z.files if keys is None or k in keys}
+
+
 class RunStoreError(RuntimeError):
     """A run directory cannot be used (e.g. resumed with a different scenario or version)."""
 
@@ -118,8 +124,7 @@ class RunStore:
                           "the block will be recomputed", RuntimeWarning, stacklevel=2)
             path.unlink()
             return None
-        with np.load(io.BytesIO(data)) as z:
-            return {k: z[k] for k in z.files if keys is None or k in keys}
+        return decode_block(data, keys)
 
     def valid_blocks(self, scenario_name):
         """Indices of the blocks present whose content matches their hash (bad ones removed)."""
