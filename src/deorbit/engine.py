@@ -115,10 +115,11 @@ def daily_indices(scenario, first_sample, start, horizon, n_days=None, rows=None
 
     first_day, all_days = solar_days(start, horizon)
     n_days = all_days if n_days is None else min(int(n_days), all_days)
-    streams = solar.sample_streams(scenario.monte_carlo.seed, first_sample,
-                                   first_sample + start.size)
-    if rows is not None:
-        streams = [streams[i] for i in rows]
+    seed = scenario.monte_carlo.seed
+    streams = (solar.sample_streams(seed, first_sample, first_sample + start.size)
+               if rows is None else
+               [solar.sample_streams(seed, first_sample + i, first_sample + i + 1)[0]
+                for i in rows])
     paths = scenario.solar.make_model().sample(streams, first_day, n_days, len(streams),
                                                stream_days=all_days)
     f107a, f107_prev, ap = paths.msis_inputs()
