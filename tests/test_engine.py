@@ -38,3 +38,19 @@ def test_solar_window_changes_nothing(monkeypatch, name):
     solar = ref["history_f107a_sfu"]
     assert np.isfinite(solar[t < entry]).all() and np.isnan(solar[t > entry + 0.1]).all()
     assert (t > entry + 0.1).any() and (t < entry).any()
+
+
+def test_without_daily_paths_nothing_flies_twice(monkeypatch, tmp_path, f200):
+    """A fixed density table has no solar window: samples that end after where its end
+    would be are not flown again."""
+    from .scenario_fixtures import write_scenario
+
+    s = load_scenario(write_scenario(tmp_path, f200, samples=6, block=6, horizon=1.0))
+    flown_again = []
+    beyond = engine._Block.beyond_window
+    monkeypatch.setattr(engine._Block, "beyond_window",
+                        lambda blk: flown_again.append(beyond(blk).size) or beyond(blk))
+    monkeypatch.setattr(engine, "SOLAR_WINDOW_DAYS", 1.0)
+    out = engine.run_block(s, 0)
+    assert np.nanmax(out["lifetime_days"]) > 10.0   # past the would-be window and margin
+    assert flown_again == [0]

@@ -266,7 +266,9 @@ class _Block:
         self.sw = daily_indices(scenario, first_sample, x["start.epoch_utc"], self.horizon,
                                 n_days=window)
         self.sw_row = np.arange(n)
-        self.sw_end = first_day - 0.5 + window if window < days else np.inf
+        # without daily paths (constant activity, a fixed table) there is no window
+        windowed = self.sw is not None and window < days
+        self.sw_end = first_day - 0.5 + window if windowed else np.inf
         # the latest day a sample's propagations read, at most, after its breakup: a mean
         # step's span, the final-burn targeting's trial shots (window plus their flight)
         dv = scenario.operations.deorbit_vehicle
