@@ -11,7 +11,7 @@ import numpy as np
 
 from . import fragments, frames, operations, sampling
 from .atmosphere import DensityTable
-from .constants import EARTH_RADIUS_M, EARTH_ROTATION_RAD_S, MU_M3_S2, SECONDS_PER_DAY
+from .constants import EARTH_RADIUS_M, MU_M3_S2, SECONDS_PER_DAY
 from .kernel import DailyIndices, Status, mean_circular_elements, propagate
 
 #: Spacing of the stored altitude history (days after each sample's start epoch).
@@ -533,11 +533,10 @@ def _fall(epoch, state, bc, lower):
         t, y = res.end_epoch_utc_days[on], res.end_state_eci[on]
         more = propagate(t, y, bc[on], lower, t + 1.0, method="cowell", entry_alt_km=0.0,
                          rtol=GLIDE_RTOL)
-        y = more.end_state_eci
         landed[on] = more.status == Status.ENTERED
         lat[on], lon[on] = more.end_lat_deg, more.end_lon_deg
-        speed[on] = np.linalg.norm(y[:, 3:] - np.cross([0.0, 0.0, EARTH_ROTATION_RAD_S],
-                                                       y[:, :3]), axis=1)
+        speed[on] = np.linalg.norm(frames.ground_relative_velocity(more.end_state_eci),
+                                   axis=1)
     return landed, lat, lon, speed
 
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .constants import EARTH_RADIUS_M, EARTH_ROTATION_RAD_S, MU_M3_S2
-from .frames import eci_to_geodetic
+from .constants import EARTH_RADIUS_M, MU_M3_S2
+from .frames import eci_to_geodetic, ground_relative_velocity
 
 COLUMNS = ("name", "count", "mass_kg", "area_m2", "bc_median_kg_m2", "bc_sigma_ln")
 #: Fragments fall by integration down to this altitude, km, and below it in their terminal
@@ -160,9 +160,9 @@ def terminal_descent(state_eci, epoch_utc_days, bc_kg_m2, table):
     terminal : ndarray of bool (n,)
         Near terminal speed (the others' values are not meaningful).
     """
-    r, v = state_eci[:, :3], state_eci[:, 3:]
+    r = state_eci[:, :3]
     lat, lon, alt = eci_to_geodetic(r, epoch_utc_days)
-    v_air = v - np.cross([0.0, 0.0, EARTH_ROTATION_RAD_S], r)
+    v_air = ground_relative_velocity(state_eci)
     speed_air = np.linalg.norm(v_air, axis=1)
     # east and north in ECI at the fragment: the ECEF axes turned by the sidereal angle are
     # the same rotation about z as from r's longitude in ECI

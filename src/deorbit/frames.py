@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .constants import EARTH_RADIUS_M, ECCENTRICITY_SQ
+from .constants import EARTH_RADIUS_M, EARTH_ROTATION_RAD_S, ECCENTRICITY_SQ
 from .time import gmst_rad
 
 
@@ -52,3 +52,10 @@ def altitude_km(r_m, ellipsoid=True):
     if ellipsoid:
         return ecef_to_geodetic(r)[2]
     return (np.linalg.norm(r, axis=-1) - EARTH_RADIUS_M) * 1e-3
+
+
+def ground_relative_velocity(state_eci):
+    """Velocity relative to the rotating Earth (and its co-rotating air) of ECI states
+    (..., 6), in ECI components, m/s: v - omega x r."""
+    y = np.asarray(state_eci, dtype=np.float64)
+    return y[..., 3:] - np.cross([0.0, 0.0, EARTH_ROTATION_RAD_S], y[..., :3])
