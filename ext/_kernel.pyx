@@ -10,7 +10,7 @@ step, is the one of ``src/deorbit/_reference.py``, the readable twin of this fil
 first. No Python objects, no RNG and no global mutable state are used inside ``nogil``.
 Constants are compile-time C macros (``deorbit_constants.h``, ``tableaux.h``).
 """
-from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from cpython.mem cimport PyMem_Malloc, PyMem_Calloc, PyMem_Free
 from libc.math cimport sqrt, exp, pow, fmod, floor, sin, cos, atan2, acos, fabs, isfinite, M_PI, INFINITY, fmin, fmax, log
 
 cdef extern from "deorbit_constants.h":
@@ -48,6 +48,7 @@ cdef enum:
 cdef double POS_SCALE_M = EARTH_RADIUS_M   # error-scale floor for positions, m
 cdef double VEL_SCALE_M_S = 1000.0         # error-scale floor for velocities, m/s
 cdef double MIN_STEP_S = 1e-6
+cdef size_t VALUE_CACHE_MAX = 1 << 22      # entries of the daily-row ln rho cache (48 MiB)
 cdef double DAY_EPS = 1e-9                 # days: rounding slack at day boundaries (86 us)
 cdef double ROOT_TOL_S = 1e-6
 cdef double MEAN_MAX_DECAY_M = 2000.0      # mean phase: at most ~2 km of decay per step
@@ -96,12 +97,22 @@ ctypedef struct Model:
     int n_span
     DayRow span[N_SPAN_MAX]
     # ... and its ln rho profile (the log of the time-mean density of its rows), filled
-    # lazily per altitude segment: a step's orbit visits a few segments of the table, so a
-    # segment is computed only when the density needs it.
-    double* prof               # ln rho at alt_km[a], valid for segment a if stamp[a] is current
-    double* slope              # slope of segment a, 1/km
-    long long* stamp           # serial of the interval segment a was computed for (-1: never)
+    # lazily: a step's orbit visits a few segments of the table, so a node is computed only
+    # when the density needs it, once for both segments it bounds.
+    double* prof               # ln rho at alt_km[a], valid if stamp[a] is current
+    double* slope              # slope of segment a, 1/km, valid if stamp[n_alt + a] is
+    long long* stamp           # serial of the interval node a / segment a was computed for
+                               # (-1: never); 2 n_alt entries
     long long serial           # serial of the current interval: unique within the block call
+    # Per sample, each daily row's corners and its ln rho at each altitude node are computed
+    # once (consecutive steps share days): rows[day] and values[day * n_alt + a], valid when
+    # their stamp is the current sample's number. values is NULL when it would hold more
+    # than VALUE_CACHE_MAX entries (a user table with a fine altitude grid over decades).
+    DayRow* rows
+    int* row_stamp
+    double* values
+    int* value_stamp
+    int sample                 # 1 + the sample's index in the block
     int idx                    # cached table segment (the altitude changes slowly)
     long long n_rhs
 
@@ -146,13 +157,21 @@ cdef void day_row(const Model* m, int day, DayRow* r) noexcept nogil:
         r.s0 = (r.s0 - 1 + m.n_s - 2) % (m.n_s - 2)
 
 
+cdef void enter_row(Model* m, int day, DayRow* r) noexcept nogil:
+    """Daily row ``day``'s corners and weights into r (computed once per sample)."""
+    if m.row_stamp[day] != m.sample:
+        day_row(m, day, &m.rows[day])
+        m.row_stamp[day] = m.sample
+    r[0] = m.rows[day]
+
+
 cdef void set_day(Model* m, int day) noexcept nogil:
     """Enter daily row ``day``: the density interval is that one day (its profile is kept
     if the interval already was)."""
     m.day = day
     if m.n_span == 1 and m.span[0].row == day:
         return
-    day_row(m, day, &m.span[0])
+    enter_row(m, day, &m.span[0])
     m.span[0].share = 1.0
     m.n_span = 1
     m.serial += 1
@@ -187,7 +206,7 @@ cdef void set_span(Model* m, double t0, double t1) noexcept nogil:
             if m.n_span > 0 and m.span[m.n_span - 1].row == row:
                 m.span[m.n_span - 1].share += ov
             elif m.n_span < N_SPAN_MAX:
-                day_row(m, row, &m.span[m.n_span])
+                enter_row(m, row, &m.span[m.n_span])
                 m.span[m.n_span].share = ov
                 m.n_span += 1
         d += 1.0
@@ -233,15 +252,27 @@ cdef double row_value(const Model* m, const DayRow* r, int a) noexcept nogil:
     return v
 
 
-cdef double profile_node(const Model* m, int a) noexcept nogil:
+cdef inline double row_ln_rho(Model* m, const DayRow* r, int a) noexcept nogil:
+    """row_value, computed once per sample for each daily row and altitude node (unless
+    the cache would be too large: m.values NULL)."""
+    cdef Py_ssize_t k = <Py_ssize_t> r.row * m.n_alt + a
+    if m.values == NULL:
+        return row_value(m, r, a)
+    if m.value_stamp[k] != m.sample:
+        m.values[k] = row_value(m, r, a)
+        m.value_stamp[k] = m.sample
+    return m.values[k]
+
+
+cdef double profile_node(Model* m, int a) noexcept nogil:
     """ln rho of the density interval at altitude node a: its row's value for one row, else
     the log of the time-weighted mean density of its rows."""
     cdef int j
     cdef double acc = 0.0
     if m.n_span == 1:
-        return row_value(m, &m.span[0], a)
+        return row_ln_rho(m, &m.span[0], a)
     for j in range(m.n_span):
-        acc += m.span[j].share * exp(row_value(m, &m.span[j], a))
+        acc += m.span[j].share * exp(row_ln_rho(m, &m.span[j], a))
     return log(acc)
 
 
@@ -280,6 +311,14 @@ cdef inline double altitude_km(const Model* m, const double* y) noexcept nogil:
     return altitude_rs_km(m, sqrt(r2), y[2] * y[2] / r2)
 
 
+cdef inline double node_value(Model* m, int a) noexcept nogil:
+    """ln rho of the density interval at altitude node a, computed once per interval."""
+    if m.stamp[a] != m.serial:
+        m.prof[a] = profile_node(m, a)
+        m.stamp[a] = m.serial
+    return m.prof[a]
+
+
 cdef inline double density(Model* m, double alt) noexcept nogil:
     """Density, kg/m^3: log-linear interpolation of the table, end segments extrapolated."""
     cdef int i = m.idx
@@ -288,10 +327,9 @@ cdef inline double density(Model* m, double alt) noexcept nogil:
     while i > 0 and alt < m.alt_km[i]:
         i -= 1
     m.idx = i
-    if m.stamp[i] != m.serial:
-        m.prof[i] = profile_node(m, i)
-        m.slope[i] = (profile_node(m, i + 1) - m.prof[i]) * m.inv_dalt[i]
-        m.stamp[i] = m.serial
+    if m.stamp[m.n_alt + i] != m.serial:
+        m.slope[i] = (node_value(m, i + 1) - node_value(m, i)) * m.inv_dalt[i]
+        m.stamp[m.n_alt + i] = m.serial
     return exp(m.prof[i] + m.slope[i] * (alt - m.alt_km[i]))
 
 
@@ -958,19 +996,32 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     cdef long long steps
     cdef int n_hist = history_days.shape[0]
     cdef int n_alt = table_alt_km.shape[0]
+    cdef int n_days = daily.shape[1]
     cdef double* buf = NULL
     cdef long long* stamp = NULL
+    cdef DayRow* rows = NULL
+    cdef int* stamps = NULL      # row stamps | value stamps
+    cdef double* values = NULL
     for k in range(N_QUAD_MAX):
         cosE[k] = cos(2.0 * M_PI * k / N_QUAD_MAX)
         sinE[k] = sin(2.0 * M_PI * k / N_QUAD_MAX)
     # one buffer: history times | profile | slope | 1 / altitude spacing
     buf = <double*> PyMem_Malloc((n_hist + 3 * n_alt + 1) * sizeof(double))
-    stamp = <long long*> PyMem_Malloc(n_alt * sizeof(long long))
-    if buf == NULL or stamp == NULL:
+    stamp = <long long*> PyMem_Malloc(2 * n_alt * sizeof(long long))
+    rows = <DayRow*> PyMem_Malloc(n_days * sizeof(DayRow))
+    cdef size_t n_values = n_days * <size_t> n_alt if n_days * <size_t> n_alt <= VALUE_CACHE_MAX else 0
+    stamps = <int*> PyMem_Calloc(n_days + n_values, sizeof(int))
+    if n_values > 0:
+        values = <double*> PyMem_Malloc(n_values * sizeof(double))
+    if (buf == NULL or stamp == NULL or rows == NULL or stamps == NULL
+            or (n_values > 0 and values == NULL)):
         PyMem_Free(buf)
         PyMem_Free(stamp)
+        PyMem_Free(rows)
+        PyMem_Free(stamps)
+        PyMem_Free(values)
         raise MemoryError()
-    for k in range(n_alt):
+    for k in range(2 * n_alt):
         stamp[k] = -1
     for k in range(n_hist):
         buf[k] = history_days[k] * SECONDS_PER_DAY
@@ -992,7 +1043,11 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     m.n_s = season_nodes.shape[0]
     m.ax_s = &season_nodes[0] if season_nodes.shape[0] > 0 else NULL
     m.season_period_days = season_period_days
-    m.n_days = daily.shape[1]
+    m.n_days = n_days
+    m.rows = rows
+    m.row_stamp = stamps
+    m.value_stamp = &stamps[n_days]
+    m.values = values
     m.prof = &buf[n_hist]
     m.slope = &buf[n_hist + n_alt]
     m.stamp = stamp
@@ -1003,6 +1058,7 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                 m.half_drag_m2_kg = 0.5 * drag_m2_kg[i] * density_scale[i]
                 m.daily = &daily[i, 0, 0]
                 m.n_span = 0             # a new sample's rows: no interval to keep
+                m.sample = i + 1
                 m.day_offset = day_offset[i]
                 day0 = <int> floor(day_offset[i])
                 if day0 > m.n_days - 1:
@@ -1056,3 +1112,6 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     finally:
         PyMem_Free(buf)
         PyMem_Free(stamp)
+        PyMem_Free(rows)
+        PyMem_Free(stamps)
+        PyMem_Free(values)

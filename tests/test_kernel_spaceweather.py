@@ -72,6 +72,27 @@ def test_indices_held_past_their_columns_only_when_asked(orbit_table):
     np.testing.assert_allclose(held.lifetime_days, full.lifetime_days, rtol=1e-6)
 
 
+def test_results_do_not_depend_on_the_daily_value_cache(orbit_table):
+    """The compiled kernel caches each daily row's ln rho at the altitude nodes per sample,
+    unless days x altitude nodes exceed 2^22 (a user table with a fine grid over decades):
+    both paths give bit-identical results."""
+    alt = np.linspace(orbit_table.alt_km[0], orbit_table.alt_km[-1], 700)
+    fine = dataclasses.replace(orbit_table, alt_km=alt, season_log=None, season_day=None,
+                               log_rho=orbit_table.log_density(
+                                   alt[:, None, None, None], orbit_table.f107a_sfu[:, None, None],
+                                   orbit_table.df_sfu[:, None], orbit_table.ap))
+    mean = mean_circular_elements([250.0, 265.0], 51.64, [0.0, 90.0], [0.0, 45.0])
+    rng = np.random.default_rng(11)
+    days = [rng.uniform(lo, hi, (2, 6000)) for lo, hi in ((100, 180), (-20, 20), (3, 40))]
+    first = np.full(2, np.floor(START + 0.5) - 0.5)
+    runs = [propagate(START, None, 104.0, fine, START + 90.0, mean_elements=mean,
+                      space_weather=DailyIndices(first, *(d[:, :n] for d in days)))
+            for n in (100, 6000)]   # 100 x 700 entries are cached, 6000 x 700 > 2^22 are not
+    assert np.all(runs[0].status == Status.ENTERED)
+    for a, b in zip(dataclasses.astuple(runs[0]), dataclasses.astuple(runs[1])):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_storm_day_shortens_the_lifetime(orbit_table):
     mean = mean_circular_elements([250.0, 250.0], 51.64, 0.0, 0.0)
     sw = _indices(2, 120)
