@@ -6,6 +6,7 @@ backtests of VALIDATION.md ("Solar activity backtests") are marked slow (about a
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 
@@ -332,6 +333,34 @@ def test_stochastic_describe(stoch):
     assert numbers == [19, 20, 21, 22, 23, 24, 25]
     assert 60 < d["base_sfu"] < 75
     assert stoch.effective_sample_size > 1000
+
+
+def test_ap_follows_the_cycle_amplitude(sw, stoch):
+    """Copied Ap is scaled by (A_path / A_source)^gamma per bootstrap block: gamma is fitted
+    on the whole cycles the model sees (0 with fewer than 3), the first (analog) block and
+    the observed days are unscaled, F10.7 does not change, and Ap stays within 0-400."""
+    assert stoch.ap_amplitude_cycles == 5 and 0.6 < stoch.ap_amplitude_exponent < 0.95
+    early = StochasticModel(sw, condition_on_data_until=val.day_of("1990-01-01") - 1,
+                            n_particles=500)
+    assert early.ap_amplitude_cycles == 2 and early.ap_amplitude_exponent == 0.0
+    unscaled = copy.copy(stoch)
+    unscaled.ap_amplitude_exponent = 0.0
+    first, n_days = stoch.cutoff - 9, 3000
+    a = stoch.sample(np.random.default_rng(4), first, n_days, 50)
+    b = unscaled.sample(np.random.default_rng(4), first, n_days, 50)
+    np.testing.assert_array_equal(a.f107_sfu, b.f107_sfu)
+    assert np.all((a.ap >= 0) & (a.ap <= 400))
+    o = stoch.cutoff - first + 1                      # first modelled column
+    L = stoch.block_days
+    np.testing.assert_array_equal(a.ap[:, : o + L], b.ap[:, : o + L])
+    # later blocks: one factor per block (where Ap > 0 and below the cap), not all 1
+    ok = (b.ap > 0) & (a.ap < 400)
+    ratio = np.where(ok, a.ap / np.where(b.ap > 0, b.ap, 1.0), np.nan)
+    blocks = ratio[:, o + L : o + L + 10 * L].reshape(50, 10, L)
+    spread = np.nanmax(blocks, axis=2) / np.nanmin(blocks, axis=2)
+    np.testing.assert_allclose(spread, 1.0, rtol=1e-12)
+    factor = np.nanmedian(blocks, axis=2)
+    assert factor.min() < 0.9 and factor.max() > 1.1
 
 
 # ------------------------------------------------------------------------------ backtests

@@ -30,8 +30,11 @@ observed flux is ``F(d)`` times the Sun-Earth distance factor
    similar cycle phase (phase 0 at minimum, 1 at maximum, linear in time between; within
    +-0.125), and ``r`` is scaled by ``sigma_r(x_path) / sigma_r(x_record)``, clipped to
    [0.5, 2] (with the log-normal mean correction), so that its amplitude follows the
-   sampled cycle. Ap is copied
-   unscaled, which keeps the record's storm statistics per phase. The first block continues
+   sampled cycle. Ap is scaled by ``(A_path / A_source)^gamma``, ``A`` the peak excess of
+   the cycle the block starts in (the sample's own cycle on the path), ``gamma`` the slope
+   of ln(mean Ap) on ln A over the whole cycles of the record (0.78 from cycles 20-24; Ap
+   follows the cycle's strength: cycle 24, the weakest of the record, had mean Ap 8 against
+   15-16 for cycles 21-22), and capped at 400. The first block continues
    an analog: it starts after one of the ``analog_k`` (25) historical 27-day stretches of the
    same phase whose F10.7 (relative to its trailing 81-day mean) and log(1 + Ap) are closest
    to the last 27 observed days, so the rotation pattern carries on.
@@ -76,6 +79,7 @@ __all__ = ["StochasticModel"]
 _YEAR = cy.DAYS_PER_YEAR
 _MONTH = cy.DAYS_PER_MONTH
 _N_PHASE_BINS = 40
+AP_MAX = 400.0
 _PHASE_HALF_WIDTH = 0.125
 _ANALOG_DAYS = 27
 _FIT_SEED = 20231001  # fixed: the importance-sampling particles are part of the model
@@ -147,6 +151,9 @@ class StochasticModel:
         (P_{L-1}, ln A_L, ln R_L, P_L, ln A_{L+1}, ln R_{L+1}, P_{L+1}); P in years.
     weights : numpy.ndarray
         Normalised importance weights; ``effective_sample_size`` is 1 / sum(w^2).
+    ap_amplitude_exponent : float
+        gamma of the Ap scaling (A_path / A_source)^gamma; fitted over
+        ``ap_amplitude_cycles`` whole cycles of the record (0 with fewer than 3).
     """
 
     name = "stochastic"
@@ -417,6 +424,7 @@ class StochasticModel:
         self._x_hist = 1.0 - base / T
         minima, peaks = cy.cycle_extrema(base, cyc)
         self._phase_hist = cy.phase_of(day, minima, peaks)
+        self._fit_ap_scaling(cyc, minima)
         s = np.log(self._ctr81 / T)
         r = np.log(self._fa / self._ctr81)
         self._r_hist = r
@@ -445,6 +453,30 @@ class StochasticModel:
         self.ar2 = (float(phi1), float(phi2))
         self._ar2_sigma = float(math.sqrt(max(1.0 - phi1 * r1 - phi2 * r2, 1e-6)))
         self._z_sd = float(math.sqrt(c0))
+
+    def _fit_ap_scaling(self, cyc: np.ndarray, minima: np.ndarray) -> None:
+        """Exponent gamma of mean Ap against the cycle's peak excess A (Ap ~ A^gamma).
+
+        Each day of the record belongs to the template cycle whose minimum last preceded it.
+        Over the cycles the record holds whole (minimum to minimum, before the cutoff),
+        gamma is the least-squares slope of ln(mean daily Ap) on ln A, clipped to [0, 1.5];
+        0 (Ap unscaled) with fewer than 3 whole cycles. The CelesTrak record from 1957-10:
+        3 whole cycles (20-22) before 2008, gamma 0.41; 4 before 2014 and 2019, 0.46;
+        5 (20-24) from 2020, 0.78.
+        """
+        day = self._day.astype(np.float64)
+        j = np.clip(np.searchsorted(minima, day, side="right") - 1, 0, minima.size - 1)
+        self._ln_amp_hist = np.log(cyc[j, 1])  # ln A of each record day's cycle
+        whole = [k for k in range(minima.size - 1)
+                 if minima[k] >= day[0] and minima[k + 1] <= day[-1]]
+        gamma = 0.0
+        if len(whole) >= 3:
+            ln_a = np.log(cyc[whole, 1])
+            ln_ap = np.log([self._ap[(day >= minima[k]) & (day < minima[k + 1])].mean()
+                            for k in whole])
+            gamma = float(np.clip(np.polyfit(ln_a, ln_ap, 1)[0], 0.0, 1.5))
+        self.ap_amplitude_exponent = gamma
+        self.ap_amplitude_cycles = len(whole)
 
     def _build_bootstrap_pool(self) -> None:
         L = self.block_days
@@ -512,6 +544,8 @@ class StochasticModel:
             effective_sample_size=self.effective_sample_size,
             monthly_residual_sigma=self._sigma_e, monthly_residual_ar1=self._phi_e,
             slow_sigma=self._sigma_s, slow_ar2=self.ar2, daily_sigma=self._sigma_r,
+            ap_amplitude_exponent=self.ap_amplitude_exponent,
+            ap_amplitude_cycles=self.ap_amplitude_cycles,
         )
 
     # ------------------------------------------------------------------ sampling
@@ -670,6 +704,14 @@ class StochasticModel:
         k = self.analog_k
         src[:, 0] = self._analogs[b[:, 0], np.minimum((ub[:, 0] * k).astype(int), k - 1)]
         idx = (src[:, :, None] + np.arange(self.block_days)).reshape(ns, -1)[:, :n_sim]
+        # Ap of a copied block scaled by (A_path / A_source)^gamma, A the peak excess of the
+        # cycle its start falls in (on the path: the sample's own cycles); not the first
+        # block, whose analog was chosen for its Ap
+        jc = np.clip((minima[:, None, :] <= bstart[None, :, None]).sum(axis=2) - 1, 0,
+                     cyc.shape[1] - 1)
+        ln_a = np.log(np.take_along_axis(cyc[:, :, 1], jc, axis=1))
+        ap_scale = np.exp(self.ap_amplitude_exponent * (ln_a - self._ln_amp_hist[src]))
+        ap_scale[:, 0] = 1.0
         # 4. daily flux. With q = r / sigma_r(x_record) the copied, standardised departure
         # (less its mean over the block: the slow part is s's, and block-to-block offsets
         # would alias into the 81-day mean of the path and blur the 27-day recurrence),
@@ -698,7 +740,10 @@ class StochasticModel:
         phase = None
         if want_phase:
             phase = cy.phase_of(np.broadcast_to(days, (ns, n_sim)), minima, peaks)
-        return f_obs, np.take(self._ap, idx), phase
+        ap = np.take(self._ap, idx)
+        ap *= np.repeat(ap_scale, self.block_days, axis=1)[:, :n_sim]
+        np.minimum(ap, AP_MAX, out=ap)  # the index's scale ends at 400
+        return f_obs, ap, phase
 
 
 def _interpolate(nodes: np.ndarray, k0: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -235,22 +235,24 @@ def main() -> None:  # pragma: no cover - report generator
             s, q = st[p]["sim"], st[p]["pool"]
             r = rec[p]
             cells.append(
-                f"{s[0]:.0f} / {s[1]:.0f} (pool {q[0]:.0f} / {q[1]:.0f}; "
+                f"{s[0]:.1f} / {s[1]:.0f} (pool {q[0]:.0f} / {q[1]:.0f}; "
                 f"vs record {s[0] / r[0] - 1:+.0%} / {s[1] / r[1] - 1:+.0%})"
             )
         print(f"| {c} | " + " | ".join(cells) + " |")
     print("\nOut of sample: daily Ap median / 99th percentile (days) over the 7 years after each"
           " cutoff (to 2026-10-15), simulated (200 paths) vs observed\n")
-    print("| cutoff | " + " | ".join(PHASE_NAMES) + " | all |")
-    print("|---|" + "---|" * 5)
+    print("| cutoff | Ap exponent gamma (whole cycles) | " + " | ".join(PHASE_NAMES) + " | all |")
+    print("|---|---|" + "---|" * 5)
     for c, m in models.items():
         st = ap_after_cutoff(m, full)
         cells = []
         for p in (*PHASE_NAMES, "all"):
             s, o = st[p]["sim"], st[p]["obs"]
-            cells.append(f"{s[0]:.0f} / {s[1]:.0f} vs {o[0]:.0f} / {o[1]:.0f} ({o[2]} d)"
-                         if o[2] else f"{s[0]:.0f} / {s[1]:.0f} vs - (0 d)")
-        print(f"| {c} | " + " | ".join(cells) + " |")
+            cells.append(f"{s[0]:.1f} / {s[1]:.0f} vs {o[0]:.0f} / {o[1]:.0f} ({o[2]} d; "
+                         f"{s[0] / o[0] - 1:+.0%} / {s[1] / o[1] - 1:+.0%})"
+                         if o[2] else f"{s[0]:.1f} / {s[1]:.0f} vs - (0 d)")
+        print(f"| {c} | {m.ap_amplitude_exponent:.2f} ({m.ap_amplitude_cycles}) | "
+              + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":  # pragma: no cover
