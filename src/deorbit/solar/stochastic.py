@@ -424,7 +424,7 @@ class StochasticModel:
         self._x_hist = 1.0 - base / T
         minima, peaks = cy.cycle_extrema(base, cyc)
         self._phase_hist = cy.phase_of(day, minima, peaks)
-        self._fit_ap_scaling(cyc, minima)
+        self._fit_ap_scaling(day, cyc, minima)
         s = np.log(self._ctr81 / T)
         r = np.log(self._fa / self._ctr81)
         self._r_hist = r
@@ -454,7 +454,7 @@ class StochasticModel:
         self._ar2_sigma = float(math.sqrt(max(1.0 - phi1 * r1 - phi2 * r2, 1e-6)))
         self._z_sd = float(math.sqrt(c0))
 
-    def _fit_ap_scaling(self, cyc: np.ndarray, minima: np.ndarray) -> None:
+    def _fit_ap_scaling(self, day: np.ndarray, cyc: np.ndarray, minima: np.ndarray) -> None:
         """Exponent gamma of mean Ap against the cycle's peak excess A (Ap ~ A^gamma).
 
         Each day of the record belongs to the template cycle whose minimum last preceded it.
@@ -464,7 +464,6 @@ class StochasticModel:
         3 whole cycles (20-22) before 2008, gamma 0.41; 4 before 2014 and 2019, 0.46;
         5 (20-24) from 2020, 0.78.
         """
-        day = self._day.astype(np.float64)
         j = np.clip(np.searchsorted(minima, day, side="right") - 1, 0, minima.size - 1)
         self._ln_amp_hist = np.log(cyc[j, 1])  # ln A of each record day's cycle
         whole = [k for k in range(minima.size - 1)
