@@ -315,6 +315,23 @@ def cycle_extrema(base: float, cycles: np.ndarray, n_grid: int = 64):
     return minima, peaks
 
 
+def cycle_of(t_day: np.ndarray, minima: np.ndarray) -> np.ndarray:
+    """Index of the cycle each date falls in: the last whose minimum is at or before it
+    (0 before the first minimum).
+
+    Parameters
+    ----------
+    t_day : numpy.ndarray, shape (..., n)
+        Dates.
+    minima : numpy.ndarray, shape (..., k)
+        From :func:`cycle_extrema`, increasing; leading axes broadcast with ``t_day``'s.
+    """
+    m = np.asarray(minima, dtype=np.float64)
+    t = np.asarray(t_day, dtype=np.float64)
+    j = (m[..., None, :] <= t[..., :, None]).sum(axis=-1) - 1
+    return np.clip(j, 0, m.shape[-1] - 1)
+
+
 def phase_of(t_day: np.ndarray, minima: np.ndarray, peaks: np.ndarray) -> np.ndarray:
     """Cycle phase in [0, 2): 0 at a minimum, 1 at the peak, linear in time between.
 

@@ -464,8 +464,7 @@ class StochasticModel:
         3 whole cycles (20-22) before 2008, gamma 0.41; 4 before 2014 and 2019, 0.46;
         5 (20-24) from 2020, 0.78.
         """
-        j = np.clip(np.searchsorted(minima, day, side="right") - 1, 0, minima.size - 1)
-        self._ln_amp_hist = np.log(cyc[j, 1])  # ln A of each record day's cycle
+        self._ln_amp_hist = np.log(cyc[cy.cycle_of(day, minima), 1])  # of each record day
         whole = [k for k in range(minima.size - 1)
                  if minima[k] >= day[0] and minima[k + 1] <= day[-1]]
         gamma = 0.0
@@ -706,9 +705,7 @@ class StochasticModel:
         # Ap of a copied block scaled by (A_path / A_source)^gamma, A the peak excess of the
         # cycle its start falls in (on the path: the sample's own cycles); not the first
         # block, whose analog was chosen for its Ap
-        jc = np.clip((minima[:, None, :] <= bstart[None, :, None]).sum(axis=2) - 1, 0,
-                     cyc.shape[1] - 1)
-        ln_a = np.log(np.take_along_axis(cyc[:, :, 1], jc, axis=1))
+        ln_a = np.log(np.take_along_axis(cyc[:, :, 1], cy.cycle_of(bstart, minima), axis=1))
         ap_scale = np.exp(self.ap_amplitude_exponent * (ln_a - self._ln_amp_hist[src]))
         ap_scale[:, 0] = 1.0
         # 4. daily flux. With q = r / sigma_r(x_record) the copied, standardised departure
