@@ -252,11 +252,10 @@ def _fan_out(client, plans, store, total, show_progress, as_completed, log):
             n, data, summary = fut.result()
             store.write_encoded_block(plan.scenario.name, b, data)
             plan.done.add(b)
-            if plan.used is None:
-                plan.pending[b] = summary
             done_samples += n
             bar.update(n)
             if plan.used is None:
+                plan.pending[b] = summary
                 _advance(plan, store)
                 if plan.used is not None:
                     plan.pending.clear()
