@@ -128,8 +128,8 @@ class RunStore:
 
     def valid_blocks(self, scenario_name):
         """Indices of the blocks present whose content matches their hash (bad ones removed)."""
-        return sorted(b for b in self._block_files(scenario_name)
-                      if self.read_block(scenario_name, b) is not None)
+        return sorted(b for b in self._block_files(scenario_name)  # hash only, no arrays
+                      if self.read_block(scenario_name, b, keys=()) is not None)
 
     def concat_blocks(self, scenario_name, block_indices, keys=None):
         """Concatenate blocks in block order (the order sums are taken in); only ``keys``
