@@ -54,3 +54,29 @@ def test_without_daily_paths_nothing_flies_twice(monkeypatch, tmp_path, f200):
     out = engine.run_block(s, 0)
     assert np.nanmax(out["lifetime_days"]) > 10.0   # past the would-be window and margin
     assert flown_again == [0]
+
+
+def test_a_scenario_flies_with_its_own_density_table(tmp_path):
+    """``[atmosphere] path`` with model "msis": the packaged table with every density
+    doubled (ln rho + ln 2) gives the lifetimes of the packaged table with the density
+    scale doubled (the same draws: the streams are keyed by name), to rounding."""
+    import dataclasses
+    import math
+
+    from deorbit.atmosphere import load_msis_table
+
+    packaged = load_msis_table()
+    doubled = dataclasses.replace(packaged, log_rho=packaged.log_rho + math.log(2.0))
+    doubled.save(tmp_path / "doubled.npz")
+    text = load_scenario("iss-uncontrolled").text
+    line = 'density_scale = { dist = "lognormal", median = 1.0, sigma = 0.15 }'
+    assert line in text
+    own = tmp_path / "own.toml"
+    own.write_text(text.replace(line, line + '\npath = "doubled.npz"'))
+    scaled = tmp_path / "scaled.toml"
+    scaled.write_text(text.replace("median = 1.0, sigma = 0.15", "median = 2.0, sigma = 0.15"))
+    a = engine.run_block(load_scenario(own), 0, 6)
+    b = engine.run_block(load_scenario(scaled), 0, 6)
+    base = engine.run_block(load_scenario("iss-uncontrolled"), 0, 6)
+    assert np.all(a["lifetime_days"] < 0.8 * base["lifetime_days"])
+    np.testing.assert_allclose(a["lifetime_days"], b["lifetime_days"], rtol=1e-9)

@@ -156,6 +156,21 @@ def test_resume_refuses_a_different_scenario(tmp_path, f200, scen):
         runner.run([scen], tmp_path / "r", workers=1, progress=False, log=_quiet)
 
 
+def test_resume_refuses_a_changed_data_file(tmp_path, f200, scen):
+    """The scenario's text is unchanged but the density table it reads is not: the
+    manifest's sha256 of the file tells, and the run is not continued."""
+    runner.run([scen], tmp_path / "r", workers=1, progress=False, log=_quiet)
+    table = tmp_path / "f200.json"
+    entry = json.loads((tmp_path / "r" / "manifest.json").read_text())["scenarios"][0]
+    assert entry["data_files"]["atmosphere.path"]["path"] == str(table)
+    data = json.loads(table.read_text())
+    data["rho_kg_m3"] = [2.0 * r for r in data["rho_kg_m3"]]
+    table.write_text(json.dumps(data))
+    with pytest.raises(RunStoreError, match=r"atmosphere.path was .*f200.json \(sha256 "):
+        runner.run([load_scenario(tmp_path / "t.toml")], tmp_path / "r", workers=1,
+                   resume=True, progress=False, log=_quiet)
+
+
 def test_nothing_to_do_says_so(tmp_path, scen):
     runner.run([scen], tmp_path / "r", workers=1, progress=False, log=_quiet)
     messages = []

@@ -39,6 +39,9 @@ def test_builtin_scenarios_load():
     (("low = 200.0, high = 260.0", "low = 100.0, high = 260.0"), "orbit.mean_altitude_km",
      r"draws must lie in \[130, 2000\]"),
     (('path = "f200.json"', 'path = "missing.json"'), "atmosphere.path", "cannot read"),
+    (('path = "f200.json"', 'path = 3'), "atmosphere.path", "expected the path"),
+    (('model = "table"', 'model = "msis"'), "atmosphere.path",   # a JSON profile is no
+     "f200.json: not a readable .npz table"),                      # NRLMSISE-00 table
     (('[solar]', '[sun]'), "solar", "is required"),
 ])
 def test_bad_values_name_key_path(tmp_path, f200, edit, path, message):

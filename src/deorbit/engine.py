@@ -60,36 +60,28 @@ def block_samples(scenario, block_index, samples=None):
     return first, min(size, samples - first)
 
 
-@lru_cache(maxsize=16)
-def _msis_profile(inc_deg, f107a, df, ap):
-    from .atmosphere.msis import load_msis_table
-
-    return load_msis_table().profile(inc_deg, f107a, df, ap)
-
-
 def density_table(scenario):
     """The station's density model: a DensityTable, or an OrbitDensityTable.
 
     ``atmosphere.model = "table"``: the scenario's table. ``"msis"`` with constant solar
     indices: the NRLMSISE-00 annual-mean profile at them; with a solar-activity model: the
     NRLMSISE-00 orbit table, driven day by day by the sampled indices. Both are averaged
-    over the latitudes an orbit of the scenario's (fixed) inclination visits.
+    over the latitudes an orbit of the scenario's (fixed) inclination visits, from the
+    packaged table or the scenario's ``atmosphere.msis_table_file``.
     """
     atm = scenario.atmosphere
     if atm.model == "table":
         return atm.table
     s = scenario.solar
-    inc = float(scenario.orbit.inclination_deg.p["value"])
+    orbit = atm.msis_table().orbit(float(scenario.orbit.inclination_deg.p["value"]))
     if s.model == "constant":
-        return _msis_profile(inc, s.f107a_sfu, s.f107_sfu - s.f107a_sfu, s.ap)
-    return _orbit_table(inc)
+        return _msis_profile(orbit, s.f107a_sfu, s.f107_sfu - s.f107a_sfu, s.ap)
+    return orbit
 
 
-@lru_cache(maxsize=4)
-def _orbit_table(inc_deg):
-    from .atmosphere import load_msis_table
-
-    return load_msis_table().orbit(inc_deg)
+@lru_cache(maxsize=16)
+def _msis_profile(orbit, f107a, df, ap):
+    return orbit.profile(f107a, df, ap)
 
 
 def solar_days(start, horizon):

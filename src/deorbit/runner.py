@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import sys
@@ -71,9 +72,15 @@ def _manifest(scenarios, samples):
             "name": s.name, "title": s.title, "source": s.source, "sha256": s.sha256,
             "text": s.text, "seed": s.monte_carlo.seed, "block_size": s.monte_carlo.block_size,
             "samples": n, "density_table": s.atmosphere.table.source if s.atmosphere.table
-            else "NRLMSISE-00 table (deorbit/data/msis_table.npz)",
+            else s.atmosphere.msis_table().source,
+            "data_files": {key: {"path": path, "sha256": _file_sha256(path)}
+                           for key, path in s.data_files().items()},
         } for s, n in zip(scenarios, samples)],
     }
+
+
+def _file_sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _check_resumable(store, manifest):
@@ -91,7 +98,20 @@ def _check_resumable(store, manifest):
     if was != now:
         raise RunStoreError(f"{store.path}: its scenarios, seeds, block sizes or sample counts "
                             f"differ from this run's ({was} vs {now}); it will not be resumed")
+    for a, b in zip(old["scenarios"], manifest["scenarios"]):
+        files_then, files_now = a.get("data_files", {}), b["data_files"]
+        for key in sorted(files_then.keys() | files_now.keys()):
+            then, now = files_then.get(key), files_now.get(key)
+            if then != now:
+                raise RunStoreError(
+                    f"{store.path}: scenario {b['name']!r}: {key} was {_describe(then)} and "
+                    f"is now {_describe(now)}; its results could differ, so it will not be "
+                    "resumed")
     return old
+
+
+def _describe(entry):
+    return "not set" if entry is None else f"{entry['path']} (sha256 {entry['sha256'][:12]})"
 
 
 #: Environment of the LocalCluster's worker processes, over Dask's defaults (measured with
@@ -158,7 +178,8 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
     client : distributed.Client, optional
         Use this client (e.g. connected to a dask-jobqueue cluster); overrides the above.
     resume : bool
-        Continue an interrupted run in ``out_dir``; refused if its scenarios or version differ.
+        Continue an interrupted run in ``out_dir``; refused if its scenarios, the files they
+        read (``Scenario.data_files``) or the deorbit version differ.
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
     log : callable

@@ -20,7 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .atmosphere import DensityTable
+from .atmosphere import DensityTable, load_msis_table
 from .distributions import Distribution, DistributionError, parse_distribution
 
 
@@ -169,12 +169,31 @@ def _solar_model(model, params, space_weather_file):
 
 @dataclass(frozen=True)
 class Atmosphere:
-    #: "table": a user density profile (JSON ``alt_km``/``rho_kg_m3``, path relative to the
-    #: scenario file).
+    """The density model.
+
+    ``msis``: NRLMSISE-00 through deorbit's density table (the packaged one, or ``path``: a
+    file in the same format, :func:`deorbit.atmosphere.load_msis_table`), averaged over
+    the latitudes of the orbit's inclination. ``table``: a fixed density profile (JSON
+    ``alt_km``/``rho_kg_m3`` at ``path``), with constant solar indices only.
+    """
+
     model: str
+    #: "table": the profile read from ``path``.
     table: DensityTable | None
     #: Multiplier on the model density, e.g. the model's own error (NRLMSISE-00: ~15 % 1-sigma).
     density_scale: Distribution
+    #: The density file (absolute path); None with "msis": the packaged table.
+    path: str | None = None
+
+    def msis_table(self):
+        """The NRLMSISE-00 density table (:class:`deorbit.atmosphere.MsisTable`) of model
+        "msis": the packaged one or ``path`` (read once per process)."""
+        return _msis_table(self.path)
+
+
+@lru_cache(maxsize=4)
+def _msis_table(path):
+    return load_msis_table(path)
 
 
 @dataclass(frozen=True)
@@ -236,6 +255,13 @@ class Scenario:
     source: str = ""
     text: str = field(default="", repr=False)
     sha256: str = ""
+
+    def data_files(self):
+        """Key path -> absolute path of each file the scenario reads besides its own text
+        (a space-weather record, a density table); packaged data is not listed."""
+        files = {"solar.space_weather_file": self.solar.space_weather_file,
+                 "atmosphere.path": self.atmosphere.path}
+        return {k: v for k, v in files.items() if v is not None}
 
     def uncertain(self):
         """Key path -> Distribution for every sampled quantity, in a fixed order."""
@@ -422,12 +448,19 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
 
     t = top.table("atmosphere")
     amodel = t.string("model", allowed=("msis", "table"))
-    table = None
-    if amodel == "table":
-        rel = t.string("path")
-        path = (base_dir or Path.cwd()) / rel
+    table = path = None
+    rel = t.raw("path", None if amodel == "msis" else _MISSING)
+    if rel is not None:
+        if not isinstance(rel, str):
+            raise ScenarioError(source, "atmosphere.path", rel, "expected the path of a "
+                                "density file: JSON alt_km/rho_kg_m3 for model 'table', a "
+                                "table .npz (python -m deorbit.atmosphere.msis --out) for 'msis'")
+        path = str((base_dir or Path.cwd()) / rel)
         try:
-            table = DensityTable.from_json(path)
+            if amodel == "table":
+                table = DensityTable.from_json(path)
+            else:
+                _msis_table(path).orbit(orbit.inclination_deg.support()[0])
         except (OSError, ValueError, KeyError) as exc:
             raise ScenarioError(source, "atmosphere.path", rel, f"cannot read a density "
                                 f"table from {path}: {exc}") from None
@@ -441,7 +474,8 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
                             "density profile is averaged over the latitudes of one inclination)")
     atmosphere = Atmosphere(model=amodel, table=table,
                             density_scale=t.dist("density_scale", 0.0, 100.0, default=1.0,
-                                                 lo_open=True))
+                                                 lo_open=True),
+                            path=path)
     t.done()
 
     t = top.table("propagation", required=False)
