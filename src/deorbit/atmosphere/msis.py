@@ -728,7 +728,7 @@ def _orbit_latitudes(inc_deg, n_u):
 
 
 def pymsis_orbit_mean_density_at(dates, f107_prev_sfu, f107a_sfu, ap, alt_km, inc_deg, *,
-                                 n_lon=6, n_u=24, geomagnetic_activity=1):
+                                 n_lon=6, n_u=24, geomagnetic_activity=1, version=0):
     """Direct pymsis mean density over given instants, longitudes and an orbit's latitudes.
 
     The mean (of rho) over ``dates`` (each with its own indices), ``n_lon`` longitudes
@@ -751,6 +751,9 @@ def pymsis_orbit_mean_density_at(dates, f107_prev_sfu, f107a_sfu, ap, alt_km, in
     geomagnetic_activity : {1, -1}
         NRLMSISE-00 switch 9: 1 = daily Ap mode (default), -1 = storm-time mode using the
         3-hourly history in ``ap[..., 1:]``.
+    version : {0, 2.0, 2.1}
+        pymsis model version: 0 = NRLMSISE-00 (default, the table's model); 2.0 and 2.1
+        = NRLMSIS 2.0 / 2.1 (Emmert et al. 2021, 2022), for comparisons only.
 
     Returns
     -------
@@ -767,7 +770,7 @@ def pymsis_orbit_mean_density_at(dates, f107_prev_sfu, f107a_sfu, ap, alt_km, in
     lons = (np.arange(n_lon) + 0.5) * 360.0 / n_lon
     lats = geocentric_to_geodetic_lat(_orbit_latitudes(inc_deg, n_u), alt_km)
     out = pymsis.calculate(dates, lons, lats, [float(alt_km)], f107, f107a, _ap7(ap, n),
-                           version=0, options=_options(geomagnetic_activity))
+                           version=version, options=_options(geomagnetic_activity))
     rho = np.asarray(out[..., pymsis.Variable.MASS_DENSITY], dtype=np.float64)
     if not np.all(np.isfinite(rho) & (rho > 0)):
         return float("nan")
