@@ -245,6 +245,38 @@ def check_window(first_day: int, n_days: int, n_samples: int,
     return int(first_day), int(n_days), int(n_samples), int(stream_days)
 
 
+def file_paths(sw: SpaceWeather, index: int, n_days: int, n_samples: int,
+               ap: np.ndarray | None = None) -> SolarPaths:
+    """The space-weather file's own daily values for a window, one identical row per sample.
+
+    Parameters
+    ----------
+    sw : deorbit.spaceweather.SpaceWeather
+        The file.
+    index : int
+        Row of the window's first day (>= 1: the row before gives the previous-day F10.7).
+    n_days, n_samples : int
+        Window length (days) and number of paths.
+    ap : numpy.ndarray, shape (n_samples, n_days), optional
+        Daily Ap to use instead of the file's (the forecast model's fill of the monthly
+        predictions, whose Ap is -1).
+    """
+    sl = slice(index, index + n_days)
+    shape = (n_samples, n_days)
+
+    def rows(a, dtype=np.float64):
+        return np.broadcast_to(np.asarray(a[sl], dtype=dtype), shape).copy()
+
+    return SolarPaths(
+        first_day=int(sw.day_j2000[index]),
+        f107_sfu=rows(sw.f107_obs_sfu),
+        f107_81d_sfu=rows(sw.f107_obs_ctr81_sfu),
+        ap=rows(sw.ap_daily) if ap is None else ap,
+        regime=rows(sw.regime, np.int8),
+        f107_day_before_sfu=np.full(n_samples, float(sw.f107_obs_sfu[index - 1])),
+    )
+
+
 def iso_day(day: int) -> str:
     """ISO date of a day index."""
     return str(np.datetime64("2000-01-01", "D") + np.timedelta64(int(day), "D"))

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..spaceweather import LONG_FORECAST, SpaceWeather
-from ._common import HALF_WINDOW, SolarPaths, check_window, iso_day, per_sample_generators
+from ._common import (
+    HALF_WINDOW,
+    SolarPaths,
+    check_window,
+    file_paths,
+    iso_day,
+    per_sample_generators,
+)
 
 __all__ = ["ForecastModel"]
 
@@ -96,13 +103,9 @@ class ForecastModel:
         sw = self.space_weather
         i0 = first_day - self._first
         sl = slice(i0, i0 + n_days)
-        shape = (n_samples, n_days)
-
-        def rows(a):
-            return np.broadcast_to(np.asarray(a[sl], dtype=np.float64), shape).copy()
-
         regime = np.asarray(sw.regime[sl])
-        ap = rows(sw.ap_daily)
+        ap = np.broadcast_to(np.asarray(sw.ap_daily[sl], dtype=np.float64),
+                             (n_samples, n_days)).copy()
         gens = per_sample_generators(rng, n_samples)
         long = np.flatnonzero(regime == LONG_FORECAST)
         if long.size:
@@ -119,11 +122,4 @@ class ForecastModel:
                 src = cand[np.minimum((U[:, j] * cand.size).astype(int), cand.size - 1)]
                 ap_long[:, j * L : (j + 1) * L] = self._ap_obs[src[:, None] + np.arange(L)]
             ap[:, long] = ap_long[:, : long.size]
-        return SolarPaths(
-            first_day=first_day,
-            f107_sfu=rows(sw.f107_obs_sfu),
-            f107_81d_sfu=rows(sw.f107_obs_ctr81_sfu),
-            ap=ap,
-            regime=np.broadcast_to(regime.astype(np.int8), shape).copy(),
-            f107_day_before_sfu=np.full(n_samples, float(sw.f107_obs_sfu[i0 - 1])),
-        )
+        return file_paths(sw, i0, n_days, n_samples, ap=ap)

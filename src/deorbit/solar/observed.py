@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from ..spaceweather import OBSERVED, SpaceWeather
-from ._common import SolarPaths, check_window, iso_day
+from ..spaceweather import SpaceWeather
+from ._common import SolarPaths, check_window, file_paths, iso_day
 
 __all__ = ["ObservedModel"]
 
@@ -60,20 +58,5 @@ class ObservedModel:
                 f" (day_j2000 {self.first_observed_day} to {self.last_observed_day}). Use the "
                 "'forecast' or 'stochastic' model beyond the observed record."
             )
-        sw = self.space_weather
-        i0 = first_day - self.first_observed_day
-        sl = slice(i0, i0 + n_days)
-        shape = (n_samples, n_days)
-
-        def rows(a):
-            return np.broadcast_to(np.asarray(a[sl], dtype=np.float64), shape).copy()
-
-        assert np.all(sw.regime[sl] == OBSERVED)
-        return SolarPaths(
-            first_day=first_day,
-            f107_sfu=rows(sw.f107_obs_sfu),
-            f107_81d_sfu=rows(sw.f107_obs_ctr81_sfu),
-            ap=rows(sw.ap_daily),
-            regime=np.full(shape, OBSERVED, dtype=np.int8),
-            f107_day_before_sfu=np.full(n_samples, float(sw.f107_obs_sfu[i0 - 1])),
-        )
+        return file_paths(self.space_weather, first_day - self.first_observed_day, n_days,
+                          n_samples)
