@@ -195,6 +195,20 @@ def test_forecast_model(sw):
 
 
 # ------------------------------------------------------------------------------ stochastic
+def test_detect_minima_takes_one_month_of_a_flat_stretch():
+    """Months of equal lowest values (the sunspot record has months of zero spots around
+    1810) make one minimum, at the first of them, not one per month."""
+    from deorbit.solar import _cycles as cy
+
+    n = 12 * 30
+    month = np.arange(n)
+    t_mid = 15.2 + cy.DAYS_PER_MONTH * month
+    level = 80.0 + 60.0 * np.sin(np.pi * month / 132.0) ** 2         # 11-year cycles
+    level[125:140] = level[125:140].min() - 5.0    # 15 flat months: 3 equal smoothed ones
+    found = (cy.detect_minima(t_mid, month, level) - 15.2) / cy.DAYS_PER_MONTH
+    np.testing.assert_allclose(found, [6, 131, 264])  # first smoothed month, flat, cycle
+
+
 def test_stochastic_observed_part_and_means(sw, stoch):
     cut = stoch.cutoff
     first = cut - 200

@@ -126,7 +126,8 @@ def detect_minima(t_mid: np.ndarray, month: np.ndarray, mean: np.ndarray) -> np.
 
     A month is a minimum when its smoothed value is the lowest within 36 months either side
     (of the smoothed values available) and at least 12 smoothed months follow it, so that a
-    minimum is only declared once the rise of the next cycle is seen.
+    minimum is only declared once the rise of the next cycle is seen. Of equal lowest values
+    within 36 months (a flat stretch, e.g. months of zero sunspots) the first is the minimum.
     """
     if np.any(np.diff(month) != 1):
         raise ValueError("monthly means must be consecutive months")
@@ -137,7 +138,8 @@ def detect_minima(t_mid: np.ndarray, month: np.ndarray, mean: np.ndarray) -> np.
         if i + 12 > valid[-1]:
             break
         lo, hi = max(valid[0], i - 36), min(valid[-1], i + 36)
-        if sm[i] == np.nanmin(sm[lo : hi + 1]) and sm[i] < np.nanmax(sm[i : hi + 1]) - 10.0:
+        if (sm[i] == np.nanmin(sm[lo : hi + 1]) and sm[i] < np.nanmax(sm[i : hi + 1]) - 10.0
+                and not (out and t_mid[i] - out[-1] < 36 * DAYS_PER_MONTH)):
             out.append(t_mid[i])
     return np.asarray(out)
 
