@@ -194,6 +194,100 @@ def levenberg_marquardt(fun, p0: np.ndarray, *, max_iter: int = 200, tol: float 
     return p, J
 
 
+# ---------------------------------------------------------------------------- template fit
+def fit_template(t_mid: np.ndarray, mean: np.ndarray, minima: np.ndarray):
+    """Least-squares fit of the template to monthly means, in log.
+
+    One Hathaway function per cycle: one before the first detected minimum and one starting
+    near each minimum (first guesses from the 13-month smoothed peak of each interval; a
+    cycle whose rise has lasted under 5 years starts from a typical one), a weak prior on
+    each cycle's ln R (4.2 years, 0.5) and ln A (100 sfu, 1.5) that matters only for a
+    cycle with little data.
+
+    Parameters
+    ----------
+    t_mid : numpy.ndarray
+        Mean day index of each month (consecutive months).
+    mean : numpy.ndarray
+        Monthly means, sfu (or a series on the same scale).
+    minima : numpy.ndarray
+        From :func:`detect_minima`, at least one.
+
+    Returns
+    -------
+    base : float
+        Base B, sfu.
+    cycles : numpy.ndarray, shape (len(minima) + 1, 3)
+        (t0 day, A sfu, R years) of each cycle.
+    """
+    sm = smooth13(mean)
+    starts = [minima[0] - 11.0 * DAYS_PER_YEAR] + list(minima)
+    guess = []
+    for j, t0 in enumerate(starts):
+        hi = starts[j + 1] if j + 1 < len(starts) else t_mid[-1] + 1
+        sel = (t_mid >= max(t0, t_mid[0])) & (t_mid < hi) & np.isfinite(sm)
+        if np.any(sel):
+            i = np.flatnonzero(sel)[np.nanargmax(sm[sel])]
+            amp = max(sm[i] - 68.0, 30.0)
+            rise = float(np.clip((t_mid[i] - t0) / DAYS_PER_YEAR, 2.5, 6.0))
+        else:
+            amp, rise = 100.0, 4.2
+        if j == len(starts) - 1 and (t_mid[-1] - t0) < 5 * DAYS_PER_YEAR:
+            amp, rise = max(amp, 100.0), 4.2  # the rise is not over: start from typical
+        guess.append((t0 - 0.3 * DAYS_PER_YEAR, amp, rise))
+    guess = np.asarray(guess)
+    y, t = np.log(mean), t_mid
+    k = guess.shape[0]
+
+    def unpack(p):
+        cyc = np.empty((k, 3))
+        cyc[:, 0] = p[1::3] * DAYS_PER_YEAR
+        cyc[:, 1] = np.exp(p[2::3])
+        cyc[:, 2] = np.exp(p[3::3])
+        return math.exp(p[0]), cyc
+
+    def resid(p):
+        base, cyc = unpack(p)
+        model = template(t, base, cyc)
+        reg = np.concatenate([(p[3::3] - math.log(4.2)) / 0.5, (p[2::3] - math.log(100)) / 1.5])
+        return np.concatenate([y - np.log(model), reg])
+
+    p0 = np.empty(1 + 3 * k)
+    p0[0] = math.log(68.0)
+    p0[1::3] = guess[:, 0] / DAYS_PER_YEAR
+    p0[2::3] = np.log(guess[:, 1])
+    p0[3::3] = np.log(guess[:, 2])
+    p, _ = levenberg_marquardt(resid, p0)
+    return unpack(p)
+
+
+def cycle_rows(cycles: np.ndarray, first_day: float, last_day: float) -> np.ndarray:
+    """(ln A, ln R, P years) of each fitted cycle, NaN where the record does not settle it.
+
+    A is counted when the cycle's peak lies between a year before ``first_day`` and a year
+    before ``last_day``; R when the cycle also starts within the record; P when the next
+    cycle started at least 3 years before ``last_day``. A value outside :data:`BOUNDS` is
+    not counted (a fit that split or merged cycles, e.g. around the Dalton minimum).
+    """
+    cyc = np.asarray(cycles, dtype=np.float64)
+    k = cyc.shape[0]
+    table = np.full((k, 3), np.nan)
+    for j in range(k):
+        t0, amp, rise = cyc[j]
+        peak = t0 + rise * DAYS_PER_YEAR
+        if peak + DAYS_PER_YEAR <= last_day and peak >= first_day - DAYS_PER_YEAR:
+            table[j, 0] = math.log(amp)
+            if t0 >= first_day:
+                table[j, 1] = math.log(rise)
+        if t0 >= first_day and j + 1 < k and cyc[j + 1, 0] + 3 * DAYS_PER_YEAR <= last_day:
+            table[j, 2] = (cyc[j + 1, 0] - t0) / DAYS_PER_YEAR
+    value = np.column_stack([np.exp(table[:, 0]), np.exp(table[:, 1]), table[:, 2]])
+    for col, name in enumerate("ARP"):
+        lo, hi = BOUNDS[name]
+        table[~((value[:, col] >= lo) & (value[:, col] <= hi)), col] = np.nan
+    return table
+
+
 # ---------------------------------------------------------------------------- statistics
 # One-sided 95 % quantiles of Student's t, df = 1..30 (standard tables).
 _T95 = [6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812, 1.796, 1.782,

@@ -11,9 +11,13 @@ observed flux is ``F(d)`` times the Sun-Earth distance factor
    function per solar cycle, fitted (least squares in log, monthly means) to every cycle of
    the record before the conditioning date. The cycle whose minimum was detected last
    (``L``, e.g. 25 in 2026) and the next two (their start, peak excess ``A`` and rise time
-   ``R``) are uncertain. Their prior is the spread of the past cycles in the record (joint
-   normal in ln A, ln R and period P, widened for the small number of cycles, see
-   :class:`deorbit.solar._cycles.CyclePrior`); the data up to the conditioning date update
+   ``R``) are uncertain. Their prior is the spread of the past cycles (joint normal in
+   ln A, ln R and period P, widened for the number of cycles, see
+   :class:`deorbit.solar._cycles.CyclePrior`): those of the F10.7 record from cycle 20 on,
+   and cycles 0-19 of the monthly sunspot record 1749-1967 converted to F10.7
+   (:mod:`deorbit.solar._sunspots`; the F10.7 era's cycles alone were the strong ones of
+   the Modern Maximum, and a prior from them missed cycle 24 from most cutoffs between
+   2010 and 2016, see VALIDATION.md); the data up to the conditioning date update
    it by importance sampling (proposal: Laplace approximation at the posterior mode mixed
    with the prior; likelihood: monthly log residuals as a heteroscedastic AR(1) with the
    parameters measured on the record, raised to the power ``likelihood_power`` = 0.5,
@@ -62,6 +66,7 @@ import numpy as np
 
 from ..spaceweather import MODELLED, OBSERVED, SpaceWeather
 from . import _cycles as cy
+from . import _sunspots as ss
 from ._common import (
     BURST_THRESHOLD_SFU,
     HALF_WINDOW,
@@ -144,7 +149,11 @@ class StochasticModel:
     fixed_cycles : numpy.ndarray, shape (k, 3)
         (t0 day, A sfu, R years) of the cycles held at their fit.
     cycle_table : numpy.ndarray
-        (ln A, ln R, P) of every fitted cycle, NaN where not counted in the statistics.
+        (ln A, ln R, P) of the cycles the prior counts, NaN where a value is not: the
+        sunspot record's cycles that started before the F10.7 record, then the F10.7
+        record's fitted cycles.
+    sunspot_conversion : tuple of float
+        (intercept sfu, slope sfu per sunspot) turning the sunspot record into F10.7.
     prior : deorbit.solar._cycles.CyclePrior
         Prior of a new cycle.
     particles : numpy.ndarray, shape (n_particles, 7)
@@ -217,7 +226,7 @@ class StochasticModel:
     # ------------------------------------------------------------------ construction
     def _fit_cycles(self) -> None:
         t_mid, mean, month = cy.monthly_means(self._day, self._fa)
-        self._t_month, self._y_month = t_mid, np.log(mean)
+        self._t_month, self._y_month, self._month = t_mid, np.log(mean), month
         minima = cy.detect_minima(t_mid, month, mean)
         if minima.size < 3:
             raise ValueError(
@@ -225,69 +234,22 @@ class StochasticModel:
                 f"record before it shows {minima.size} solar minima; at least 3 are needed "
                 "for the cycle statistics"
             )
-        sm = cy.smooth13(mean)
-        starts = [minima[0] - 11.0 * _YEAR] + list(minima)
-        guess = []
-        for j, t0 in enumerate(starts):
-            hi = starts[j + 1] if j + 1 < len(starts) else t_mid[-1] + 1
-            sel = (t_mid >= max(t0, t_mid[0])) & (t_mid < hi) & np.isfinite(sm)
-            if np.any(sel):
-                i = np.flatnonzero(sel)[np.nanargmax(sm[sel])]
-                amp = max(sm[i] - 68.0, 30.0)
-                rise = float(np.clip((t_mid[i] - t0) / _YEAR, 2.5, 6.0))
-            else:
-                amp, rise = 100.0, 4.2
-            if j == len(starts) - 1 and (t_mid[-1] - t0) < 5 * _YEAR:
-                amp, rise = max(amp, 100.0), 4.2  # the rise is not over: start from typical
-            guess.append((t0 - 0.3 * _YEAR, amp, rise))
-        guess = np.asarray(guess)
-        y, t = self._y_month, self._t_month
-        k = guess.shape[0]
-
-        def unpack(p):
-            cyc = np.empty((k, 3))
-            cyc[:, 0] = p[1::3] * _YEAR
-            cyc[:, 1] = np.exp(p[2::3])
-            cyc[:, 2] = np.exp(p[3::3])
-            return math.exp(p[0]), cyc
-
-        def resid(p):
-            base, cyc = unpack(p)
-            model = cy.template(t, base, cyc)
-            # weak regularisation, relevant only for a cycle with little data
-            reg = np.concatenate([(p[3::3] - math.log(4.2)) / 0.5, (p[2::3] - math.log(100)) / 1.5])
-            return np.concatenate([y - np.log(model), reg])
-
-        p0 = np.empty(1 + 3 * k)
-        p0[0] = math.log(68.0)
-        p0[1::3] = guess[:, 0] / _YEAR
-        p0[2::3] = np.log(guess[:, 1])
-        p0[3::3] = np.log(guess[:, 2])
-        p, _ = cy.levenberg_marquardt(resid, p0)
-        self.base_sfu, cycles = unpack(p)
+        self.base_sfu, cycles = cy.fit_template(t_mid, mean, minima)
         self._lm_cycles = cycles
         self.minima_detected = minima
         self.cycle_numbers = [_cycle_number(float(c[0])) for c in cycles]
-        resid_m = y - np.log(cy.template(t, self.base_sfu, cycles))
-        x_m = 1.0 - self.base_sfu / cy.template(t, self.base_sfu, cycles)
+        resid_m = self._y_month - np.log(cy.template(t_mid, self.base_sfu, cycles))
+        x_m = 1.0 - self.base_sfu / cy.template(t_mid, self.base_sfu, cycles)
         self._sigma_e = _sigma_fit(x_m, resid_m)
         u = resid_m / _sigma(self._sigma_e, x_m)
         self._phi_e = float(np.clip(np.corrcoef(u[:-1], u[1:])[0, 1], 0.0, 0.99))
 
     def _fit_prior(self) -> None:
-        cyc = self._lm_cycles
-        k = cyc.shape[0]
         first, cut = self.first_record_day, self.cutoff
-        table = np.full((k, 3), np.nan)
-        for j in range(k):
-            t0, amp, rise = cyc[j]
-            peak = t0 + rise * _YEAR
-            if peak + _YEAR <= cut and peak >= first - _YEAR:
-                table[j, 0] = math.log(amp)
-                if t0 >= first:
-                    table[j, 1] = math.log(rise)
-            if t0 >= first and j + 1 < k and cyc[j + 1, 0] + 3 * _YEAR <= cut:
-                table[j, 2] = (cyc[j + 1, 0] - t0) / _YEAR
+        own = self._lm_cycles[:, 0] >= first  # the cycles that start within the F10.7 record
+        self.sunspot_conversion = ss.f107_conversion(self._month, np.exp(self._y_month))
+        table = np.concatenate([ss.cycle_table(*self.sunspot_conversion, float(first)),
+                                cy.cycle_rows(self._lm_cycles, first, cut)[own]])
         self.cycle_table = table
         try:
             self.prior = cy.CyclePrior(table)
@@ -539,6 +501,8 @@ class StochasticModel:
             prior_sd=dict(zip(self.prior.names, self.prior.sd.tolist())),
             prior_corr=self.prior.corr.tolist(),
             prior_counts=self.prior.counts.tolist(),
+            sunspot_conversion_sfu=dict(zip(("intercept", "per_sunspot"),
+                                            self.sunspot_conversion)),
             effective_sample_size=self.effective_sample_size,
             monthly_residual_sigma=self._sigma_e, monthly_residual_ar1=self._phi_e,
             slow_sigma=self._sigma_s, slow_ar2=self.ar2, daily_sigma=self._sigma_r,
