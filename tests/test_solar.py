@@ -461,7 +461,7 @@ def test_rolling_backtest(sw):
     """From every 1 January and 1 July 2008-2025 (35 cutoffs): the 90 % band holds 88 % of
     all 2577 months (nominal 90 %; 82 % before the prior counted the sunspot record's
     cycles), and at most 6 cutoffs hold fewer than 80 % (measured: 6, the worst 0.63 at
-    2015-07, all in cycle 24's rise and fall)."""
+    2015-07: 2008-01, at cycle 23's late end, and five in cycle 24's rise and fall)."""
     roll = val.rolling_coverage(sw)
     cov = np.array([v[0] for v in roll["by_cutoff"].values()])
     print(f"pooled {roll['pooled']:.3f}", {c: round(v[0], 2) for c, v in roll["by_cutoff"].items()})

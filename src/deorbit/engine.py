@@ -67,7 +67,7 @@ def density_table(scenario):
     indices: the NRLMSISE-00 annual-mean profile at them; with a solar-activity model: the
     NRLMSISE-00 orbit table, driven day by day by the sampled indices. Both are averaged
     over the latitudes an orbit of the scenario's (fixed) inclination visits, from the
-    packaged table or the scenario's ``atmosphere.msis_table_file``.
+    packaged table or the scenario's own (``atmosphere.path``).
     """
     atm = scenario.atmosphere
     if atm.model == "table":

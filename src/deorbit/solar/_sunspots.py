@@ -93,19 +93,29 @@ def parse_sunspots(text: str, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_sunspots(path=None) -> tuple[np.ndarray, np.ndarray]:
-    """The packaged monthly sunspot record (or a file in the same layout, gzip or plain).
+    """The packaged monthly sunspot record (read once per process), or a file in the same
+    layout, gzip or plain.
 
-    Returns ``(month, ssn)`` as :func:`parse_sunspots`.
+    Returns ``(month, ssn)`` as :func:`parse_sunspots` (read-only arrays).
     """
     if path is None:
-        raw, name = data_bytes(PACKAGE_FILE), data_label(PACKAGE_FILE)
-    else:
-        name = str(path)
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        return _packaged()
+    with open(path, "rb") as fh:
+        return _parse_bytes(fh.read(), str(path))
+
+
+@lru_cache(maxsize=1)
+def _packaged() -> tuple[np.ndarray, np.ndarray]:
+    return _parse_bytes(data_bytes(PACKAGE_FILE), data_label(PACKAGE_FILE))
+
+
+def _parse_bytes(raw: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
-    return parse_sunspots(raw.decode("ascii"), name)
+    month, ssn = parse_sunspots(raw.decode("ascii", errors="replace"), name)
+    month.setflags(write=False)
+    ssn.setflags(write=False)
+    return month, ssn
 
 
 def f107_conversion(f107_month: np.ndarray, f107_mean: np.ndarray) -> tuple[float, float]:
