@@ -252,6 +252,17 @@ def test_sunspot_cycles_in_the_prior(sw, stoch):
     assert ss.LAST_MONTH < np.datetime64("1987-09", "M")
 
 
+def test_a_record_starting_after_1963_is_refused_with_the_reason(sw):
+    """The sunspot record is converted to F10.7 on the overlap up to 1967-12: a record that
+    starts in 1966 has 24 months of it, and the error says so."""
+    k = int((np.datetime64("1966-01-01") - np.datetime64("1957-10-01")).astype(int))
+    arrays = {f.name: np.array(getattr(sw, f.name)[k:]) for f in dataclasses.fields(sw)
+              if isinstance(getattr(sw, f.name), np.ndarray)}
+    late = dataclasses.replace(sw, **arrays, n_rows_observed=sw.n_rows_observed - k)
+    with pytest.raises(ValueError, match="has 24 consecutive months up to 1967-12.*at least 60"):
+        StochasticModel(late)
+
+
 def test_detect_minima_takes_one_month_of_a_flat_stretch():
     """Months of equal lowest values (the sunspot record has months of zero spots around
     1810) make one minimum, at the first of them, not one per month."""

@@ -136,8 +136,10 @@ def f107_conversion(f107_month: np.ndarray, f107_mean: np.ndarray) -> tuple[floa
     fm = np.asarray(f107_month).astype("datetime64[M]")
     common = np.intersect1d(month[month <= LAST_MONTH], fm[fm <= LAST_MONTH])
     if common.size < 60 or np.any(np.diff(common).astype(int) != 1):
-        raise ValueError(f"the F10.7 record overlaps the sunspot record by {common.size} "
-                         f"consecutive months before {LAST_MONTH}; at least 60 are needed")
+        raise ValueError(f"the F10.7 record has {common.size} consecutive months up to "
+                         f"{LAST_MONTH}, where it overlaps the sunspot record that the cycle "
+                         "prior converts to F10.7; at least 60 are needed (a space-weather "
+                         "file that starts in 1963 or earlier, as CelesTrak's SW-All does)")
     r = cy.smooth13(ssn[np.isin(month, common)])
     f = cy.smooth13(np.asarray(f107_mean)[np.isin(fm, common)])
     ok = np.isfinite(r) & np.isfinite(f)
