@@ -446,12 +446,14 @@ def test_ap_follows_the_cycle_amplitude(sw, stoch):
 
 
 # ------------------------------------------------------------------------------ backtests
-# Required coverage: 80 %. The 2008 cutoff falls short (0.77-0.85 with seeds 1-3: cycle 23
+# Required coverage: 80 %. Measured with seeds 1/2/3: 2008 0.77/0.85/0.79 (short: cycle 23
 # ended 1-2 years later than its predecessors suggested, and the band rises too early in
-# 2009-2011); VALIDATION.md reports it and this test pins the measured floor so that a
-# regression shows.
-COVERAGE_FLOOR = {"2008-01-01": 0.75, "2014-01-01": 0.80, "2019-01-01": 0.80,
-                  "2023-01-01": 0.80}
+# 2009-2011), 2014 0.81/0.83/0.88, 2019 0.98/0.99/0.99, 2023 0.91/0.93/0.93; VALIDATION.md
+# reports them. The floors (seed 1) sit a few months below the measured values, so that a
+# regression shows while a last-bit difference of another CPU's libm (one month is 0.012)
+# does not.
+COVERAGE_FLOOR = {"2008-01-01": 0.74, "2014-01-01": 0.78, "2019-01-01": 0.90,
+                  "2023-01-01": 0.85}
 
 
 @pytest.mark.slow
@@ -469,15 +471,15 @@ def test_backtest_monthly_coverage(sw, cutoff):
 
 @pytest.mark.slow
 def test_rolling_backtest(sw):
-    """From every 1 January and 1 July 2008-2025 (35 cutoffs): the 90 % band holds 88 % of
-    all 2577 months (nominal 90 %; 82 % before the prior counted the sunspot record's
-    cycles), and at most 6 cutoffs hold fewer than 80 % (measured: 6, the worst 0.63 at
-    2015-07: 2008-01, at cycle 23's late end, and five in cycle 24's rise and fall)."""
+    """From every 1 January and 1 July 2008-2025 (35 cutoffs) the 90 % band holds, of all
+    2577 months, 0.884/0.887/0.885 with seeds 1/2/3 (nominal 0.90); 6/6/7 cutoffs hold
+    fewer than 80 %, the worst 0.63/0.60/0.63 (2015). Before the prior counted the sunspot
+    record's cycles: 0.818, 12 cutoffs, the worst 0.39; this test fails on that model."""
     roll = val.rolling_coverage(sw)
     cov = np.array([v[0] for v in roll["by_cutoff"].values()])
     print(f"pooled {roll['pooled']:.3f}", {c: round(v[0], 2) for c, v in roll["by_cutoff"].items()})
     assert len(cov) == 35 and roll["pooled"] >= 0.86
-    assert (cov < 0.80).sum() <= 6 and cov.min() >= 0.60
+    assert (cov < 0.80).sum() <= 8 and cov.min() >= 0.55
 
 
 @pytest.mark.slow
