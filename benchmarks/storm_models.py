@@ -31,6 +31,7 @@ import numpy as np
 
 from deorbit.atmosphere import load_msis_table
 from deorbit.atmosphere.msis import (
+    _orbit_latitudes,
     geocentric_to_geodetic_lat,
     pymsis_orbit_mean_density_at,
     utc_day_of_year,
@@ -43,12 +44,6 @@ ALT_KM, INC_DEG = 210.0, 53.0
 
 def _day(date):
     return float((np.datetime64(date, "D") - np.datetime64("2000-01-01", "D")).astype(int))
-
-
-def orbit_latitudes_deg(n_u):
-    """Geocentric latitudes of a circular orbit at ``n_u`` points uniform in time."""
-    u = -0.5 * np.pi + (np.arange(n_u) + 0.5) * np.pi / n_u
-    return np.degrees(np.arcsin(np.sin(np.radians(INC_DEG)) * np.sin(u)))
 
 
 def instants(date):
@@ -91,7 +86,7 @@ def jb2008_rows(n_lon, n_u):
                           "Space-Environment-Data")
     indices = read_sw_jb2008([os.path.join(folder, "SOLFSMY.TXT"),
                               os.path.join(folder, "DTCFILE.TXT")])
-    lats = geocentric_to_geodetic_lat(orbit_latitudes_deg(n_u), ALT_KM)
+    lats = geocentric_to_geodetic_lat(_orbit_latitudes(INC_DEG, n_u), ALT_KM)  # as pymsis rows
     lons = (np.arange(n_lon) + 0.5) * 360.0 / n_lon - 180.0
     out = []
     for d in DAYS:

@@ -71,8 +71,7 @@ def _manifest(scenarios, samples):
         "scenarios": [{
             "name": s.name, "title": s.title, "source": s.source, "sha256": s.sha256,
             "text": s.text, "seed": s.monte_carlo.seed, "block_size": s.monte_carlo.block_size,
-            "samples": n, "density_table": s.atmosphere.table.source if s.atmosphere.table
-            else s.atmosphere.msis_table().source,
+            "samples": n, "density_table": s.atmosphere.source,
             "data_files": {key: {"path": path, "sha256": _file_sha256(path)}
                            for key, path in s.data_files().items()},
         } for s, n in zip(scenarios, samples)],

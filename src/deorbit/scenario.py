@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from .atmosphere import DensityTable, load_msis_table
+from .atmosphere.msis import PACKAGED_SOURCE
 from .distributions import Distribution, DistributionError, parse_distribution
 
 
@@ -184,6 +185,14 @@ class Atmosphere:
     density_scale: Distribution
     #: The density file (absolute path); None with "msis": the packaged table.
     path: str | None = None
+
+    @property
+    def source(self) -> str:
+        """Where the density comes from (the profile's source, the table file, or the
+        packaged table), without reading a table."""
+        if self.table is not None:
+            return self.table.source
+        return self.path or PACKAGED_SOURCE
 
     def msis_table(self):
         """The NRLMSISE-00 density table (:class:`deorbit.atmosphere.MsisTable`) of model

@@ -126,6 +126,8 @@ FORMAT_VERSION = 1
 GENERATOR_VERSION = "1.0"
 
 _PACKAGE_FILE = "msis_table.npz"
+#: How the packaged table names itself (:attr:`MsisTable.source`).
+PACKAGED_SOURCE = data_label(_PACKAGE_FILE)
 
 #: Default altitude nodes, km: 5 km to 100 km, 2.5 km to 130 km (lower-thermosphere
 #: curvature), 5 km to 200 km, 10 km to 300 km, 20 km to 500 km, 25 km to 1000 km.
@@ -649,7 +651,7 @@ def load_msis_table(path=None) -> MsisTable:
     """
     if path is None:
         raw = data_bytes(_PACKAGE_FILE)
-        name = data_label(_PACKAGE_FILE)
+        name = PACKAGED_SOURCE
     else:
         name = os.fspath(path)
         raw = Path(path).read_bytes()
