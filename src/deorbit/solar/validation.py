@@ -113,8 +113,13 @@ def monthly_coverage(
 
 
 def rolling_coverage(space_weather: SpaceWeather, cutoffs=ROLLING_CUTOFFS, *,
-                     seed: int = 1) -> dict:
-    """:func:`monthly_coverage` of the default stochastic model from each cutoff.
+                     seed: int = 1, n_paths: int = 500, before: str | None = None,
+                     **model_parameters) -> dict:
+    """:func:`monthly_coverage` of the stochastic model from each cutoff.
+
+    Horizons are 7 years, cut at the record's last complete month or, with ``before``, at
+    the whole years before that date; ``model_parameters`` go to :class:`StochasticModel`
+    (default: its defaults).
 
     Returns
     -------
@@ -124,8 +129,10 @@ def rolling_coverage(space_weather: SpaceWeather, cutoffs=ROLLING_CUTOFFS, *,
     """
     by_cutoff, n_in, n_all = {}, 0, 0
     for c in cutoffs:
-        m = StochasticModel(space_weather, condition_on_data_until=day_of(c) - 1)
-        r = monthly_coverage(m, space_weather, c, seed=seed)
+        years = 7 if before is None else min(7, (day_of(before) - day_of(c)) // 365)
+        m = StochasticModel(space_weather, condition_on_data_until=day_of(c) - 1,
+                            **model_parameters)
+        r = monthly_coverage(m, space_weather, c, years=years, n_paths=n_paths, seed=seed)
         below = int((r["observed"] < r["low"]).sum())
         above = int((r["observed"] > r["high"]).sum())
         by_cutoff[c] = (r["coverage"], int(r["inside"].size), below, above)
@@ -208,21 +215,13 @@ def calibrate_likelihood_power(
     ``before``, 400 paths, 4000 particles. Returns beta -> (pooled coverage, worst coverage,
     {cutoff: coverage}). About a minute per beta.
     """
-    limit = day_of(before)
     cuts = [f"{y}-{m:02d}-01" for y in range(1990, 2007) for m in (1, 7)]
     out = {}
     for beta in betas:
-        res = {}
-        n_in = n_all = 0
-        for c in cuts:
-            years = min(7, (limit - day_of(c)) // 365)
-            m = StochasticModel(space_weather, condition_on_data_until=day_of(c) - 1,
-                                likelihood_power=beta, n_particles=4000)
-            r = monthly_coverage(m, space_weather, c, years=years, n_paths=400, seed=1)
-            res[c] = r["coverage"]
-            n_in += int(r["inside"].sum())
-            n_all += r["inside"].size
-        out[beta] = (n_in / n_all, min(res.values()), res)
+        r = rolling_coverage(space_weather, cuts, n_paths=400, before=before,
+                             likelihood_power=beta, n_particles=4000)
+        res = {c: v[0] for c, v in r["by_cutoff"].items()}
+        out[beta] = (r["pooled"], min(res.values()), res)
     return out
 
 
