@@ -28,6 +28,7 @@ from deorbit.solar import (
     sample_streams,
 )
 from deorbit.solar import validation as val
+from deorbit.solar._cycles import CyclePrior
 from deorbit.spaceweather import (
     LONG_FORECAST,
     MODELLED,
@@ -252,6 +253,32 @@ def test_sunspot_cycles_in_the_prior(sw, stoch):
     assert ss.LAST_MONTH < np.datetime64("1987-09", "M")
 
 
+def test_a_long_cycle_is_followed_by_a_weak_one(stoch):
+    """The prior is a chain: a cycle's (ln A, ln R, P) given the previous cycle's period.
+    The record's cycles show the amplitude-period effect (Hathaway 2010 sec. 4.7, r = -0.68
+    over sunspot cycles 1-22): here r = -0.63 over 23 pairs, shrunk to -0.54; the
+    conditioned cycles follow it; the same cycles shuffled show none."""
+    prior = stoch.prior
+    assert list(prior.lag_counts) == [23, 23, 21]
+    assert -0.6 < prior.lag_corr[0] < -0.45  # P_prev with ln A
+    # the marginal of a cycle is the same whichever way it is read
+    np.testing.assert_allclose(prior.cov4[1:, 1:], prior.cov)
+    np.testing.assert_allclose(prior.cov4[0, 0], prior.cov[2, 2])
+    assert np.all(np.linalg.eigvalsh(prior.cov4) > 0)
+    # after a 13-year cycle the next is expected about a third weaker than after a 10-year
+    # one (0.63), with a smaller spread than the marginal's
+    amp_ratio = np.exp(prior.next_mean(13.0)[0] - prior.next_mean(10.0)[0])
+    assert 0.5 < amp_ratio < 0.75
+    assert prior.next_cov[0, 0] < prior.cov[0, 0]
+    # the weighted particles: cycle L+1's amplitude falls with cycle L's period (-0.48)
+    w, th = stoch.weights, stoch.particles
+    c = np.cov(th[:, 3], th[:, 4], aweights=w)
+    assert c[0, 1] / np.sqrt(c[0, 0] * c[1, 1]) < -0.3
+    # the same cycles in a shuffled order: no lag correlation to speak of (0.03)
+    shuffled = CyclePrior(prior.table[np.random.default_rng(0).permutation(len(prior.table))])
+    assert abs(shuffled.lag_corr[0]) < 0.2
+
+
 def test_a_record_starting_after_1963_is_refused_with_the_reason(sw):
     """The sunspot record is converted to F10.7 on the overlap up to 1967-12: a record that
     starts in 1966 has 24 months of it, and the error says so."""
@@ -446,13 +473,13 @@ def test_ap_follows_the_cycle_amplitude(sw, stoch):
 
 
 # ------------------------------------------------------------------------------ backtests
-# Required coverage: 80 %. Measured with seeds 1/2/3: 2008 0.77/0.85/0.79 (short: cycle 23
+# Required coverage: 80 %. Measured with seeds 1/2/3: 2008 0.75/0.81/0.73 (short: cycle 23
 # ended 1-2 years later than its predecessors suggested, and the band rises too early in
-# 2009-2011), 2014 0.81/0.83/0.88, 2019 0.98/0.99/0.99, 2023 0.91/0.93/0.93; VALIDATION.md
-# reports them. The floors (seed 1) sit a few months below the measured values, so that a
-# regression shows while a last-bit difference of another CPU's libm (one month is 0.012)
-# does not.
-COVERAGE_FLOOR = {"2008-01-01": 0.74, "2014-01-01": 0.78, "2019-01-01": 0.90,
+# 2009-2011), 2014 0.88/0.87/0.89, 2019 0.98/0.96/0.98, 2023 0.91/0.91/0.93; VALIDATION.md
+# reports them. The floors (seed 1) sit two or three months below the measured values, so
+# that a regression shows while a last-bit difference of another CPU's libm (one month is
+# 0.012 of 84) does not.
+COVERAGE_FLOOR = {"2008-01-01": 0.72, "2014-01-01": 0.85, "2019-01-01": 0.95,
                   "2023-01-01": 0.85}
 
 
@@ -472,14 +499,15 @@ def test_backtest_monthly_coverage(sw, cutoff):
 @pytest.mark.slow
 def test_rolling_backtest(sw):
     """From every 1 January and 1 July 2008-2025 (35 cutoffs) the 90 % band holds, of all
-    2577 months, 0.884/0.887/0.885 with seeds 1/2/3 (nominal 0.90); 6/6/7 cutoffs hold
-    fewer than 80 %, the worst 0.63/0.60/0.63 (2015). Before the prior counted the sunspot
-    record's cycles: 0.818, 12 cutoffs, the worst 0.39; this test fails on that model."""
+    2577 months, 0.897/0.900/0.899 with seeds 1/2/3 (nominal 0.90); 4/3/4 cutoffs hold
+    fewer than 80 %, the worst 0.65/0.69/0.67 (2015). The two earlier priors fail: the F10.7
+    era's cycles alone (0.818, 12 cutoffs, the worst 0.39), and the sunspot cycles taken as
+    independent of their predecessors (0.884, 6 cutoffs, the worst 0.63)."""
     roll = val.rolling_coverage(sw)
     cov = np.array([v[0] for v in roll["by_cutoff"].values()])
     print(f"pooled {roll['pooled']:.3f}", {c: round(v[0], 2) for c, v in roll["by_cutoff"].items()})
-    assert len(cov) == 35 and roll["pooled"] >= 0.86
-    assert (cov < 0.80).sum() <= 8 and cov.min() >= 0.55
+    assert len(cov) == 35 and roll["pooled"] >= 0.89
+    assert (cov < 0.80).sum() <= 5 and cov.min() >= 0.60
 
 
 @pytest.mark.slow
@@ -488,7 +516,7 @@ def test_backtest_ap_per_phase(sw, cutoff):
     """Daily Ap median and 99th percentile per phase: (1) the phase-matched bootstrap keeps
     the statistics of the record the model saw (amplitude scaling off: within 20 %);
     (2) with the scaling, simulated against the whole record within 25 % (the issue asks
-    20 %: measured within 20 % but for the 2023 cutoff's declining-phase median, -21 %:
+    20 %: measured within 20 % but for the 2014 cutoff's declining-phase median, -21 %:
     the prior expects weaker cycles than the record's, and Ap follows amplitude)."""
     cut = None if cutoff is None else val.day_of(cutoff) - 1
     m = StochasticModel(sw, condition_on_data_until=cut)

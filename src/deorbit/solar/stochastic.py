@@ -12,7 +12,8 @@ observed flux is ``F(d)`` times the Sun-Earth distance factor
    the record before the conditioning date. The cycle whose minimum was detected last
    (``L``, e.g. 25 in 2026) and the next two (their start, peak excess ``A`` and rise time
    ``R``) are uncertain. Their prior is the spread of the past cycles (joint normal in
-   ln A, ln R and period P, widened for the number of cycles, see
+   ln A, ln R and period P given the previous cycle's period, so that a long cycle tends to
+   be followed by a weak one, widened for the number of cycles, see
    :class:`deorbit.solar._cycles.CyclePrior`): those of the F10.7 record from cycle 20 on,
    and cycles 0-19 of the monthly sunspot record 1749-1967 converted to F10.7
    (:mod:`deorbit.solar._sunspots`; the F10.7 era's cycles alone were the strong ones of
@@ -21,7 +22,8 @@ observed flux is ``F(d)`` times the Sun-Earth distance factor
    it by importance sampling (proposal: Laplace approximation at the posterior mode mixed
    with the prior; likelihood: monthly log residuals as a heteroscedastic AR(1) with the
    parameters measured on the record, raised to the power ``likelihood_power`` = 0.5,
-   calibrated on the record before 2008). Cycles after ``L + 2`` are drawn from the prior.
+   calibrated on the record before 2008). Cycles after ``L + 1`` are drawn from the prior's
+   chain, each given the period of the one before.
    Each sample path picks one weighted particle: the amplitude and timing of the rest of
    the current cycle and of the next are thus sampled jointly and conditioned on the data.
 2. **Slow departures** ``s = ln(F81 / T)`` (``F81`` the centred 81-day mean): template misfit
@@ -136,9 +138,9 @@ class StochasticModel:
         record before 2008 only (so no backtest window of VALIDATION.md is seen): 34 cutoffs
         every 6 months from 1990-01 to 2006-07, horizons up to 7 years ending before
         2008-01-01, 400 paths, 4000 particles. Coverage of the 90 % band of monthly-mean
-        F10.7, pooled / worst cutoff: beta = 1: 0.953 / 0.68 (2003-01, after a maximum);
-        0.5: 0.972 / 0.83; 0.3: 0.983 / 0.92. The rule: the largest beta whose worst
-        cutoff reaches 0.80.
+        F10.7, pooled / worst cutoff: beta = 1: 0.935 / 0.74 (1990-01); 0.7: 0.935 / 0.77;
+        0.5: 0.944 / 0.82; 0.3: 0.949 / 0.86. The rule: the largest beta whose worst cutoff
+        reaches 0.80.
 
     Attributes
     ----------
@@ -279,8 +281,9 @@ class StochasticModel:
         """Importance sampling of the open cycle parameters given the record.
 
         theta = (P_{L-1}, ln A_L, ln R_L, P_L, ln A_{L+1}, ln R_{L+1}, P_{L+1}), P in years.
-        Prior: P_{L-1} from the prior conditional on cycle L-1's fitted (ln A, ln R); the
-        vectors of cycles L and L+1 from the joint prior; all truncated to the bounds.
+        Prior: P_{L-1} from the prior conditional on cycle L-1's fitted (ln A, ln R) and
+        cycle L-2's period; the vector of cycle L given P_{L-1}, that of cycle L+1 given P_L
+        (the chain of :class:`deorbit.solar._cycles.CyclePrior`); all truncated to the bounds.
         Likelihood: the monthly log residuals since the peak of cycle L-1, standardised by
         their level-dependent sigma, as an AR(1) process (parameters from the fit residuals),
         raised to ``likelihood_power``.
@@ -296,9 +299,11 @@ class StochasticModel:
         sig_w = _sigma(self._sigma_e, x_w)
         phi = self._phi_e
         beta = self.likelihood_power
-        m_p, c_p = prior.conditional([2], [0, 1], [math.log(prev[1]), math.log(prev[2])])
+        period_before = (prev[0] - self.fixed_cycles[-2, 0]) / _YEAR  # P_{L-2}
+        m_p, c_p = prior.conditional([3], [0, 1, 2],
+                                     [period_before, math.log(prev[1]), math.log(prev[2])])
         m_p, s_p = float(m_p[0]), float(math.sqrt(c_p[0, 0]))
-        chol = np.linalg.cholesky(prior.cov)
+        chol = np.linalg.cholesky(prior.next_cov)
         chol_inv = np.linalg.inv(chol)
         log_norm_prior = -math.log(s_p) - 2.0 * np.log(np.diag(chol)).sum()
 
@@ -311,8 +316,8 @@ class StochasticModel:
 
         def whitened_prior(theta):
             w0 = (theta[..., :1] - m_p) / s_p
-            w1 = (theta[..., 1:4] - prior.mean) @ chol_inv.T
-            w2 = (theta[..., 4:7] - prior.mean) @ chol_inv.T
+            w1 = (theta[..., 1:4] - prior.next_mean(theta[..., 0])) @ chol_inv.T
+            w2 = (theta[..., 4:7] - prior.next_mean(theta[..., 3])) @ chol_inv.T
             return np.concatenate([w0, w1, w2], axis=-1)
 
         def log_target(theta):
@@ -329,8 +334,8 @@ class StochasticModel:
         def draw_prior(n):
             th = np.empty((n, 7))
             th[:, 0] = m_p + s_p * rng.standard_normal(n)
-            th[:, 1:4] = prior.mean + rng.standard_normal((n, 3)) @ chol.T
-            th[:, 4:7] = prior.mean + rng.standard_normal((n, 3)) @ chol.T
+            th[:, 1:4] = prior.next_mean(th[:, 0]) + rng.standard_normal((n, 3)) @ chol.T
+            th[:, 4:7] = prior.next_mean(th[:, 3]) + rng.standard_normal((n, 3)) @ chol.T
             return th
 
         # mode (Levenberg-Marquardt on data + prior residuals) and Laplace covariance
@@ -375,8 +380,9 @@ class StochasticModel:
         self._cum_weights = np.cumsum(wts)
         self.effective_sample_size = float(1.0 / np.sum(wts**2))
         self.theta_mean = wts @ theta
-        # prior pool for the cycles after L + 2 (fixed seed: part of the model)
-        self._pool = prior.draw(rng, 4096)
+        # departures of the cycles after L + 1 from the chain's mean (fixed seed: part of
+        # the model)
+        self._pool = prior.next_residuals(rng, 4096)
 
     def _fit_residual_processes(self) -> None:
         base = self.base_sfu
@@ -500,6 +506,8 @@ class StochasticModel:
             prior_mean=dict(zip(self.prior.names, self.prior.mean.tolist())),
             prior_sd=dict(zip(self.prior.names, self.prior.sd.tolist())),
             prior_corr=self.prior.corr.tolist(),
+            prior_period_to_next_corr=dict(zip(self.prior.names,
+                                               self.prior.lag_corr.tolist())),
             prior_counts=self.prior.counts.tolist(),
             sunspot_conversion_sfu=dict(zip(("intercept", "per_sunspot"),
                                             self.sunspot_conversion)),
@@ -628,19 +636,23 @@ class StochasticModel:
         ns = U.shape[0]
         base = self.base_sfu
         cut = self.cutoff
-        # 1. cycles: particle (current and next two cycles), then prior pool
+        # 1. cycles: particle (current and next two cycles), then the prior's chain, each
+        # cycle drawn given the period of the one before (clipped to the bounds)
         j = np.searchsorted(self._cum_weights, U[:, 0] * self._cum_weights[-1], side="right")
         theta = self.particles[np.minimum(j, self.particles.shape[0] - 1)]
         cyc = self._cycles_from(theta)  # (ns, k, 3)
         extra = self._pool[np.minimum((U[:, 1 : 1 + n_extra] * self._pool.shape[0]).astype(int),
                                       self._pool.shape[0] - 1)]  # (ns, n_extra, 3)
         ext = np.empty((ns, n_extra, 3))
-        t0 = cyc[:, -1, 0] + theta[:, 6] * _YEAR
+        period = theta[:, 6]
+        t0 = cyc[:, -1, 0] + period * _YEAR
         for e in range(n_extra):
+            x = self.prior.clip(self.prior.next_mean(period) + extra[:, e])
             ext[:, e, 0] = t0
-            ext[:, e, 1] = np.exp(extra[:, e, 0])
-            ext[:, e, 2] = np.exp(extra[:, e, 1])
-            t0 = t0 + extra[:, e, 2] * _YEAR
+            ext[:, e, 1] = np.exp(x[:, 0])
+            ext[:, e, 2] = np.exp(x[:, 1])
+            period = x[:, 2]
+            t0 = t0 + period * _YEAR
         cyc = np.concatenate([cyc, ext], axis=1)
         # 2. template and slow process on the monthly grid g0 + k * month, k = -1 .. n_nodes
         nodes = self._g0 + _MONTH * np.arange(-1, n_nodes)
