@@ -274,6 +274,13 @@ def test_a_long_cycle_is_followed_by_a_weak_one(stoch):
     w, th = stoch.weights, stoch.particles
     c = np.cov(th[:, 3], th[:, 4], aweights=w)
     assert c[0, 1] / np.sqrt(c[0, 0] * c[1, 1]) < -0.3
+    # the cycles after L + 1 follow the chain: at the chain's mean, a long cycle L + 1 is
+    # followed by a weaker L + 2, which starts when L + 1 ends; departures stay in bounds
+    later = stoch._later_cycles(np.zeros(2), np.array([9.0, 13.0]), np.zeros((2, 3, 3)))
+    assert later[0, 0, 1] > 1.3 * later[1, 0, 1]
+    np.testing.assert_allclose(later[:, 0, 0], np.array([9.0, 13.0]) * 365.25)
+    wild = stoch._later_cycles(np.zeros(1), np.array([11.0]), np.full((1, 3, 3), 50.0))
+    np.testing.assert_allclose(wild[0, :, 1:], [[250.0, 7.0]] * 3)
     # the same cycles in a shuffled order: no lag correlation to speak of (0.03)
     shuffled = CyclePrior(prior.table[np.random.default_rng(0).permutation(len(prior.table))])
     assert abs(shuffled.lag_corr[0]) < 0.2

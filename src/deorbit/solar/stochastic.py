@@ -627,6 +627,23 @@ class StochasticModel:
         )
         return paths, (phase[:, keep] if want_phase else None)
 
+    def _later_cycles(self, t0_last: np.ndarray, period_last: np.ndarray,
+                      departures: np.ndarray) -> np.ndarray:
+        """Cycles after L + 1, (ns, n, 3) of (t0 day, A sfu, R years): the prior's chain.
+
+        Each cycle's (ln A, ln R, P) is the chain's mean given the period of the cycle before
+        plus its row of ``departures`` (ns, n, 3), clipped to the bounds; the first follows
+        cycle L + 1, which started at ``t0_last`` (day) and lasts ``period_last`` (years).
+        """
+        out = np.empty(departures.shape)
+        period, t0 = period_last, t0_last + period_last * _YEAR
+        for e in range(departures.shape[1]):
+            x = self.prior.clip(self.prior.next_mean(period) + departures[:, e])
+            out[:, e] = np.column_stack([t0, np.exp(x[:, 0]), np.exp(x[:, 1])])
+            period = x[:, 2]
+            t0 = t0 + period * _YEAR
+        return out
+
     def _simulate(self, U, Z, n_sim, n_blocks, n_nodes, n_extra, want_phase=False):
         """Simulated days cut + 1 .. cut + n_sim for a chunk of samples.
 
@@ -643,17 +660,7 @@ class StochasticModel:
         cyc = self._cycles_from(theta)  # (ns, k, 3)
         extra = self._pool[np.minimum((U[:, 1 : 1 + n_extra] * self._pool.shape[0]).astype(int),
                                       self._pool.shape[0] - 1)]  # (ns, n_extra, 3)
-        ext = np.empty((ns, n_extra, 3))
-        period = theta[:, 6]
-        t0 = cyc[:, -1, 0] + period * _YEAR
-        for e in range(n_extra):
-            x = self.prior.clip(self.prior.next_mean(period) + extra[:, e])
-            ext[:, e, 0] = t0
-            ext[:, e, 1] = np.exp(x[:, 0])
-            ext[:, e, 2] = np.exp(x[:, 1])
-            period = x[:, 2]
-            t0 = t0 + period * _YEAR
-        cyc = np.concatenate([cyc, ext], axis=1)
+        cyc = np.concatenate([cyc, self._later_cycles(cyc[:, -1, 0], theta[:, 6], extra)], 1)
         # 2. template and slow process on the monthly grid g0 + k * month, k = -1 .. n_nodes
         nodes = self._g0 + _MONTH * np.arange(-1, n_nodes)
         T_nodes = cy.template(np.broadcast_to(nodes, (ns, nodes.size)), base, cyc)
