@@ -480,41 +480,37 @@ def test_ap_follows_the_cycle_amplitude(sw, stoch):
 
 
 # ------------------------------------------------------------------------------ backtests
-# Required coverage: 80 %. Measured with seeds 1/2/3: 2008 0.75/0.81/0.73 (short: cycle 23
-# ended 1-2 years later than its predecessors suggested, and the band rises too early in
-# 2009-2011), 2014 0.88/0.87/0.89, 2019 0.98/0.96/0.98, 2023 0.91/0.91/0.93; VALIDATION.md
-# reports them. The floors (seed 1) sit two or three months below the measured values, so
-# that a regression shows while a last-bit difference of another CPU's libm (one month is
-# 0.012 of 84) does not.
-COVERAGE_FLOOR = {"2008-01-01": 0.72, "2014-01-01": 0.85, "2019-01-01": 0.95,
-                  "2023-01-01": 0.85}
+# Required coverage: 80 %. Measured with seeds 1/2/3 (4000 paths): 2008 0.87/0.86/0.83,
+# 2014 0.89/0.89/0.89, 2019 0.98/0.98/0.98, 2023 0.91/0.91/0.91; VALIDATION.md reports them.
+# A band estimated from 500 paths held 0.75/0.81/0.73 at 2008 (validation.PATHS says why).
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("cutoff", val.CUTOFFS)
 def test_backtest_monthly_coverage(sw, cutoff):
-    """The 90 % band of monthly-mean F10.7 over 1-7 years holds >= 80 % of observed months."""
+    """The 90 % band of monthly-mean F10.7 over 1-7 years holds >= 80 % of observed months,
+    and is not bought by width: no month's 95th percentile is 3.5 times its 5th (measured
+    at most 3.0, 2019 cutoff, years 4-5)."""
     m = StochasticModel(sw, condition_on_data_until=val.day_of(cutoff) - 1)
-    res = val.monthly_coverage(m, sw, cutoff, n_paths=500, seed=1)
+    res = val.monthly_coverage(m, sw, cutoff, seed=1)
     print(cutoff, f"coverage {res['coverage']:.3f} of {res['inside'].size} months",
           {y: round(c, 2) for y, (c, n) in res["coverage_by_year"].items()})
-    assert res["coverage"] >= COVERAGE_FLOOR[cutoff]
-    # far better than the official May-2023 forecast, whose band held 9 of 36 months
-    assert res["coverage"] > 0.5
+    assert res["coverage"] >= 0.80
+    assert np.max(res["high"] / res["low"]) < 3.5
 
 
 @pytest.mark.slow
 def test_rolling_backtest(sw):
     """From every 1 January and 1 July 2008-2025 (35 cutoffs) the 90 % band holds, of all
-    2577 months, 0.897/0.900/0.899 with seeds 1/2/3 (nominal 0.90); 4/3/4 cutoffs hold
-    fewer than 80 %, the worst 0.65/0.69/0.67 (2015). The two earlier priors fail: the F10.7
-    era's cycles alone (0.818, 12 cutoffs, the worst 0.39), and the sunspot cycles taken as
-    independent of their predecessors (0.884, 6 cutoffs, the worst 0.63)."""
+    2577 months, 0.905 (nominal 0.90); 3 cutoffs hold fewer than 80 %, the worst 0.65
+    (2015-07). The two earlier priors fail (same 4000 paths): the F10.7 era's cycles alone
+    (0.816, 12 cutoffs, the worst 0.35), and the sunspot cycles taken as independent of
+    their predecessors (0.893, 5 cutoffs, the worst 0.63)."""
     roll = val.rolling_coverage(sw)
     cov = np.array([v[0] for v in roll["by_cutoff"].values()])
     print(f"pooled {roll['pooled']:.3f}", {c: round(v[0], 2) for c, v in roll["by_cutoff"].items()})
-    assert len(cov) == 35 and roll["pooled"] >= 0.89
-    assert (cov < 0.80).sum() <= 5 and cov.min() >= 0.60
+    assert len(cov) == 35 and roll["pooled"] >= 0.895
+    assert (cov < 0.80).sum() <= 4 and cov.min() >= 0.60
 
 
 @pytest.mark.slow
