@@ -1,7 +1,7 @@
 """Backtests of the solar-activity models (used by the tests and for VALIDATION.md).
 
 ``python -m deorbit.solar.validation`` prints the tables of VALIDATION.md, section "Solar
-activity backtests" (about three minutes).
+activity backtests" (75 s on a 2-core VM).
 
 Monthly coverage
     A model conditioned on the record up to the day before a cutoff simulates daily F10.7
