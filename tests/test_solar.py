@@ -50,18 +50,20 @@ def stoch(sw):
     return make_model("stochastic", space_weather=sw)
 
 
-def _truncated(sw, last_day):
-    """The record cut after ``last_day`` (observed rows only), as a new SpaceWeather."""
-    n = last_day - int(sw.day_j2000[0]) + 1
-    arrays = {
-        f.name: np.array(getattr(sw, f.name)[:n])
-        for f in dataclasses.fields(sw)
-        if isinstance(getattr(sw, f.name), np.ndarray)
-    }
-    return dataclasses.replace(
-        sw, **arrays, last_observed_day_j2000=last_day, n_rows_observed=n,
-        n_rows_daily_predicted=0, n_rows_monthly_predicted=0,
-    )
+def _cut(sw, *, first_day=None, last_day=None):
+    """The record from ``first_day`` and, if given, cut after ``last_day`` (observed rows only
+    then), as a new SpaceWeather."""
+    d0 = int(sw.day_j2000[0])
+    i = 0 if first_day is None else first_day - d0
+    if last_day is None:
+        rows, counts = slice(i, None), dict(n_rows_observed=sw.n_rows_observed - i)
+    else:
+        rows = slice(i, last_day - d0 + 1)
+        counts = dict(last_observed_day_j2000=last_day, n_rows_observed=last_day - d0 + 1 - i,
+                      n_rows_daily_predicted=0, n_rows_monthly_predicted=0)
+    arrays = {f.name: np.array(getattr(sw, f.name)[rows]) for f in dataclasses.fields(sw)
+              if isinstance(getattr(sw, f.name), np.ndarray)}
+    return dataclasses.replace(sw, **arrays, **counts)
 
 
 # ------------------------------------------------------------------------------ SolarPaths
@@ -289,10 +291,7 @@ def test_a_long_cycle_is_followed_by_a_weak_one(stoch):
 def test_a_record_starting_after_1963_is_refused_with_the_reason(sw):
     """The sunspot record is converted to F10.7 on the overlap up to 1967-12: a record that
     starts in 1966 has 24 months of it, and the error says so."""
-    k = int((np.datetime64("1966-01-01") - np.datetime64("1957-10-01")).astype(int))
-    arrays = {f.name: np.array(getattr(sw, f.name)[k:]) for f in dataclasses.fields(sw)
-              if isinstance(getattr(sw, f.name), np.ndarray)}
-    late = dataclasses.replace(sw, **arrays, n_rows_observed=sw.n_rows_observed - k)
+    late = _cut(sw, first_day=val.day_of("1966-01-01"))
     with pytest.raises(ValueError, match="has 24 consecutive months up to 1967-12.*at least 60"):
         StochasticModel(late)
 
@@ -388,7 +387,7 @@ def test_stochastic_hides_data_after_the_cutoff(sw):
     """A model conditioned until a date is identical when built from a record that ends there."""
     cut = val.day_of("2019-01-01") - 1
     a = StochasticModel(sw, condition_on_data_until=cut, n_particles=1000)
-    b = StochasticModel(_truncated(sw, cut), condition_on_data_until=cut, n_particles=1000)
+    b = StochasticModel(_cut(sw, last_day=cut), condition_on_data_until=cut, n_particles=1000)
     pa = a.sample(np.random.default_rng(3), cut + 1, 2000, 16)
     pb = b.sample(np.random.default_rng(3), cut + 1, 2000, 16)
     np.testing.assert_array_equal(pa.f107_sfu, pb.f107_sfu)
