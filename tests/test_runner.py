@@ -171,6 +171,38 @@ def test_resume_refuses_a_changed_data_file(tmp_path, f200, scen):
                    resume=True, progress=False, log=_quiet)
 
 
+def test_resume_refuses_other_code(tmp_path, scen):
+    """Same version string, other code (a model changed between two installs): the manifest's
+    digest of the package's Python sources tells, and the run is not continued."""
+    runner.run([scen], tmp_path / "r", workers=1, progress=False, log=_quiet)
+    manifest = tmp_path / "r" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    assert data["versions"]["deorbit_code_sha256"] == runner.code_digest()
+    data["versions"]["deorbit_code_sha256"] = "0" * 64
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(RunStoreError, match=r"other deorbit code \(sha256 of its Python "
+                                            r"sources 000000000000, now "):
+        runner.run([scen], tmp_path / "r", workers=1, resume=True, progress=False,
+                   log=_quiet)
+
+
+def test_code_digest_follows_every_source_file(tmp_path):
+    """One changed byte, or a file moved, gives another digest; the same tree the same."""
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / "sub" / "b.py").write_text("y = 2\n")
+    (tmp_path / "pkg" / "notes.txt").write_text("not code")
+    first = runner.code_digest(tmp_path / "pkg")
+    assert runner.code_digest(tmp_path / "pkg") == first
+    (tmp_path / "pkg" / "notes.txt").write_text("still not code")
+    assert runner.code_digest(tmp_path / "pkg") == first
+    (tmp_path / "pkg" / "sub" / "b.py").write_text("y = 3\n")
+    changed = runner.code_digest(tmp_path / "pkg")
+    assert changed != first
+    (tmp_path / "pkg" / "sub" / "b.py").rename(tmp_path / "pkg" / "b.py")
+    assert runner.code_digest(tmp_path / "pkg") not in (first, changed)
+
+
 def test_nothing_to_do_says_so(tmp_path, scen):
     runner.run([scen], tmp_path / "r", workers=1, progress=False, log=_quiet)
     messages = []

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "monte_carlo.seed)")
     run.add_argument("--resume", action="store_true",
                      help="continue the interrupted run in --out; refused if its scenarios, "
-                          "seeds or deorbit version differ")
+                          "seeds, the files they read, or deorbit's version or code differ")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="progress bar with samples/s and ETA (default: on a terminal)")
     run.add_argument("--no-report", action="store_true",

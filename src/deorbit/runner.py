@@ -57,9 +57,24 @@ def _versions():
 
     from . import __version__
 
-    return {"deorbit": __version__, "kernel_backend": BACKEND, "python": platform.python_version(),
+    return {"deorbit": __version__, "deorbit_code_sha256": code_digest(),
+            "kernel_backend": BACKEND, "python": platform.python_version(),
             "numpy": np.__version__, "dask": dask.__version__,
             "distributed": distributed.__version__}
+
+
+def code_digest(root: Path = Path(__file__).parent) -> str:
+    """sha256 over the package's Python sources (relative paths and contents, in path order).
+
+    A resumed run must be finished by the code that began it, whatever the version string
+    says (a model change between two installs of the same version would otherwise mix two
+    models' samples). The compiled kernel is identified by its backend only.
+    """
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
 
 
 def _manifest(scenarios, samples):
@@ -91,6 +106,12 @@ def _check_resumable(store, manifest):
         raise RunStoreError(f"{store.path}: made by deorbit {old['versions']['deorbit']}, this "
                             f"is {manifest['versions']['deorbit']}; results could differ, so "
                             "it will not be resumed (start a new run directory)")
+    then, now = old["versions"].get("deorbit_code_sha256"), manifest["versions"][
+        "deorbit_code_sha256"]
+    if then != now:
+        raise RunStoreError(f"{store.path}: made by other deorbit code (sha256 of its Python "
+                            f"sources {str(then)[:12]}, now {now[:12]}); results could "
+                            "differ, so it will not be resumed (start a new run directory)")
     key = ("name", "sha256", "seed", "block_size", "samples")
     was = [tuple(s[k] for k in key) for s in old["scenarios"]]
     now = [tuple(s[k] for k in key) for s in manifest["scenarios"]]
@@ -178,7 +199,8 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
         Use this client (e.g. connected to a dask-jobqueue cluster); overrides the above.
     resume : bool
         Continue an interrupted run in ``out_dir``; refused if its scenarios, the files they
-        read (``Scenario.data_files``) or the deorbit version differ.
+        read (``Scenario.data_files``), the deorbit version or its code
+        (:func:`code_digest`) differ.
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
     log : callable
