@@ -106,11 +106,11 @@ def _check_resumable(store, manifest):
         raise RunStoreError(f"{store.path}: made by deorbit {old['versions']['deorbit']}, this "
                             f"is {manifest['versions']['deorbit']}; results could differ, so "
                             "it will not be resumed (start a new run directory)")
-    then, now = old["versions"].get("deorbit_code_sha256"), manifest["versions"][
-        "deorbit_code_sha256"]
-    if then != now:
+    code_then = str(old["versions"].get("deorbit_code_sha256"))
+    code_now = manifest["versions"]["deorbit_code_sha256"]
+    if code_then != code_now:
         raise RunStoreError(f"{store.path}: made by other deorbit code (sha256 of its Python "
-                            f"sources {str(then)[:12]}, now {now[:12]}); results could "
+                            f"sources {code_then[:12]}, now {code_now[:12]}); results could "
                             "differ, so it will not be resumed (start a new run directory)")
     key = ("name", "sha256", "seed", "block_size", "samples")
     was = [tuple(s[k] for k in key) for s in old["scenarios"]]
