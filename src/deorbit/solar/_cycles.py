@@ -47,6 +47,9 @@ U_PEAK, G_PEAK = _peak_constants(C_HATHAWAY)
 #: sunspot record since 1755 (19) peaked about 177 sfu above the base in the fit here, and the
 #: upper bound on A is about 1.4 times that.
 BOUNDS = {"A": (15.0, 250.0), "R": (2.0, 7.0), "P": (8.0, 15.0)}
+# the bounds of (ln A, ln R, P): lower row, upper row
+_LOG_BOUNDS = np.array([[math.log(BOUNDS["A"][k]), math.log(BOUNDS["R"][k]), BOUNDS["P"][k]]
+                        for k in (0, 1)])
 
 
 def hathaway(t_day: np.ndarray, t0_day, amp, rise_yr) -> np.ndarray:
@@ -423,9 +426,7 @@ class CyclePrior:
     @staticmethod
     def clip(x: np.ndarray) -> np.ndarray:
         """(..., 3) values of (ln A, ln R, P) moved to the nearest point within the bounds."""
-        lo = np.array([math.log(BOUNDS["A"][0]), math.log(BOUNDS["R"][0]), BOUNDS["P"][0]])
-        hi = np.array([math.log(BOUNDS["A"][1]), math.log(BOUNDS["R"][1]), BOUNDS["P"][1]])
-        return np.clip(x, lo, hi)
+        return np.clip(x, _LOG_BOUNDS[0], _LOG_BOUNDS[1])
 
 
 def _shrunk_corr(x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
