@@ -482,6 +482,10 @@ def test_ap_follows_the_cycle_amplitude(sw, stoch):
 # Required coverage: 80 %. Measured with seeds 1/2/3 (4000 paths): 2008 0.87/0.86/0.83,
 # 2014 0.89/0.89/0.89, 2019 0.98/0.98/0.98, 2023 0.91/0.91/0.91; VALIDATION.md reports them.
 # A band estimated from 500 paths held 0.75/0.81/0.73 at 2008 (validation.PATHS says why).
+# The floors (seed 1, all above the required 0.80) sit two months below the measured values,
+# so that a regression shows while a last-bit difference of another CPU's libm does not.
+COVERAGE_FLOOR = {"2008-01-01": 0.84, "2014-01-01": 0.86, "2019-01-01": 0.95,
+                  "2023-01-01": 0.86}
 
 
 @pytest.mark.slow
@@ -494,7 +498,7 @@ def test_backtest_monthly_coverage(sw, cutoff):
     res = val.monthly_coverage(m, sw, cutoff, seed=1)
     print(cutoff, f"coverage {res['coverage']:.3f} of {res['inside'].size} months",
           {y: round(c, 2) for y, (c, n) in res["coverage_by_year"].items()})
-    assert res["coverage"] >= 0.80
+    assert res["coverage"] >= COVERAGE_FLOOR[cutoff] >= 0.80
     assert np.max(res["high"] / res["low"]) < 3.5
 
 
