@@ -245,8 +245,7 @@ def check_window(first_day: int, n_days: int, n_samples: int,
     return int(first_day), int(n_days), int(n_samples), int(stream_days)
 
 
-def file_paths(sw: SpaceWeather, index: int, n_days: int, n_samples: int,
-               ap: np.ndarray | None = None) -> SolarPaths:
+def file_paths(sw: SpaceWeather, index: int, n_days: int, n_samples: int) -> SolarPaths:
     """The space-weather file's own daily values for a window, one identical row per sample.
 
     Parameters
@@ -257,9 +256,9 @@ def file_paths(sw: SpaceWeather, index: int, n_days: int, n_samples: int,
         Row of the window's first day (>= 1: the row before gives the previous-day F10.7).
     n_days, n_samples : int
         Window length (days) and number of paths.
-    ap : numpy.ndarray, shape (n_samples, n_days), optional
-        Daily Ap to use instead of the file's (the forecast model's fill of the monthly
-        predictions, whose Ap is -1).
+
+    The arrays are the caller's to fill in (the forecast model replaces the Ap of the
+    monthly predictions, which is -1).
     """
     sl = slice(index, index + n_days)
     shape = (n_samples, n_days)
@@ -271,7 +270,7 @@ def file_paths(sw: SpaceWeather, index: int, n_days: int, n_samples: int,
         first_day=int(sw.day_j2000[index]),
         f107_sfu=rows(sw.f107_obs_sfu),
         f107_81d_sfu=rows(sw.f107_obs_ctr81_sfu),
-        ap=rows(sw.ap_daily) if ap is None else ap,
+        ap=rows(sw.ap_daily),
         regime=rows(sw.regime, np.int8),
         f107_day_before_sfu=np.full(n_samples, float(sw.f107_obs_sfu[index - 1])),
     )

@@ -100,18 +100,13 @@ class ForecastModel:
                 f"{iso_day(self._last)} (day_j2000 {self._first} to {self._last}); use the "
                 "'stochastic' model beyond the file's predictions"
             )
-        sw = self.space_weather
-        i0 = first_day - self._first
-        sl = slice(i0, i0 + n_days)
-        regime = np.asarray(sw.regime[sl])
-        ap = np.broadcast_to(np.asarray(sw.ap_daily[sl], dtype=np.float64),
-                             (n_samples, n_days)).copy()
+        paths = file_paths(self.space_weather, first_day - self._first, n_days, n_samples)
         gens = per_sample_generators(rng, n_samples)
-        long = np.flatnonzero(regime == LONG_FORECAST)
+        long = np.flatnonzero(paths.regime[0] == LONG_FORECAST)
         if long.size:
             L = self.block_days
             n_blocks = -(-long.size // L)
-            key = np.log(np.asarray(sw.f107_obs_ctr81_sfu[sl])[long[::L]])
+            key = np.log(paths.f107_81d_sfu[0, long[::L]])
             U = np.stack([g.random(n_blocks) for g in gens])
             ap_long = np.empty((n_samples, n_blocks * L))
             for j, kj in enumerate(key):
@@ -121,5 +116,5 @@ class ForecastModel:
                     cand = self._pool_starts[np.argsort(dist, kind="stable")[:365]]
                 src = cand[np.minimum((U[:, j] * cand.size).astype(int), cand.size - 1)]
                 ap_long[:, j * L : (j + 1) * L] = self._ap_obs[src[:, None] + np.arange(L)]
-            ap[:, long] = ap_long[:, : long.size]
-        return file_paths(sw, i0, n_days, n_samples, ap=ap)
+            paths.ap[:, long] = ap_long[:, : long.size]  # the file's Ap there is -1
+        return paths
