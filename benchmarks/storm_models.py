@@ -51,11 +51,11 @@ def instants(date):
     return _day(date) + (np.arange(8) + 0.5) / 8
 
 
-def table_rows(sw):
-    """deorbit's table (with season) at each day's daily indices, kg/m^3."""
-    noon = np.array([_day(d) + 0.5 for d in DAYS])
+def table_rows(sw, table=None, days=DAYS):
+    """A density table (default: deorbit's) with season at each day's daily indices, kg/m^3."""
+    noon = np.array([_day(d) + 0.5 for d in days])
     mi = sw.msis_inputs(noon)
-    table = load_msis_table()
+    table = load_msis_table() if table is None else table
     return table.density(ALT_KM, mi.f107_ctr81_sfu, mi.f107_prev_day_sfu - mi.f107_ctr81_sfu,
                          mi.ap_daily, INC_DEG, day_of_year=utc_day_of_year(noon - 0.5))
 

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from deorbit.atmosphere import load_msis_table
-from deorbit.atmosphere.msis import utc_day_of_year
 from deorbit.spaceweather import load_space_weather
+from storm_models import table_rows  # sibling module (benchmarks/ is not a package)
 
 AP_REF = 15.0
 STORM_DAYS = ["2022-02-01", "2022-02-02", "2022-02-04"]
@@ -51,12 +51,9 @@ def amplified(table, k):
 
 
 def storm_rise(table, sw):
-    """Orbit-mean density rise at 210 km, i = 53 deg, 2022-02-04 vs 02-01/02 (daily indices)."""
-    noon = np.array([float((np.datetime64(d) - np.datetime64("2000-01-01")).astype(int)) + 0.5
-                     for d in STORM_DAYS])
-    mi = sw.msis_inputs(noon)
-    rho = table.density(210.0, mi.f107_ctr81_sfu, mi.f107_prev_day_sfu - mi.f107_ctr81_sfu,
-                        mi.ap_daily, 53.0, day_of_year=utc_day_of_year(noon - 0.5))
+    """Orbit-mean density rise at 210 km, i = 53 deg, 2022-02-04 vs 02-01/02 (daily indices,
+    as ``storm_models.py``'s table row)."""
+    rho = table_rows(sw, table, STORM_DAYS)
     return rho[2] / (0.5 * (rho[0] + rho[1])) - 1.0
 
 
