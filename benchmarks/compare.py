@@ -24,15 +24,18 @@ Contenders (ours)::
 all with ``zonal_degree=2, altitude="sphere"`` and ballistic coefficient m/(Cd A) (the
 benchmark's dynamics, as in ``tests/conftest.py``). Peers come from ``peers.py`` in the same
 run: SciPy DOP853 (Python RHS), heyoka scalar and SIMD batch (smooth density fit), brahe native
-(one exponential: not the same dynamics) and brahe with the Python RHS. The slow ones run on a
-subset of the W2/W3 samples (``max_samples``, marked ``subset`` in the rows and tables).
+(one exponential: not the same dynamics), brahe with the Python RHS, and Orekit (Java,
+DormandPrince853, the table as a bulge-free Harris-Priester atmosphere; needs a Java runtime).
+The slow ones run on a subset of the W2/W3 samples (``max_samples``, marked ``subset`` in the
+rows and tables).
 
 Timing: ``time.perf_counter`` wall clock. W1 (about a millisecond per call for the fast
 contenders, so noisy) takes the best of 10 (``--quick``) or 20 (``--full``) calls for every
 contender; W2/W3 the best of N repeats (N = 3 ``--quick``, 5 ``--full``) for the fast
 contenders (ours, heyoka), one repeat for the slow peers and for our Cowell W3. W1 rows of ours
 also give ``call_overhead_ms``, the same call over 1e-9 days (the wrapper's per-call cost).
-One-off setup (heyoka's LLVM compilation, our warm-up call) is excluded from ``wall_s`` and
+One-off setup (heyoka's LLVM compilation, the JVM start and Orekit's 24 warm-up propagations,
+our warm-up call) is excluded from ``wall_s`` and
 reported as ``setup_s``. Ratios are peer time / our time in ms per
 simulated sample-day (> 1: deorbit is faster).
 
@@ -83,13 +86,13 @@ TARGET_TWO_THREAD_SPEEDUP = 1.8
 DYNAMICS = dict(zonal_degree=2, altitude="sphere")
 #: Samples the slow peers run on W2/W3 (None: all); heyoka always runs every sample.
 SLOW_PEER_SAMPLES = {
-    "quick": {"W2": {"scipy_dop853": 16, "brahe_pyrhs": 16, "brahe": 64},
-              "W3": {"scipy_dop853": 1, "brahe_pyrhs": 1, "brahe": 1}},
-    "full": {"W2": {"scipy_dop853": None, "brahe_pyrhs": None, "brahe": None},
-             "W3": {"scipy_dop853": 8, "brahe_pyrhs": 4, "brahe": 16}},
+    "quick": {"W2": {"scipy_dop853": 16, "brahe_pyrhs": 16, "brahe": 64, "orekit": 32},
+              "W3": {"scipy_dop853": 1, "brahe_pyrhs": 1, "brahe": 1, "orekit": 1}},
+    "full": {"W2": {"scipy_dop853": None, "brahe_pyrhs": None, "brahe": None, "orekit": None},
+             "W3": {"scipy_dop853": 8, "brahe_pyrhs": 4, "brahe": 16, "orekit": 8}},
 }
 #: Peers whose W2/W3 run once (their cost is seconds to minutes); the others take best-of-N.
-SLOW_PEERS = ("scipy_dop853", "brahe_pyrhs", "brahe")
+SLOW_PEERS = ("scipy_dop853", "brahe_pyrhs", "brahe", "orekit")
 OURS = ("deorbit_cowell", "deorbit_cowell_loose", "deorbit_hybrid")
 
 
@@ -141,6 +144,7 @@ def machine_info() -> dict:
         "scipy": _version("scipy"),
         "heyoka": _version("heyoka"),
         "brahe": _version("brahe"),
+        "orekit_jpype": peers._dist_version("orekit-jpype"),
         "deorbit": deorbit.__version__,
         "deorbit_accelerated": bool(deorbit.accelerated),
     }
@@ -489,13 +493,15 @@ def markdown(doc: dict) -> str:
              f"(load average at start {', '.join(f'{x:.2f}' for x in m['load_average_1_5_15'])}"
              f"; at end {', '.join(f'{x:.2f}' for x in s['load_average_at_end'])}) · "
              f"Python {m['python']} · NumPy {m['numpy']} · SciPy {m['scipy']} · heyoka "
-             f"{m['heyoka']} · brahe {m['brahe']} · deorbit {m['deorbit']} "
+             f"{m['heyoka']} · brahe {m['brahe']} · orekit-jpype {m.get('orekit_jpype')} · "
+             f"deorbit {m['deorbit']} "
              f"({'compiled' if m['deorbit_accelerated'] else 'pure-Python'} kernel)")
     L.append("")
     L.append(f"Wall clock (`time.perf_counter`): W1 best of {s['w1_repeats']} for everyone; "
              f"W2/W3 best of {s['repeats']} for the fast contenders (ours, heyoka), one run for "
-             "the slow peers (SciPy, brahe) and for our Cowell W3. One-off setup (heyoka "
-             "compilation, warm-up calls) is excluded (column 'setup s'). Timings vary on a "
+             "the slow peers (SciPy, brahe, Orekit) and for our Cowell W3. One-off setup "
+             "(heyoka compilation, the JVM and Orekit's warm-up, our warm-up calls) is "
+             "excluded (column 'setup s'). Timings vary on a "
              "shared machine; compare ratios within one run.")
     L.append("")
     L.append("## Ratios: peer time / deorbit time, per simulated sample-day (> 1: deorbit faster)")

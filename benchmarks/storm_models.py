@@ -27,7 +27,7 @@ Each row gives the rise on 02-03, 02-04 and 02-05 over the mean of 02-01/02, and
 mean of the nine days before launch (2022-01-25 to 02-02, the baseline of Berger et al.
 2023).
 
-    python benchmarks/storm_models.py          # ~2 minutes (JB2008: ~28,000 calls)
+    python benchmarks/storm_models.py          # 1.5-4.5 minutes, mostly JB2008 (~28,000 calls)
 """
 import argparse
 import os
