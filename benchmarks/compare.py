@@ -560,6 +560,8 @@ def markdown(doc: dict) -> str:
         if r.get("steps") is not None:
             notes.append(f"{r['steps']} steps" + (f", {r['rhs_evals']} RHS"
                                                     if r.get("rhs_evals") else ""))
+        elif r.get("rhs_evals"):
+            notes.append(f"{r['rhs_evals']} RHS")
         if r["peer"] == "brahe":
             notes.append("single-exponential density: not the same dynamics")
         if r["peer"].startswith("heyoka"):
