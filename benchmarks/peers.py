@@ -976,8 +976,11 @@ def run_orekit(workload_name: str, areas_m2=None, *, workload: dict | None = Non
         PVCoordinates(Vector3D(*y0[:3]), Vector3D(*y0[3:])), gcrf, epoch, mu), mass)
     gravity = J2OnlyPerturbation(mu, R, J2, body)
 
+    def new_integrator():  # steps from 1 ms to 1 h
+        return DormandPrince853Integrator(1e-3, 3600.0, atol, rtol)
+
     def make(area, stop=False, integrator=None):
-        p = NumericalPropagator(integrator or DormandPrince853Integrator(1e-3, 3600.0, atol, rtol))
+        p = NumericalPropagator(integrator or new_integrator())
         p.setOrbitType(OrbitType.CARTESIAN)
         p.setInitialState(state0)
         p.addForceModel(gravity)
@@ -1002,7 +1005,7 @@ def run_orekit(workload_name: str, areas_m2=None, *, workload: dict | None = Non
         extra = {}
         if wl == "W1":
             pos = end.getPosition(gcrf)
-            integrator = DormandPrince853Integrator(1e-3, 3600.0, atol, rtol)
+            integrator = new_integrator()
             make(area_nom, integrator=integrator).propagate(one_day)  # untimed: RHS count
             extra = dict(position_error_m=_err([pos.getX(), pos.getY(), pos.getZ()],
                                                reference_one_day(workload)),

@@ -411,12 +411,8 @@ class CyclePrior:
     @staticmethod
     def in_bounds(lnA, lnR, P) -> np.ndarray:
         """True where (A, R, P) lie within :data:`BOUNDS`."""
-        a, r, p = np.exp(lnA), np.exp(lnR), np.asarray(P)
-        return (
-            (a >= BOUNDS["A"][0]) & (a <= BOUNDS["A"][1])
-            & (r >= BOUNDS["R"][0]) & (r <= BOUNDS["R"][1])
-            & (p >= BOUNDS["P"][0]) & (p <= BOUNDS["P"][1])
-        )
+        x = np.stack(np.broadcast_arrays(lnA, lnR, P), axis=-1)
+        return np.all((x >= _LOG_BOUNDS[0]) & (x <= _LOG_BOUNDS[1]), axis=-1)
 
     def next_residuals(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` draws (n, 3) of a cycle's departure from :meth:`next_mean`, normal with
