@@ -1,7 +1,7 @@
 """Backtests of the solar-activity models (used by the tests and for VALIDATION.md).
 
 ``python -m deorbit.solar.validation`` prints the tables of VALIDATION.md, section "Solar
-activity backtests" (75 s on a 2-core VM).
+activity backtests" (about 2 minutes on a 2-core VM).
 
 Monthly coverage
     A model conditioned on the record up to the day before a cutoff simulates daily F10.7
@@ -25,6 +25,8 @@ Storm statistics
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ..spaceweather import SpaceWeather, load_space_weather
@@ -32,8 +34,8 @@ from . import _cycles as cy
 from .stochastic import StochasticModel
 
 __all__ = ["PATHS", "ap_after_cutoff", "ap_phase_statistics", "calibrate_likelihood_power",
-           "coverage_convergence", "day_of", "main", "monthly_coverage",
-           "record_ap_phase_statistics", "rolling_coverage"]
+           "coverage_convergence", "day_of", "main", "mid_median", "monthly_coverage",
+           "record_ap_phase_statistics", "rolling_coverage", "without_ap_scaling"]
 
 PHASE_NAMES = ("minimum", "rising", "maximum", "declining")
 CUTOFFS = ("2008-01-01", "2014-01-01", "2019-01-01", "2023-01-01")
@@ -166,6 +168,28 @@ def _stats(a: np.ndarray) -> tuple[float, float, int]:
     if a.size == 0:
         return (np.nan, np.nan, 0)
     return (float(np.median(a)), float(np.percentile(a, 99)), int(a.size))
+
+
+def mid_median(a: np.ndarray) -> float:
+    """Parzen's mid-median of integer-valued data such as daily Ap.
+
+    The 0.5 point of the mid-distribution function F(x) - p(x) / 2, interpolated linearly
+    between the data's distinct values (Parzen 2004, "Quantile probability and statistical
+    data modeling", Statistical Science 19, 652). The plain median of an integer index
+    moves in whole steps (one unit is 25 % at Ap 4); this one moves with the share of days
+    on either side, so it can be compared with the median of a continuous simulation.
+    """
+    v, count = np.unique(np.asarray(a, dtype=np.float64), return_counts=True)
+    p = count / count.sum()
+    return float(np.interp(0.5, np.cumsum(p) - 0.5 * p, v))
+
+
+def without_ap_scaling(model: StochasticModel) -> StochasticModel:
+    """A copy of ``model`` whose bootstrap copies Ap unscaled (gamma = 0), all else equal:
+    same paths of F10.7 for the same generator."""
+    out = copy.copy(model)
+    out.ap_amplitude_exponent = 0.0
+    return out
 
 
 def ap_phase_statistics(
@@ -314,6 +338,30 @@ def main() -> None:  # pragma: no cover - report generator
                          if o[2] else f"{s[0]:.1f} / {s[1]:.0f} vs - (0 d)")
         print(f"| {c} | {m.ap_amplitude_exponent:.2f} ({m.ap_amplitude_cycles}) | "
               + " | ".join(cells) + " |")
+    print("\nThe same without the Ap amplitude scaling (gamma = 0, same paths otherwise), all"
+          " phases\n")
+    print("| cutoff | simulated | observed | difference |")
+    print("|---|---|---|---|")
+    for c, m in models.items():
+        s, o = (ap_after_cutoff(without_ap_scaling(m), full)["all"][k] for k in ("sim", "obs"))
+        print(f"| {c} | {s[0]:.1f} / {s[1]:.0f} | {o[0]:.0f} / {o[1]:.0f} | "
+              f"{s[0] / o[0] - 1:+.0%} / {s[1] / o[1] - 1:+.0%} |")
+    cls = cy.phase_class(full._phase_hist)
+    print("\nParzen mid-medians of the integer-valued observed Ap (plain median in brackets)\n")
+    print("| days | " + " | ".join(PHASE_NAMES) + " | all |")
+    print("|---|" + "---|" * 5)
+    rows = {"whole record": np.ones(full._ap.size, dtype=bool)}
+    for c in models:
+        i0 = day_of(c) - full.first_record_day
+        after = np.zeros(full._ap.size, dtype=bool)
+        after[i0 : i0 + int(7 * 365.25)] = True
+        rows[f"7 years after {c}"] = after
+    for name, keep in rows.items():
+        cells = []
+        for k in (*range(len(PHASE_NAMES)), None):
+            ap = full._ap[keep & ((cls == k) if k is not None else True)]
+            cells.append(f"{mid_median(ap):.1f} ({np.median(ap):.0f})" if ap.size else "-")
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":  # pragma: no cover
