@@ -4,6 +4,7 @@ import pytest
 
 from deorbit import engine, frames, operations
 from deorbit.engine import Outcome
+from deorbit.ground import great_circle_distance_km
 from deorbit.kernel import circular_state
 from deorbit.scenario import load_scenario
 
@@ -156,10 +157,10 @@ def test_fragment_fall_matches_the_fall_integrated_to_the_ground(nominal):
     truth = propagate(ep, state, bc, lower, 1.0, method="cowell", entry_alt_km=0.0, rtol=1e-9)
     landed, lat, lon, speed = engine._fall(ep, state, bc, lower)
     assert np.all(truth.status == Status.ENTERED) and landed.all()
-    d_km = operations._great_circle_km(truth.end_lat_deg, truth.end_lon_deg, lat, lon)
+    d_km = great_circle_distance_km(truth.end_lat_deg, truth.end_lon_deg, lat, lon)
     whole = propagate(ep, state, bc, lower, 1.0, method="cowell", entry_alt_km=0.0,
                       rtol=engine.FRAGMENT_RTOL)
-    d_whole = operations._great_circle_km(truth.end_lat_deg, truth.end_lon_deg,
+    d_whole = great_circle_distance_km(truth.end_lat_deg, truth.end_lon_deg,
                                           whole.end_lat_deg, whole.end_lon_deg)
     assert d_km.max() < 1.0 and np.median(d_km) < 0.2, (d_km, d_whole)
     assert np.max(np.abs(speed / ground_speed(truth) - 1.0)) < 0.06
@@ -170,7 +171,7 @@ def test_fragment_fall_matches_the_fall_integrated_to_the_ground(nominal):
                                               lower)
     assert 0 < terminal.sum() < n
     lat0, lon0, _ = frames.eci_to_geodetic(top.end_state_eci[:, :3], top.end_epoch_utc_days)
-    assert operations._great_circle_km(truth.end_lat_deg, truth.end_lon_deg, lat0,
+    assert great_circle_distance_km(truth.end_lat_deg, truth.end_lon_deg, lat0,
                                        lon0)[terminal].max() > 1.0
     assert np.max(np.abs(ground_speed(whole) / ground_speed(truth) - 1.0)) > 0.2
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from . import frames
 from .constants import EARTH_RADIUS_M, J2, MU_M3_S2, SECONDS_PER_DAY
+from .ground.sphere import great_circle_distance_km
 from .kernel import Status, propagate
 
 SCAN_STEP_S = 20.0
@@ -190,13 +191,6 @@ def _plane_angle(r_from, r_to, w_hat):
     return np.arctan2(s, c)
 
 
-def _great_circle_km(lat1, lon1, lat2, lon2):
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dl = np.radians(lon2 - lon1)
-    c = np.sin(p1) * np.sin(p2) + np.cos(p1) * np.cos(p2) * np.cos(dl)
-    return EARTH_RADIUS_M * 1e-3 * np.arccos(np.clip(c, -1.0, 1.0))
-
-
 def _predict_impacts(state, epoch, dt_s, du, fall_s):
     """Predicted impact lat/lon (deg) for burns at epoch + dt_s (n, m) from (n,) states.
 
@@ -283,7 +277,7 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
     # 2. scan the window with the predicted ground track
     dt = np.arange(0.0, window_s + 0.5 * SCAN_STEP_S, SCAN_STEP_S)
     lat, lon = _predict_impacts(y0, e0, dt, du, fall_s)
-    dist = _great_circle_km(lat, lon, target_lat_deg, target_lon_deg)
+    dist = great_circle_distance_km(lat, lon, target_lat_deg, target_lon_deg)
     # Passes are the local minima of the distance; an edge of the window is no pass (the
     # timing there cannot remove the along-track miss), unless no pass lies inside it.
     interior = np.full(dist.shape, np.inf)
@@ -312,7 +306,7 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
         t_burn = np.where(good, np.clip(t_burn + along / SECONDS_PER_DAY, lo, hi), t_burn)
     ilat, ilon = _shoot(e0, y0, t_burn, *sub, station_table, lower_table, sw)
     burn_epoch[ok] = np.where(np.isfinite(ilat), t_burn, np.nan)
-    miss[ok] = _great_circle_km(ilat, ilon, target_lat_deg, target_lon_deg)
+    miss[ok] = great_circle_distance_km(ilat, ilon, target_lat_deg, target_lon_deg)
     return burn_epoch, miss
 
 
