@@ -22,17 +22,19 @@ FALL_TABLE_TOP_KM = 200.0
 FALL_TABLE_INDICES = (120.0, 120.0, 15.0)
 #: DOP853 tolerance of the fragments' fall from breakup to fragments.TERMINAL_ALT_KM (the
 #: terminal descent below is analytic). Against the whole fall at 1e-9, on a block of
-#: iss-uncontrolled (700 falls): impact points move by 59 m (median), 0.63 km at most, and
-#: impact speeds by 5 % at most, at 36 steps (598 at 1e-9); population cells are ~25 km.
+#: iss-uncontrolled (700 falls): impact points move by 59 m (median), 0.65 km at most, and
+#: impact speeds by 4.3 % at most, at a tenth of the cost (benchmarks/fall_accuracy.py);
+#: population cells are ~25 km.
 FRAGMENT_RTOL = 1e-4
 #: DOP853 tolerance of the heavy fragments' last 10 km (still too fast for the terminal
 #: descent): at FRAGMENT_RTOL their impact speeds erred by up to 70 % (its error control
 #: watches the ECI position, ~6400 km); a few steps more make them exact to 1 %.
 GLIDE_RTOL = 1e-7
 #: Longest mean-element step, days (steps are also limited to 2 km of decay). With daily
-#: indices a step sees the time-mean of the daily densities it spans: on iss-uncontrolled's
-#: solar paths hybrid and Cowell lifetimes agree within 0.04 % with 8 days as with 1, at
-#: 0.6 times the cost (VALIDATION.md).
+#: indices a step sees the time-mean of the daily densities it spans: on a block of
+#: iss-uncontrolled, hybrid lifetimes exceed Cowell's by 0.014-0.079 % with 1-day steps and
+#: 0.018-0.085 % with 8-day steps, at 0.6 times the cost (benchmarks/hybrid_accuracy.py,
+#: VALIDATION.md).
 MEAN_MAX_STEP_DAYS = 8.0
 DAYS_PER_YEAR = 365.25
 #: Days of daily solar paths sampled at first, from a block's earliest start. Samples whose
@@ -479,6 +481,14 @@ def _reference_fragment_bc(scenario):
     return float(np.exp(np.sum(w * np.log(median)) / np.sum(w)))
 
 
+def fragment_bc(scenario, block_index, n):
+    """Ballistic coefficients (n, K) of the fragment classes for the first n samples of a
+    block, kg/m^2 (a stream of their own, so the other draws do not move them)."""
+    return fragments.sample_classes(scenario.breakup.fragments, sampling.stream(
+        scenario.monte_carlo.seed, block_index, "breakup.fragment_bc"),
+        scenario.monte_carlo.block_size)[:n]
+
+
 def _fragments(scenario, brk_epoch, brk_state, x, block_index, n, lower):
     """Every fragment class falls once per sample from the breakup state to the ground.
 
@@ -490,9 +500,7 @@ def _fragments(scenario, brk_epoch, brk_state, x, block_index, n, lower):
     model = scenario.breakup.fragments
     count, mass, _, _, _ = model.arrays()
     k = count.size
-    bc = fragments.sample_classes(model, sampling.stream(
-        scenario.monte_carlo.seed, block_index, "breakup.fragment_bc"),
-        scenario.monte_carlo.block_size)[:n]
+    bc = fragment_bc(scenario, block_index, n)
     surviving = x["vehicle.mass_kg"] * x["breakup.surviving_mass_fraction"]
     scale = surviving / model.mass_kg
     out = {"impact_lat_deg": np.full((n, k), np.nan), "impact_lon_deg": np.full((n, k), np.nan),
@@ -511,12 +519,13 @@ def _fragments(scenario, brk_epoch, brk_state, x, block_index, n, lower):
     return out
 
 
-def _fall(epoch, state, bc, lower):
-    """Fragments from breakup to the ground: integrated to fragments.TERMINAL_ALT_KM, then
-    the terminal descent, or integrated on for those still too fast for it. Returns
-    (landed, impact lat deg, impact lon deg, impact speed m/s relative to the ground)."""
+def _fall(epoch, state, bc, lower, rtol=FRAGMENT_RTOL):
+    """Fragments from breakup to the ground: integrated to fragments.TERMINAL_ALT_KM (at
+    ``rtol``), then the terminal descent, or integrated on for those still too fast for it.
+    Returns (landed, impact lat deg, impact lon deg, impact speed m/s relative to the
+    ground)."""
     res = propagate(epoch, state, bc, lower, epoch + 1.0, method="cowell",
-                    entry_alt_km=fragments.TERMINAL_ALT_KM, rtol=FRAGMENT_RTOL)
+                    entry_alt_km=fragments.TERMINAL_ALT_KM, rtol=rtol)
     landed = res.status == Status.ENTERED
     lat, lon, speed, terminal = fragments.terminal_descent(
         res.end_state_eci, res.end_epoch_utc_days, bc, lower)
