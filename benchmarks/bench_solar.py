@@ -22,11 +22,12 @@ SCENARIOS = ("iss-uncontrolled", "iss-2030", "iss-2028", "iss-early", "smallsat-
 
 
 def time_block(scenario, block):
-    """(sampling s, propagating s, samples, days per sample) of one block: the time of
-    ``engine.daily_indices`` and of every ``kernel.propagate`` call of ``engine.run_block``
-    (decay, deorbit sequence, fragments), both timed inside one run_block call."""
+    """(sampling s, propagating s, samples, days per sample, samples flown twice) of one
+    block: the time of ``engine.daily_indices`` and of every ``kernel.propagate`` call of
+    ``engine.run_block`` (decay, deorbit sequence, fragments), both timed inside one
+    run_block call, and how many samples the block flew again with paths to the horizon."""
     spent = {"daily_indices": 0.0, "propagate": 0.0}
-    shape = []
+    shape, again = [], []
 
     def timed(name, fn):
         def wrapper(*args, **kwargs):
@@ -36,6 +37,8 @@ def time_block(scenario, block):
             if name == "daily_indices" and not shape:  # the block's first sampling:
                 n, days = out.f107a_sfu.shape          # its window, not the held columns
                 shape.append((n, min(days, kwargs.get("n_days") or days)))
+            elif name == "daily_indices":              # the samples that fly again
+                again.append(len(kwargs["rows"]))
             return out
         return wrapper
 
@@ -47,27 +50,30 @@ def time_block(scenario, block):
     finally:
         for name, fn in real.items():
             setattr(engine, name, fn)
-    return spent["daily_indices"], spent["propagate"], *shape[0]
+    return spent["daily_indices"], spent["propagate"], *shape[0], sum(again)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--blocks", type=int, default=3, help="blocks per scenario (default 3)")
+    ap.add_argument("--blocks", type=int, default=3,
+                    help="blocks per scenario (default 3; fewer if the scenario has fewer)")
     args = ap.parse_args()
-    print("| scenario | solar model | samples x days | sampling ms | propagating ms | "
-          "sampling / propagating |")
-    print("|---|---|---|---:|---:|---:|")
+    print("| scenario | solar model | samples x days | flown twice, per block | sampling ms | "
+          "propagating ms | sampling / propagating |")
+    print("|---|---|---|---|---:|---:|---:|")
     for name in SCENARIOS:
         s = load_scenario(name)
         if s.solar.model == "constant":
             continue
         engine.density_table(s)  # load the table outside the timing
         time_block(s, 0)         # warm-up: imports, the solar model's calibration
-        rows = np.array([time_block(s, b)[:2] for b in range(args.blocks)])
-        _, _, n, days = time_block(s, 0)
-        ts, tp = rows.sum(axis=0)
-        print(f"| {name} | {s.solar.model} | {n} x {days} | {1e3 * ts / args.blocks:.0f} | "
-              f"{1e3 * tp / args.blocks:.0f} | {ts / tp:.2f} |")
+        blocks = min(args.blocks, engine.n_blocks(s))
+        rows = [time_block(s, b) for b in range(blocks)]
+        ts, tp = np.sum([r[:2] for r in rows], axis=0)
+        n, days = rows[0][2:4]
+        twice = ", ".join(str(r[4]) for r in rows)
+        print(f"| {name} | {s.solar.model} | {n} x {days} | {twice} | "
+              f"{1e3 * ts / blocks:.0f} | {1e3 * tp / blocks:.0f} | {ts / tp:.2f} |")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,13 @@ import numpy as np
 
 from . import fragments, frames, operations, sampling
 from .atmosphere import DensityTable
-from .constants import EARTH_RADIUS_M, MU_M3_S2, SECONDS_PER_DAY
+from .constants import (
+    EARTH_RADIUS_M,
+    EARTH_ROTATION_RAD_S,
+    FLATTENING,
+    MU_M3_S2,
+    SECONDS_PER_DAY,
+)
 from .kernel import DailyIndices, Status, mean_circular_elements, propagate
 
 #: Spacing of the stored altitude history (days after each sample's start epoch).
@@ -44,6 +50,13 @@ DAYS_PER_YEAR = 365.25
 #: horizon for all (the solar models' ``stream_days``). On iss-uncontrolled (15-year
 #: horizon) ~1 % of samples fly twice, and sampling costs about half (BENCHMARKS.md).
 SOLAR_WINDOW_DAYS = 8 * DAYS_PER_YEAR
+#: A block has no solar window (its paths run to the horizon at once) when more than this
+#: share of its samples is expected to outlive the window (:func:`expected_lifetime_days`):
+#: flying most of a block twice costs more than the shorter paths save (smallsat-lifetime,
+#: 500 km, ~13-year lifetimes: 88 % flew twice and a block took 1.3 s, 0.93 s without).
+LONG_LIVED_SHARE = 0.5
+#: (F10.7a, F10.7, Ap) of the solar window's lifetime guess: a mid-cycle level.
+GUESS_INDICES = (120.0, 120.0, 15.0)
 
 
 def n_blocks(scenario, samples=None):
@@ -119,6 +132,44 @@ def daily_indices(scenario, first_sample, start, horizon, n_days=None, rows=None
     f107a, f107_prev, ap = paths.msis_inputs()
     return DailyIndices(np.full(len(streams), first_day - 0.5), f107a, f107_prev - f107a, ap,
                         held_to_days=all_days)
+
+
+def expected_lifetime_days(scenario, x):
+    """A rough natural lifetime of each sample, days, to plan its block's solar window.
+
+    The decay of a circular orbit in an atmosphere turning with the Earth,
+    da/dt = -sqrt(mu a) F s rho(h) / BC with F = (1 - w a cos i / v)^2 (King-Hele 1987,
+    "Satellite Orbits in an Atmosphere", ch. 4), s the sampled density scale and BC the
+    ballistic coefficient, integrated from the sample's mean altitude down to the entry
+    interface through the station's NRLMSISE-00 orbit profile at :data:`GUESS_INDICES`,
+    at the orbit's mean height above the ellipsoid (a - R_e (1 - f sin^2 i / 2)). The solar
+    cycle can make the true lifetime several times shorter or longer; a wrong guess costs
+    time, never changes a result (see :data:`LONG_LIVED_SHARE`).
+
+    Parameters
+    ----------
+    scenario : deorbit.scenario.Scenario
+        With ``atmosphere.model = "msis"``.
+    x : dict of ndarray
+        The block's draws (:func:`deorbit.sampling.draw_block`).
+    """
+    f107a, f107, ap = GUESS_INDICES
+    inc = float(scenario.orbit.inclination_deg.p["value"])
+    profile = _msis_profile(scenario.atmosphere.msis_table().orbit(inc), f107a, f107 - f107a,
+                            ap)
+    entry = scenario.propagation.entry_alt_km
+    sma_alt = x["orbit.mean_altitude_km"]
+    h = np.linspace(entry, max(float(sma_alt.max()), entry + 1.0), 2000)   # a - R_e, km
+    a = EARTH_RADIUS_M + 1e3 * h
+    cos_i = np.cos(np.radians(inc))
+    rotation = (1.0 - EARTH_ROTATION_RAD_S * a * cos_i / np.sqrt(MU_M3_S2 / a)) ** 2
+    lift = 1e-3 * EARTH_RADIUS_M * FLATTENING * (1.0 - cos_i**2) / 2.0
+    # time = BC / s * integral of da / (sqrt(mu a) F rho)
+    f = 1.0 / (np.sqrt(MU_M3_S2 * a) * rotation * profile.density(h + lift))
+    g = np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(a))])
+    bc, scale = x["vehicle.ballistic_coefficient_kg_m2"], x["atmosphere.density_scale"]
+    with np.errstate(divide="ignore"):
+        return bc / scale * np.interp(sma_alt, h, g) / SECONDS_PER_DAY
 
 
 def history_days(scenario):
@@ -254,20 +305,27 @@ class _Block:
         self.scale = x["atmosphere.density_scale"]
         self.breakup_alt = x["breakup.altitude_km"]
         self.horizon = x["start.epoch_utc"] + scenario.start.horizon_years * DAYS_PER_YEAR
-        # daily solar paths: the first SOLAR_WINDOW_DAYS (see beyond_window)
+        # the latest day a sample's propagations read, at most, after its breakup: a mean
+        # step's span, the final-burn targeting's trial shots (window plus their flight)
+        dv = scenario.operations.deorbit_vehicle
+        self.margin = 1.0 + max(MEAN_MAX_STEP_DAYS, 0.0 if dv is None else
+                                dv.final_window_h / 24.0 + operations.SHOT_DAYS)
+        # daily solar paths: the first SOLAR_WINDOW_DAYS (see beyond_window), unless most
+        # of the block is expected to live longer
         first_day, days = solar_days(x["start.epoch_utc"], self.horizon)
         window = min(days, int(np.ceil(SOLAR_WINDOW_DAYS)))
+        if (window < days and scenario.atmosphere.model == "msis"
+                and scenario.solar.model != "constant"):
+            end = first_day - 0.5 + window - self.margin
+            outlive = x["start.epoch_utc"] + expected_lifetime_days(scenario, x) > end
+            if np.mean(outlive) > LONG_LIVED_SHARE:
+                window = days
         self.sw = daily_indices(scenario, first_sample, x["start.epoch_utc"], self.horizon,
                                 n_days=window)
         self.sw_row = np.arange(n)
         # without daily paths (constant activity, a fixed table) there is no window
         windowed = self.sw is not None and window < days
         self.sw_end = first_day - 0.5 + window if windowed else np.inf
-        # the latest day a sample's propagations read, at most, after its breakup: a mean
-        # step's span, the final-burn targeting's trial shots (window plus their flight)
-        dv = scenario.operations.deorbit_vehicle
-        self.margin = 1.0 + max(MEAN_MAX_STEP_DAYS, 0.0 if dv is None else
-                                dv.final_window_h / 24.0 + operations.SHOT_DAYS)
         self.common = dict(entry_alt_km=prop.entry_alt_km, rtol=prop.rtol)
         self.hybrid = dict(handover_alt_km=prop.handover_alt_km,
                            mean_max_step_days=MEAN_MAX_STEP_DAYS)
