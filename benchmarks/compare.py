@@ -31,8 +31,11 @@ rows and tables).
 
 Timing: ``time.perf_counter`` wall clock. W1 (about a millisecond per call for the fast
 contenders, so noisy) takes the best of 10 (``--quick``) or 20 (``--full``) calls for every
-contender; W2/W3 the best of N repeats (N = 3 ``--quick``, 5 ``--full``) for the fast
-contenders (ours, heyoka), one repeat for the slow peers and for our Cowell W3. W1 rows of ours
+contender. W2 runs the fast contenders (ours, heyoka) in N interleaved rounds (N = 3
+``--quick``, 5 ``--full``; each round runs each of them once, in the same order) and takes
+each one's best round, so that a drift of the machine's speed between minutes falls on all
+of them alike; W3 the best of N repeats for the fast contenders; the slow peers and our
+Cowell W3 run once. W1 rows of ours
 also give ``call_overhead_ms``, the same call over 1e-9 days (the wrapper's per-call cost).
 One-off setup (heyoka's LLVM compilation, the JVM start and Orekit's 24 warm-up propagations,
 our warm-up call) is excluded from ``wall_s`` and
@@ -498,7 +501,9 @@ def markdown(doc: dict) -> str:
              f"({'compiled' if m['deorbit_accelerated'] else 'pure-Python'} kernel)")
     L.append("")
     L.append(f"Wall clock (`time.perf_counter`): W1 best of {s['w1_repeats']} for everyone; "
-             f"W2/W3 best of {s['repeats']} for the fast contenders (ours, heyoka), one run for "
+             f"W2 the best of {s['repeats']} interleaved rounds for the fast contenders (ours, "
+             "heyoka: each round runs each once, so a drift of the machine's speed falls on "
+             f"all alike), W3 best of {s['repeats']} for them; one run for "
              "the slow peers (SciPy, brahe, Orekit) and for our Cowell W3. One-off setup "
              "(heyoka compilation, the JVM and Orekit's warm-up, our warm-up calls) is "
              "excluded (column 'setup s'). Timings vary on a "
@@ -599,6 +604,43 @@ def markdown(doc: dict) -> str:
 # The run
 # ---------------------------------------------------------------------------
 
+def _best_round(rows: list[dict]) -> dict:
+    """The fastest of one contender's rounds, with every round's wall time; for ours the
+    two-thread figures from the fastest two-thread round."""
+    if any(r.get("skipped") for r in rows):
+        return next(r for r in rows if r.get("skipped"))
+    best = dict(min(rows, key=lambda r: r["wall_s"]))
+    best.update(repeats=len(rows), wall_s_all=[r["wall_s"] for r in rows])
+    if "wall_s_2threads" in best:
+        walls2 = [r["wall_s_2threads"] for r in rows]
+        n = best["samples"]
+        best.update(wall_s_2threads=min(walls2), wall_s_2threads_all=walls2,
+                    sample_days_per_s_2threads=n / min(walls2),
+                    speedup_2threads=best["wall_s"] / min(walls2),
+                    two_thread_bit_identical=all(r["two_thread_bit_identical"] for r in rows))
+    return best
+
+
+def interleaved_w2(inp: Inputs, loose: float, areas, rounds: int, peer_names,
+                   workload) -> dict:
+    """W2 rows of our two Cowell contenders and of the fast peers (heyoka), timed in
+    ``rounds`` interleaved rounds: each round runs each contender once (a peer with its own
+    setup, excluded from its time), and each contender's row is its fastest round."""
+    jobs = {"deorbit_cowell": lambda: ours_w2(inp, "deorbit_cowell", TIGHT_RTOL, areas, 1),
+            "deorbit_cowell_loose": lambda: ours_w2(inp, "deorbit_cowell_loose", loose,
+                                                    areas, 1)}
+    for peer in peer_names:
+        if peer not in SLOW_PEERS:
+            jobs[peer] = (lambda peer=peer: run_peer(peer, "W2", areas, max_samples=None,
+                                                     repeats=1, workload=workload))
+    runs = {name: [] for name in jobs}
+    for k in range(max(1, int(rounds))):
+        log(f"W2 round {k + 1} of {rounds}: {', '.join(jobs)}")
+        for name, job in jobs.items():
+            runs[name].append(job())
+    return {name: _best_round(rows) for name, rows in runs.items()}
+
+
 def run_all(mode: str, *, peer_names, repeats: int, w1_repeats: int, hybrid_kw: dict,
             cowell_w3: bool = True) -> dict:
     machine = machine_info()
@@ -619,8 +661,9 @@ def run_all(mode: str, *, peer_names, repeats: int, w1_repeats: int, hybrid_kw: 
         rows.append(ours_w1(inp, contender, rtol, w1_repeats, **extra))
         log(f"  {contender} W1: {rows[-1]['ms_per_sample_day']:.4f} ms, "
             f"error {rows[-1]['position_error_m']:.2f} m")
-        rows.append(ours_w2(inp, contender, rtol, w2, repeats))
-        r = rows[-1]
+    fast_w2 = interleaved_w2(inp, loose, w2, repeats, peer_names, w)
+    for contender in ("deorbit_cowell", "deorbit_cowell_loose"):
+        rows.append(r := fast_w2.pop(contender))
         log(f"  {contender} W2: {r['ms_per_sample_day']:.4f} ms/sample-day, 2 threads "
             f"{r['speedup_2threads']:.2f}x, identical {r['two_thread_bit_identical']}")
     log(f"deorbit: W3 ({len(w3)} samples)")
@@ -636,6 +679,9 @@ def run_all(mode: str, *, peer_names, repeats: int, w1_repeats: int, hybrid_kw: 
     for peer in peer_names:
         log(f"peer {peer}")
         for wl, areas in (("W1", None), ("W2", w2), ("W3", w3)):
+            if wl == "W2" and peer in fast_w2:  # timed in the interleaved rounds
+                rows.append(fast_w2[peer])
+                continue
             k = SLOW_PEER_SAMPLES[mode].get(wl, {}).get(peer) if wl != "W1" else None
             reps = w1_repeats if wl == "W1" else (1 if peer in SLOW_PEERS else repeats)
             rows.append(run_peer(peer, wl, areas, max_samples=k, repeats=reps, workload=w))
