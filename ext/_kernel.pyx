@@ -967,7 +967,8 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                     const double[::1] axis_f107a, const double[::1] axis_df,
                     const double[::1] axis_ap, const double[::1] season_log,
                     const double[::1] season_nodes, double season_period_days,
-                    const double[:, :, ::1] daily, const double[::1] day_offset,
+                    const double[:, :, ::1] daily, const long long[::1] daily_row,
+                    const double[::1] day_offset,
                     const double[::1] history_days,
                     signed char[::1] status, double[::1] end_epoch_days,
                     double[::1] entry_epoch_days, double[::1] handover_epoch_days,
@@ -978,8 +979,8 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     The density table is ``table_log_rho`` (n_alt x n_f x n_d x n_p, row-major) on the axes
     (``table_alt_km``, ``axis_f107a``, ``axis_df``, ``axis_ap``), plus ``season_log``
     (n_alt x n_f x n_s) on ``season_nodes`` padded periodically (n_s + 2 nodes) if not empty;
-    ``daily[i]`` holds sample i's (F10.7a, dF10.7, Ap, day of year) per day, from
-    ``day_offset[i]`` days before its start epoch. Inputs are validated and outputs
+    ``daily[daily_row[i]]`` holds sample i's (F10.7a, dF10.7, Ap, day of year) per day,
+    from ``day_offset[i]`` days before its start epoch (samples may share a row). Inputs are validated and outputs
     allocated (NaN-filled) by the wrapper; this function releases the GIL for the block.
     """
     cdef Py_ssize_t i, n = start_epoch_days.shape[0]
@@ -1056,7 +1057,7 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
         with nogil:
             for i in range(n):
                 m.half_drag_m2_kg = 0.5 * drag_m2_kg[i] * density_scale[i]
-                m.daily = &daily[i, 0, 0]
+                m.daily = &daily[daily_row[i], 0, 0]
                 m.n_span = 0             # a new sample's rows: no interval to keep
                 m.sample = i + 1
                 m.day_offset = day_offset[i]

@@ -29,8 +29,9 @@ def test_daily_profile_equals_the_table_interpolation(orbit_table):
     tables = kernel._density_arrays(orbit_table, _indices(1, 3, 143.0, 17.0, 33.0),
                                     np.array([START]), np.array([START + 2.0]))
     table = _reference.Table(*tables[:8])
-    m = _reference.Model(0.0, 2, True, table, [tuple(r) for r in tables[8][0]], tables[9][0])
-    doy = tables[8][0, m.day, 3]
+    daily, rows, offset = tables[8:11]
+    m = _reference.Model(0.0, 2, True, table, [tuple(r) for r in daily[rows[0]]], offset[0])
+    doy = daily[rows[0], m.day, 3]
     expected = orbit_table.log_density(orbit_table.alt_km, 143.0, 17.0, 33.0, doy)
     # Same multilinear formula, other summation order: 1e-12 in ln rho.
     np.testing.assert_allclose(m.prof, expected, rtol=0, atol=1e-12)
@@ -153,6 +154,30 @@ def test_compiled_equals_reference_with_daily_indices(orbit_table, method, days,
     np.testing.assert_array_equal(a.status, b.status)
     np.testing.assert_allclose(a.end_state_eci, b.end_state_eci, rtol=1e-9, atol=1e-3)
     np.testing.assert_allclose(a.end_epoch_utc_days, b.end_epoch_utc_days, rtol=1e-12)
+
+
+def test_taken_indices_share_the_packed_rows(orbit_table):
+    """``take`` hands the kernel the parent's checked rows (no copy, no second check) and a
+    propagation with them equals one with a new DailyIndices of the same values, bit for
+    bit, for an index array and a boolean mask."""
+    rng = np.random.default_rng(8)
+    n, days = 5, 12
+    first = np.floor(START + 0.5) - 0.5 + np.array([0.0, 0.0, 1.0, 0.0, 2.0])
+    cols = (rng.uniform(70, 250, (n, days)), rng.uniform(-30, 60, (n, days)),
+            rng.uniform(0, 120, (n, days)))
+    sw = DailyIndices(first, *cols)
+    daily, rows = sw.packed()
+    assert daily.shape == (n, days, 4) and sw.packed()[0] is daily
+    mean = mean_circular_elements([300.0, 330.0, 360.0, 390.0, 420.0], 51.64)
+    for idx in (np.array([4, 1, 3]), np.array([True, False, True, False, True])):
+        taken = sw.take(idx)
+        assert taken.packed()[0] is daily
+        np.testing.assert_array_equal(taken.packed()[1], rows[idx])
+        fresh = DailyIndices(first[idx], *(c[idx] for c in cols))
+        a, b = (propagate(first[idx] + 0.7, None, 60.0, orbit_table, first[idx] + 9.0,
+                          mean_elements=mean[idx], space_weather=s) for s in (taken, fresh))
+        for f in dataclasses.fields(a):
+            np.testing.assert_array_equal(getattr(a, f.name), getattr(b, f.name))
 
 
 @pytest.mark.parametrize("change, message", [

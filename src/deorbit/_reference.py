@@ -732,7 +732,7 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
                     stop_alt_km, entry_alt_km, handover_alt_km, hybrid, mean_input,
                     mean_max_step_days, rtol, zonal_degree, ellipsoid, table_alt_km,
                     table_log_rho, axis_f107a, axis_df, axis_ap, season_log, season_nodes,
-                    season_period_days, daily, day_offset, history_days, status,
+                    season_period_days, daily, daily_row, day_offset, history_days, status,
                     end_epoch_days, entry_epoch_days, handover_epoch_days, end_state,
                     history_sma_alt_km, n_steps, n_rhs, along=None):
     """Propagate every sample of a block; same contract as ``_kernel.propagate_block``.
@@ -748,7 +748,8 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
     hist_s = [float(v) * SECONDS_PER_DAY for v in history_days]
     for i in range(len(start_epoch_days)):
         m = Model(0.5 * float(drag_m2_kg[i]) * float(density_scale[i]), int(zonal_degree),
-                  bool(ellipsoid), table, [tuple(float(v) for v in row) for row in daily[i]],
+                  bool(ellipsoid), table,
+                  [tuple(float(v) for v in row) for row in daily[daily_row[i]]],
                   float(day_offset[i]), along, float(start_epoch_days[i]))
         row = [math.nan] * len(hist_s)
         hist = History(hist_s, row)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -75,16 +75,61 @@ class DailyIndices:
     df_sfu: np.ndarray
     ap: np.ndarray
     held_to_days: int | None = None
+    # (daily rows (M, D, 4), row of each sample (N,)): see packed(); shared with take()
+    _packed: tuple | None = field(default=None, repr=False, compare=False)
+
+    def packed(self):
+        """The kernel's form of the indices, checked and built once per object and shared
+        by the objects :meth:`take` makes from it.
+
+        Returns
+        -------
+        daily : ndarray, shape (M, D, 4)
+            Per row and day: F10.7a, dF10.7, Ap and the day of year at noon.
+        rows : ndarray of int64, shape (N,)
+            The row of ``daily`` holding each sample's days.
+
+        Raises
+        ------
+        ValueError
+            For a column of the wrong shape or a missing (non-finite) value, naming it.
+        """
+        if self._packed is None:
+            cols = [np.asarray(a, dtype=np.float64) for a in (self.f107a_sfu, self.df_sfu,
+                                                               self.ap)]
+            first = np.asarray(self.first_day_utc_days, dtype=np.float64)
+            n = first.shape[0] if first.ndim else (cols[0].shape[0] if cols[0].ndim else 0)
+            first = np.broadcast_to(first, (n,))
+            for name, a in zip(("f107a_sfu", "df_sfu", "ap"), cols):
+                if a.ndim != 2 or a.shape[0] != n or a.shape[1] < 1 or (
+                        a.shape != cols[0].shape):
+                    raise ValueError(f"space_weather.{name}: expected shape ({n}, D), got "
+                                     f"{a.shape}")
+                if not np.all(np.isfinite(a)):
+                    i, j = np.argwhere(~np.isfinite(a))[0]
+                    raise ValueError(f"space_weather.{name}[{i}, {j}] = {float(a[i, j])!r}: "
+                                     "allowed finite values (no missing index is filled in "
+                                     "silently)")
+            # Day of year at noon of each day; rows share a few first days: once per unique.
+            starts, which = np.unique(first, return_inverse=True)
+            doy = utc_day_of_year(starts[:, None] + np.arange(cols[0].shape[1])[None, :]
+                                  + 0.5)[which]
+            daily = np.ascontiguousarray(np.stack([*cols, doy], axis=-1))
+            object.__setattr__(self, "_packed", (daily, np.arange(n, dtype=np.int64)))
+        return self._packed
 
     def take(self, idx):
         """The indices of samples ``idx`` (an index array or a boolean mask); the same
-        object if that is every sample in order (no copy of the daily columns)."""
+        object if that is every sample in order (no copy of the daily columns). The new
+        object shares this one's :meth:`packed` rows."""
         n = self.first_day_utc_days.shape[0]
         if isinstance(idx, np.ndarray) and idx.dtype.kind in "iu" and idx.shape == (n,) and (
                 n == 0 or (idx[0] == 0 and np.all(np.diff(idx) == 1))):
             return self
+        daily, rows = self.packed()
         return DailyIndices(self.first_day_utc_days[idx], self.f107a_sfu[idx],
-                            self.df_sfu[idx], self.ap[idx], self.held_to_days)
+                            self.df_sfu[idx], self.ap[idx], self.held_to_days,
+                            _packed=(daily, rows[idx]))
 
 
 _METHODS = ("hybrid", "cowell")
@@ -339,28 +384,24 @@ def propagate(
 
 
 def _density_arrays(atmosphere, space_weather, epoch, stop_epoch):
-    """The kernel's density arguments: table, axes, season, daily rows and day offsets."""
+    """The kernel's density arguments: table, axes, season, daily rows, each sample's row
+    and day offsets."""
     n = epoch.size
     one = np.zeros(1)
     if isinstance(atmosphere, DensityTable):
         if space_weather is not None:
             raise ValueError("space_weather: only used with an OrbitDensityTable atmosphere")
         return (atmosphere.alt_km, atmosphere.log_rho, one, one, one, np.zeros(0), np.zeros(0),
-                365.25, np.zeros((n, 1, 4)), np.zeros(n))
+                365.25, np.zeros((1, 1, 4)), np.zeros(n, dtype=np.int64), np.zeros(n))
     if not isinstance(space_weather, DailyIndices):
         raise ValueError(f"space_weather: an {type(atmosphere).__name__} needs DailyIndices")
     sw = space_weather
     first = _per_sample("space_weather.first_day_utc_days", sw.first_day_utc_days, n,
                         -1e6, 1e6)
-    cols = [np.asarray(a, dtype=np.float64) for a in (sw.f107a_sfu, sw.df_sfu, sw.ap)]
-    for name, a in zip(("f107a_sfu", "df_sfu", "ap"), cols):
-        if a.ndim != 2 or a.shape[0] != n or a.shape[1] < 1:
-            raise ValueError(f"space_weather.{name}: expected shape ({n}, D), got {a.shape}")
-        if not np.all(np.isfinite(a)):
-            i, j = np.argwhere(~np.isfinite(a))[0]
-            raise ValueError(f"space_weather.{name}[{i}, {j}] = {float(a[i, j])!r}: allowed "
-                             "finite values (no missing index is filled in silently)")
-    days = cols[0].shape[1]
+    daily, rows = sw.packed()
+    if rows.shape[0] != n:
+        raise ValueError(f"space_weather: {rows.shape[0]} samples' indices for {n} samples")
+    days = daily.shape[1]
     covered = days if sw.held_to_days is None else max(days, int(sw.held_to_days))
     offset = epoch - first
     short = (offset < 0) | (stop_epoch - first > covered)
@@ -368,12 +409,9 @@ def _density_arrays(atmosphere, space_weather, epoch, stop_epoch):
         i = int(np.flatnonzero(short)[0])
         raise ValueError(f"space_weather: sample {i} runs from {epoch[i]!r} to "
                          f"{stop_epoch[i]!r} but its {covered} days start at {first[i]!r}")
-    # Day of year at noon of each day; blocks share a few first days, so compute per unique.
-    starts, which = np.unique(first, return_inverse=True)
-    doy = utc_day_of_year(starts[:, None] + np.arange(days)[None, :] + 0.5)[which]
-    daily = np.ascontiguousarray(np.stack([*cols, doy], axis=-1))
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
     if isinstance(atmosphere, MsisAlongTrajectory):  # no table: the reference backend's model
-        return (*(np.zeros(0),) * 7, 365.25, daily, np.ascontiguousarray(offset))
+        return (*(np.zeros(0),) * 7, 365.25, daily, rows, np.ascontiguousarray(offset))
     t = atmosphere
     if t.season_log is None:
         season, nodes = np.zeros(0), np.zeros(0)
@@ -385,7 +423,7 @@ def _density_arrays(atmosphere, space_weather, epoch, stop_epoch):
             np.ascontiguousarray(t.log_rho, dtype=np.float64).ravel(),
             *(np.ascontiguousarray(a, dtype=np.float64) for a in (t.f107a_sfu, t.df_sfu, t.ap)),
             season, np.ascontiguousarray(nodes, dtype=np.float64), float(t.season_period_days),
-            daily, np.ascontiguousarray(offset))
+            daily, rows, np.ascontiguousarray(offset))
 
 
 def circular_state(alt_km, inc_deg, raan_deg=0.0, arg_lat_deg=0.0):
