@@ -18,6 +18,7 @@ Frames and conventions
 from __future__ import annotations
 
 import enum
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -186,6 +187,10 @@ class PropagationResult:
 
 def _per_sample(name, value, n, lo=-np.inf, hi=np.inf, lo_open=False, what=""):
     """Broadcast a scalar or (N,) input to contiguous float64 and check its range."""
+    if isinstance(value, (float, int)) and not isinstance(value, bool):  # the common case
+        v = float(value)
+        if (v > lo if lo_open else v >= lo) and v <= hi and math.isfinite(v):
+            return np.full(n, v)
     arr = np.asarray(value)
     if arr.dtype.kind not in "fiu" or arr.dtype.kind == "c":
         raise ValueError(f"{name}: expected real numbers, got dtype {arr.dtype}")
