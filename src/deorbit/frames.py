@@ -8,13 +8,38 @@ from .constants import EARTH_RADIUS_M, EARTH_ROTATION_RAD_S, ECCENTRICITY_SQ
 from .time import gmst_rad
 
 
-def eci_to_ecef(r_eci_m, epoch_utc_days):
-    """Rotate ECI positions (..., 3), m, into the Earth-fixed frame at the given epochs."""
+def _ecef_xyz(r_eci_m, epoch_utc_days):
+    """Earth-fixed x, y, z (m) of ECI positions (..., 3) at the given epochs."""
     r = np.asarray(r_eci_m, dtype=np.float64)
     g = gmst_rad(epoch_utc_days)
     c, s = np.cos(g), np.sin(g)
     x, y, z = r[..., 0], r[..., 1], r[..., 2]
-    return np.stack([c * x + s * y, -s * x + c * y, z], axis=-1)
+    return c * x + s * y, -s * x + c * y, z
+
+
+def eci_to_ecef(r_eci_m, epoch_utc_days):
+    """Rotate ECI positions (..., 3), m, into the Earth-fixed frame at the given epochs."""
+    return np.stack(_ecef_xyz(r_eci_m, epoch_utc_days), axis=-1)
+
+
+def _geodetic(x, y, z):
+    """Bowring's iteration on Earth-fixed x, y, z (m): (lat rad, lon rad, h m)."""
+    p = np.hypot(x, y)
+    lon = np.arctan2(y, x)
+    lat = np.arctan2(z, p * (1.0 - ECCENTRICITY_SQ))
+    for _ in range(3):
+        n, h = _normal_and_height(lat, p, z)
+        lat = np.arctan2(z, p * (1.0 - ECCENTRICITY_SQ * n / (n + h)))
+    return lat, lon, _normal_and_height(lat, p, z)[1]
+
+
+def _normal_and_height(lat, p, z):
+    """Prime-vertical radius of curvature and height (m) at geodetic latitude lat (rad)."""
+    n = EARTH_RADIUS_M / np.sqrt(1.0 - ECCENTRICITY_SQ * np.sin(lat) ** 2)
+    cos_lat = np.cos(lat)
+    h = np.where(np.abs(cos_lat) > 1e-10, p / cos_lat - n,
+                 np.abs(z) - n * (1.0 - ECCENTRICITY_SQ))
+    return n, h
 
 
 def ecef_to_geodetic(r_ecef_m):
@@ -23,24 +48,14 @@ def ecef_to_geodetic(r_ecef_m):
     Bowring's iteration (3 passes: < 1 micrometre in LEO).
     """
     r = np.asarray(r_ecef_m, dtype=np.float64)
-    x, y, z = r[..., 0], r[..., 1], r[..., 2]
-    p = np.hypot(x, y)
-    lon = np.arctan2(y, x)
-    lat = np.arctan2(z, p * (1.0 - ECCENTRICITY_SQ))
-    for _ in range(3):
-        n = EARTH_RADIUS_M / np.sqrt(1.0 - ECCENTRICITY_SQ * np.sin(lat) ** 2)
-        h = np.where(np.abs(np.cos(lat)) > 1e-10, p / np.cos(lat) - n,
-                     np.abs(z) - n * (1.0 - ECCENTRICITY_SQ))
-        lat = np.arctan2(z, p * (1.0 - ECCENTRICITY_SQ * n / (n + h)))
-    n = EARTH_RADIUS_M / np.sqrt(1.0 - ECCENTRICITY_SQ * np.sin(lat) ** 2)
-    h = np.where(np.abs(np.cos(lat)) > 1e-10, p / np.cos(lat) - n,
-                 np.abs(z) - n * (1.0 - ECCENTRICITY_SQ))
+    lat, lon, h = _geodetic(r[..., 0], r[..., 1], r[..., 2])
     return np.degrees(lat), np.degrees(lon), h * 1e-3
 
 
 def eci_to_geodetic(r_eci_m, epoch_utc_days):
     """Geodetic latitude, longitude (deg) and altitude (km) of ECI positions at epochs."""
-    return ecef_to_geodetic(eci_to_ecef(r_eci_m, epoch_utc_days))
+    lat, lon, h = _geodetic(*_ecef_xyz(r_eci_m, epoch_utc_days))
+    return np.degrees(lat), np.degrees(lon), h * 1e-3
 
 
 def altitude_km(r_m, ellipsoid=True):
