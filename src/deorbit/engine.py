@@ -139,7 +139,7 @@ def expected_lifetime_days(scenario, x):
 
     The decay of a circular orbit in an atmosphere turning with the Earth,
     da/dt = -sqrt(mu a) F s rho(h) / BC with F = (1 - w a cos i / v)^2 (King-Hele 1987,
-    "Satellite Orbits in an Atmosphere", ch. 4), s the sampled density scale and BC the
+    "Satellite Orbits in an Atmosphere"), s the sampled density scale and BC the
     ballistic coefficient, integrated from the sample's mean altitude down to the entry
     interface through the station's NRLMSISE-00 orbit profile at :data:`GUESS_INDICES`,
     at the orbit's mean height above the ellipsoid (a - R_e (1 - f sin^2 i / 2)). The solar
