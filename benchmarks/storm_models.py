@@ -40,7 +40,7 @@ from deorbit.atmosphere import load_msis_table
 from deorbit.atmosphere.msis import (
     _orbit_latitudes,
     geocentric_to_geodetic_lat,
-    pymsis_orbit_mean_density_at,
+    pymsis_day_mean_density,
     utc_day_of_year,
 )
 from deorbit.spaceweather import load_space_weather
@@ -69,16 +69,9 @@ def table_rows(sw, table=None, days=DAYS):
 
 
 def pymsis_rows(sw, version, mode, n_lon, n_u):
-    out = []
-    for d in DAYS:
-        t = instants(d)
-        x = sw.msis_inputs(t)
-        dates = np.datetime64("2000-01-01T00:00:00", "s") + np.rint(t * 86400).astype(
-            "timedelta64[s]")
-        out.append(pymsis_orbit_mean_density_at(
-            dates, x.f107_prev_day_sfu, x.f107_ctr81_sfu, x.ap_vector, ALT_KM, INC_DEG,
-            n_lon=n_lon, n_u=n_u, geomagnetic_activity=mode, version=version))
-    return np.array(out)
+    return np.array([pymsis_day_mean_density(sw, d, ALT_KM, INC_DEG, n_lon=n_lon, n_u=n_u,
+                                             geomagnetic_activity=mode, version=version)
+                     for d in DAYS])
 
 
 def jb2008_rows(n_lon, n_u):

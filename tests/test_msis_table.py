@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from deorbit.atmosphere import DensityTable, load_msis_table, msis
 from deorbit.atmosphere.msis import (
     orbit_latitude_weights,
+    pymsis_day_mean_density,
     pymsis_orbit_mean_density,
-    pymsis_orbit_mean_density_at,
     utc_day_of_year,
 )
 
@@ -335,16 +335,9 @@ def storm(table):
     doy = utc_day_of_year(noon - 0.5)  # utc_day_of_year takes days since J2000 noon
 
     def direct(mode, version=0):
-        out = []
-        for d in days:
-            t = _day(d) + (np.arange(8) + 0.5) / 8  # middle of each 3-hour ap interval
-            x = sw.msis_inputs(t)
-            dates = np.datetime64("2000-01-01T00:00:00", "s") + np.rint(t * 86400).astype(
-                "timedelta64[s]")
-            out.append(pymsis_orbit_mean_density_at(
-                dates, x.f107_prev_day_sfu, x.f107_ctr81_sfu, x.ap_vector, 210.0, 53.0,
-                n_lon=12, n_u=24, geomagnetic_activity=mode, version=version))
-        return np.array(out)
+        return np.array([pymsis_day_mean_density(sw, d, 210.0, 53.0, n_lon=12, n_u=24,
+                                                 geomagnetic_activity=mode, version=version)
+                         for d in days])
 
     rows = {
         "table, annual mean": table.density(210.0, mi.f107_ctr81_sfu, df, mi.ap_daily, 53.0),

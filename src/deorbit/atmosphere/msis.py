@@ -113,6 +113,7 @@ __all__ = [
     "geocentric_to_geodetic_lat",
     "load_msis_table",
     "orbit_latitude_weights",
+    "pymsis_day_mean_density",
     "pymsis_orbit_mean_density",
     "pymsis_orbit_mean_density_at",
     "utc_day_of_year",
@@ -777,6 +778,39 @@ def pymsis_orbit_mean_density_at(dates, f107_prev_sfu, f107a_sfu, ap, alt_km, in
     if not np.all(np.isfinite(rho) & (rho > 0)):
         return float("nan")
     return float(rho.mean())
+
+
+def pymsis_day_mean_density(space_weather, date, alt_km, inc_deg, *, n_lon=12, n_u=24,
+                            geomagnetic_activity=1, version=0):
+    """Direct pymsis mean density over one UTC day of a space-weather record.
+
+    :func:`pymsis_orbit_mean_density_at` at the middles of the day's eight 3-hour ap
+    intervals, each with the record's NRLMSISE-00 inputs at that instant (the previous
+    day's F10.7, the centred 81-day mean and the 7-element ap history:
+    :meth:`deorbit.spaceweather.SpaceWeather.msis_inputs`).
+
+    Parameters
+    ----------
+    space_weather : deorbit.spaceweather.SpaceWeather
+        The record.
+    date : str or numpy.datetime64
+        The UTC day, e.g. ``"2022-02-04"``.
+    alt_km, inc_deg, n_lon, n_u, geomagnetic_activity, version
+        As :func:`pymsis_orbit_mean_density_at`.
+
+    Returns
+    -------
+    float
+        Mean density, kg/m^3 (NaN as :func:`pymsis_orbit_mean_density_at`).
+    """
+    day = (np.datetime64(date, "D") - np.datetime64("2000-01-01", "D")).astype(np.int64)
+    t = float(day) + (np.arange(8) + 0.5) / 8        # days since 2000-01-01 00:00 UTC
+    x = space_weather.msis_inputs(t)
+    dates = np.datetime64("2000-01-01T00:00:00", "s") + np.rint(t * 86400).astype(
+        "timedelta64[s]")
+    return pymsis_orbit_mean_density_at(
+        dates, x.f107_prev_day_sfu, x.f107_ctr81_sfu, x.ap_vector, alt_km, inc_deg,
+        n_lon=n_lon, n_u=n_u, geomagnetic_activity=geomagnetic_activity, version=version)
 
 
 def pymsis_orbit_mean_density(alt_km, f107a_sfu, f107_prev_sfu, ap, inc_deg, n_lon=6, n_lt=8,
