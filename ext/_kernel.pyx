@@ -980,8 +980,9 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     (``table_alt_km``, ``axis_f107a``, ``axis_df``, ``axis_ap``), plus ``season_log``
     (n_alt x n_f x n_s) on ``season_nodes`` padded periodically (n_s + 2 nodes) if not empty;
     ``daily[daily_row[i]]`` holds sample i's (F10.7a, dF10.7, Ap, day of year) per day,
-    from ``day_offset[i]`` days before its start epoch (samples may share a row). Inputs are validated and outputs
-    allocated (NaN-filled) by the wrapper; this function releases the GIL for the block.
+    from ``day_offset[i]`` days before its start epoch (samples may share a row). Inputs are
+    validated and outputs allocated (NaN-filled) by the wrapper; this function releases the
+    GIL for the block.
     """
     cdef Py_ssize_t i, n = start_epoch_days.shape[0]
     cdef Model m

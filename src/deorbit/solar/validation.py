@@ -35,7 +35,8 @@ from .stochastic import StochasticModel
 
 __all__ = ["PATHS", "ap_after_cutoff", "ap_phase_statistics", "calibrate_likelihood_power",
            "coverage_convergence", "day_of", "main", "mid_median", "monthly_coverage",
-           "record_ap_phase_statistics", "rolling_coverage", "without_ap_scaling"]
+           "observed_after", "record_ap_phase_statistics", "rolling_coverage",
+           "without_ap_scaling"]
 
 PHASE_NAMES = ("minimum", "rising", "maximum", "declining")
 CUTOFFS = ("2008-01-01", "2014-01-01", "2019-01-01", "2023-01-01")
@@ -227,6 +228,14 @@ def record_ap_phase_statistics(full_model: StochasticModel) -> dict:
     return out
 
 
+def observed_after(first_day: int, full_model: StochasticModel, years: int = 7):
+    """The record's daily Ap and phase classes (of ``full_model``, fitted to the whole
+    record) over ``years`` from ``first_day``, cut at the record's end."""
+    last = min(first_day + int(years * 365.25), full_model.cutoff + 1)
+    i = slice(first_day - full_model.first_record_day, last - full_model.first_record_day)
+    return full_model._ap[i], cy.phase_class(full_model._phase_hist[i])
+
+
 def ap_after_cutoff(
     model: StochasticModel, full_model: StochasticModel, *, years: int = 7,
     n_paths: int = 200, seed: int = 2,
@@ -236,14 +245,10 @@ def ap_after_cutoff(
     The observed days (to the end of the record) are classed by the phases of
     ``full_model`` (fitted to the whole record), the simulated ones by their own templates.
     """
-    first = model.cutoff + 1
-    last = min(first + int(years * 365.25), full_model.cutoff + 1)
-    paths, phase = model.sample_with_phase(np.random.default_rng(seed), first, last - first,
-                                           n_paths)
+    obs_ap, obs_cls = observed_after(model.cutoff + 1, full_model, years)
+    paths, phase = model.sample_with_phase(np.random.default_rng(seed), model.cutoff + 1,
+                                           obs_ap.size, n_paths)
     cls = cy.phase_class(phase)
-    i0 = first - full_model.first_record_day
-    obs_ap = full_model._ap[i0 : i0 + last - first]
-    obs_cls = cy.phase_class(full_model._phase_hist[i0 : i0 + last - first])
     out = {}
     for k, name in enumerate(PHASE_NAMES):
         out[name] = dict(sim=_stats(paths.ap[cls == k]), obs=_stats(obs_ap[obs_cls == k]))
@@ -346,22 +351,16 @@ def main() -> None:  # pragma: no cover - report generator
         s, o = (ap_after_cutoff(without_ap_scaling(m), full)["all"][k] for k in ("sim", "obs"))
         print(f"| {c} | {s[0]:.1f} / {s[1]:.0f} | {o[0]:.0f} / {o[1]:.0f} | "
               f"{s[0] / o[0] - 1:+.0%} / {s[1] / o[1] - 1:+.0%} |")
-    cls = cy.phase_class(full._phase_hist)
     print("\nParzen mid-medians of the integer-valued observed Ap (plain median in brackets)\n")
     print("| days | " + " | ".join(PHASE_NAMES) + " | all |")
     print("|---|" + "---|" * 5)
-    rows = {"whole record": np.ones(full._ap.size, dtype=bool)}
-    for c in models:
-        i0 = day_of(c) - full.first_record_day
-        after = np.zeros(full._ap.size, dtype=bool)
-        after[i0 : i0 + int(7 * 365.25)] = True
-        rows[f"7 years after {c}"] = after
-    for name, keep in rows.items():
-        cells = []
-        for k in (*range(len(PHASE_NAMES)), None):
-            ap = full._ap[keep & ((cls == k) if k is not None else True)]
-            cells.append(f"{mid_median(ap):.1f} ({np.median(ap):.0f})" if ap.size else "-")
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    rows = {"whole record": (full._ap, cy.phase_class(full._phase_hist))}
+    rows.update({f"7 years after {c}": observed_after(day_of(c), full) for c in models})
+    for name, (ap, cls) in rows.items():
+        cells = [ap[cls == k] for k in range(len(PHASE_NAMES))] + [ap]
+        print(f"| {name} | " + " | ".join(
+            f"{mid_median(a):.1f} ({np.median(a):.0f})" if a.size else "-" for a in cells)
+            + " |")
 
 
 if __name__ == "__main__":  # pragma: no cover
