@@ -523,6 +523,10 @@ ctypedef struct History:
     int i
     const double* t_s        # history times, s since the start epoch, ascending
     double* sma_alt_km       # out: semi-major axis minus R_e, km (NaN-filled by the caller)
+    int n_eph
+    int i_eph
+    const double* eph_t_s    # ephemeris times (Cowell only), s since the start epoch, ascending
+    double* eph_state        # out: (n_eph, 6) states at those times (NaN-filled by the caller)
 
 
 cdef inline void record(History* hist, double t, double sma_alt_km) noexcept nogil:
@@ -530,6 +534,25 @@ cdef inline void record(History* hist, double t, double sma_alt_km) noexcept nog
     while hist.i < hist.n and hist.t_s[hist.i] <= t:
         hist.sma_alt_km[hist.i] = sma_alt_km
         hist.i += 1
+
+
+cdef inline void record_states(History* hist, double t0, const double* y, double F[7][6],
+                               double h, double t1) noexcept nogil:
+    """Store the dense-output state of the step from t0 (state y, length h) at every
+    ephemeris time <= t1 not yet recorded."""
+    while hist.i_eph < hist.n_eph and hist.eph_t_s[hist.i_eph] <= t1:
+        dop_eval(y, F, (hist.eph_t_s[hist.i_eph] - t0) / h, &hist.eph_state[6 * hist.i_eph])
+        hist.i_eph += 1
+
+
+cdef inline void record_held(History* hist, double t, const double* y) noexcept nogil:
+    """Store state y at every ephemeris time <= t not yet recorded (the start, or a stop
+    less than MIN_STEP_S after the last step)."""
+    cdef int d
+    while hist.i_eph < hist.n_eph and hist.eph_t_s[hist.i_eph] <= t:
+        for d in range(6):
+            hist.eph_state[6 * hist.i_eph + d] = y[d]
+        hist.i_eph += 1
 
 
 cdef int cowell(Model* m, double* t, double* y, double t_end, double rtol,
@@ -547,8 +570,9 @@ cdef int cowell(Model* m, double* t, double* y, double t_end, double rtol,
     cdef double yev[6]
     cdef double h = 60.0, err, fac, g0, g1, x, alt0, alt1, t_stop
     cdef int k = 0, d
-    cdef bint last, at_break
+    cdef bint last, at_break, dense
     cowell_rhs(m, y, f0, True)
+    record_held(hist, t[0], y)
     while True:
         if steps[0] >= MAX_STEPS:
             return ST_NUMERICAL_FAILURE
@@ -565,6 +589,7 @@ cdef int cowell(Model* m, double* t, double* y, double t_end, double rtol,
         if h < MIN_STEP_S:
             if last:
                 t[0] = t_end
+                record_held(hist, t_end, y)
                 return ST_HORIZON
             if at_break:
                 t[0] = t_stop
@@ -583,19 +608,26 @@ cdef int cowell(Model* m, double* t, double* y, double t_end, double rtol,
         steps[0] += 1
         alt0 = altitude_km(m, y)
         alt1 = altitude_km(m, ynew)
+        dense = False
         if alt1 <= targets_km[k]:
             dop_dense(m, t[0], y, ynew, h, K, F, True)
+            dense = True
             while k < n_targets and alt1 <= targets_km[k]:
                 x = locate(m, y, F, h, targets_km[k], alt0 - targets_km[k],
                            alt1 - targets_km[k], yev)
                 t_hit[k] = t[0] + x * h
                 k += 1
             if k == n_targets:
+                record_states(hist, t[0], y, F, h, t_hit[k - 1])
                 t[0] = t_hit[k - 1]
                 for d in range(6):
                     y[d] = yev[d]
                 record(hist, t[0], (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
                 return ST_ENTERED
+        if hist.i_eph < hist.n_eph and hist.eph_t_s[hist.i_eph] <= t[0] + h:
+            if not dense:
+                dop_dense(m, t[0], y, ynew, h, K, F, True)
+            record_states(hist, t[0], y, F, h, t[0] + h)
         t[0] = t_stop if (last or at_break) else t[0] + h
         for d in range(6):
             y[d] = ynew[d]
@@ -969,10 +1001,11 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                     const double[::1] season_nodes, double season_period_days,
                     const double[:, :, ::1] daily, const long long[::1] daily_row,
                     const double[::1] day_offset,
-                    const double[::1] history_days,
+                    const double[::1] history_days, const double[::1] ephemeris_days,
                     signed char[::1] status, double[::1] end_epoch_days,
                     double[::1] entry_epoch_days, double[::1] handover_epoch_days,
                     double[:, ::1] end_state, double[:, ::1] history_sma_alt_km,
+                    double[:, :, ::1] ephemeris_state,
                     long long[::1] n_steps, long long[::1] n_rhs):
     """Propagate every sample of a block; see :func:`deorbit.kernel.propagate`.
 
@@ -997,6 +1030,7 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     cdef int k, d, st, n_targets, day0
     cdef long long steps
     cdef int n_hist = history_days.shape[0]
+    cdef int n_eph = ephemeris_days.shape[0]
     cdef int n_alt = table_alt_km.shape[0]
     cdef int n_days = daily.shape[1]
     cdef double* buf = NULL
@@ -1007,8 +1041,8 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     for k in range(N_QUAD_MAX):
         cosE[k] = cos(2.0 * M_PI * k / N_QUAD_MAX)
         sinE[k] = sin(2.0 * M_PI * k / N_QUAD_MAX)
-    # one buffer: history times | profile | slope | 1 / altitude spacing
-    buf = <double*> PyMem_Malloc((n_hist + 3 * n_alt + 1) * sizeof(double))
+    # one buffer: history times | profile | slope | 1 / altitude spacing | ephemeris times
+    buf = <double*> PyMem_Malloc((n_hist + 3 * n_alt + 1 + n_eph) * sizeof(double))
     stamp = <long long*> PyMem_Malloc(2 * n_alt * sizeof(long long))
     rows = <DayRow*> PyMem_Malloc(n_days * sizeof(DayRow))
     cdef size_t n_values = n_days * <size_t> n_alt if n_days * <size_t> n_alt <= VALUE_CACHE_MAX else 0
@@ -1029,6 +1063,8 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
         buf[k] = history_days[k] * SECONDS_PER_DAY
     for k in range(n_alt - 1):
         buf[n_hist + 2 * n_alt + k] = 1.0 / (table_alt_km[k + 1] - table_alt_km[k])
+    for k in range(n_eph):
+        buf[n_hist + 3 * n_alt + 1 + k] = ephemeris_days[k] * SECONDS_PER_DAY
     m.zonal_degree = zonal_degree
     m.ellipsoid = ellipsoid
     m.n_alt = n_alt
@@ -1074,6 +1110,10 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                 hist.i = 0
                 hist.t_s = buf
                 hist.sma_alt_km = &history_sma_alt_km[i, 0] if n_hist > 0 else NULL
+                hist.n_eph = n_eph
+                hist.i_eph = 0
+                hist.eph_t_s = &buf[n_hist + 3 * n_alt + 1]
+                hist.eph_state = &ephemeris_state[i, 0, 0] if n_eph > 0 else NULL
                 targets[0] = entry_alt_km
                 targets[1] = stop_alt_km[i]
                 n_targets = 2 if stop_alt_km[i] < entry_alt_km else 1

@@ -9,7 +9,7 @@ variable ``DEORBIT_PUREPYTHON=1`` before import to force the pure-Python referen
 """
 from importlib.metadata import PackageNotFoundError, version
 
-from .kernel import BACKEND, Status, accelerated, propagate
+from .kernel import BACKEND, Status, accelerated, propagate, trajectory
 from .scenario import ScenarioError, load_scenario
 from .store import load_run
 
@@ -19,4 +19,4 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
 
 __all__ = ["BACKEND", "ScenarioError", "Status", "accelerated", "load_run", "load_scenario",
-           "propagate", "__version__"]
+           "propagate", "trajectory", "__version__"]

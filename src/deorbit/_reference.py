@@ -423,17 +423,40 @@ def semi_major_axis_m(y):
 
 
 class History:
-    """Altitude history: a value for every history time <= t, at the first step after it."""
+    """Altitude history: a value for every history time <= t, at the first step after it;
+    and the Cowell phase's ephemeris: the state at every ephemeris time, from the dense
+    output of the step that spans it."""
 
-    def __init__(self, t_s, out):
+    def __init__(self, t_s, out, eph_t_s=(), eph_out=None):
         self.t_s = t_s
         self.out = out
         self.i = 0
+        self.eph_t_s = eph_t_s
+        self.eph_out = eph_out
+        self.i_eph = 0
 
     def record(self, t, sma_alt_km):
         while self.i < len(self.t_s) and self.t_s[self.i] <= t:
             self.out[self.i] = sma_alt_km
             self.i += 1
+
+    def wants_state(self, t):
+        """True if an ephemeris time <= t is not yet recorded."""
+        return self.i_eph < len(self.eph_t_s) and self.eph_t_s[self.i_eph] <= t
+
+    def record_states(self, t0, y, F, h, t1):
+        """The dense-output state of the step from t0 (state y, length h) at every
+        ephemeris time <= t1 not yet recorded."""
+        while self.wants_state(t1):
+            self.eph_out[self.i_eph] = dop_eval(y, F, (self.eph_t_s[self.i_eph] - t0) / h)
+            self.i_eph += 1
+
+    def record_held(self, t, y):
+        """State y at every ephemeris time <= t not yet recorded (the start, or a stop less
+        than MIN_STEP_S after the last step)."""
+        while self.wants_state(t):
+            self.eph_out[self.i_eph] = list(y)
+            self.i_eph += 1
 
 
 def cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps):
@@ -442,6 +465,7 @@ def cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps):
     k = 0
     m.t_eval = t
     f0 = m.rhs(y, True)
+    hist.record_held(t, y)
     while True:
         if steps >= MAX_STEPS:
             return ST_NUMERICAL_FAILURE, t, y, steps
@@ -457,6 +481,7 @@ def cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps):
             at_break = not last
         if h < MIN_STEP_S:
             if last:
+                hist.record_held(t_end, y)
                 return ST_HORIZON, t_end, y, steps
             if at_break:
                 t = t_stop
@@ -473,6 +498,7 @@ def cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps):
             continue
         alt0 = m.altitude_km(y)
         alt1 = m.altitude_km(ynew)
+        F = None
         if alt1 <= targets[k]:
             F = dop_dense(m, y, ynew, h, K, True)
             while k < len(targets) and alt1 <= targets[k]:
@@ -480,9 +506,13 @@ def cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps):
                 t_hit[k] = t + x * h
                 k += 1
             if k == len(targets):
+                hist.record_states(t, y, F, h, t_hit[k - 1])
                 t = t_hit[k - 1]
                 hist.record(t, (semi_major_axis_m(yev) - EARTH_RADIUS_M) * 1e-3)
                 return ST_ENTERED, t, yev, steps
+        if hist.wants_state(t + h):
+            hist.record_states(t, y, dop_dense(m, y, ynew, h, K, True) if F is None else F, h,
+                               t + h)
         t = t_stop if (last or at_break) else t + h
         y = ynew
         f0 = K[12]
@@ -732,9 +762,10 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
                     stop_alt_km, entry_alt_km, handover_alt_km, hybrid, mean_input,
                     mean_max_step_days, rtol, zonal_degree, ellipsoid, table_alt_km,
                     table_log_rho, axis_f107a, axis_df, axis_ap, season_log, season_nodes,
-                    season_period_days, daily, daily_row, day_offset, history_days, status,
-                    end_epoch_days, entry_epoch_days, handover_epoch_days, end_state,
-                    history_sma_alt_km, n_steps, n_rhs, along=None):
+                    season_period_days, daily, daily_row, day_offset, history_days,
+                    ephemeris_days, status, end_epoch_days, entry_epoch_days,
+                    handover_epoch_days, end_state, history_sma_alt_km, ephemeris_state,
+                    n_steps, n_rhs, along=None):
     """Propagate every sample of a block; same contract as ``_kernel.propagate_block``.
 
     ``along``, reference backend only: a density model evaluated at every drag evaluation's
@@ -746,13 +777,15 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
         table_alt_km, table_log_rho, axis_f107a, axis_df, axis_ap, season_log, season_nodes,
         season_period_days)
     hist_s = [float(v) * SECONDS_PER_DAY for v in history_days]
+    eph_s = [float(v) * SECONDS_PER_DAY for v in ephemeris_days]
     for i in range(len(start_epoch_days)):
         m = Model(0.5 * float(drag_m2_kg[i]) * float(density_scale[i]), int(zonal_degree),
                   bool(ellipsoid), table,
                   [tuple(float(v) for v in row) for row in daily[daily_row[i]]],
                   float(day_offset[i]), along, float(start_epoch_days[i]))
         row = [math.nan] * len(hist_s)
-        hist = History(hist_s, row)
+        eph_row = [[math.nan] * 6 for _ in eph_s]
+        hist = History(hist_s, row, eph_s, eph_row)
         targets = [float(entry_alt_km)]
         if stop_alt_km[i] < entry_alt_km:
             targets.append(float(stop_alt_km[i]))
@@ -786,5 +819,7 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
         end_state[i, :] = y
         if len(hist_s):
             history_sma_alt_km[i, :] = row
+        if len(eph_s):
+            ephemeris_state[i, :, :] = eph_row
         n_steps[i] = steps
         n_rhs[i] = m.n_rhs

@@ -19,6 +19,7 @@ from .constants import (
     SECONDS_PER_DAY,
 )
 from .kernel import DailyIndices, Status, mean_circular_elements, propagate
+from .time import utc_days_spanned
 
 #: Spacing of the stored altitude history (days after each sample's start epoch).
 HISTORY_STEP_DAYS = 30.0
@@ -99,19 +100,13 @@ def _msis_profile(orbit, f107a, df, ap):
     return orbit.profile(f107a, df, ap)
 
 
-def solar_days(start, horizon):
-    """(first day, days): the UTC days a block's daily solar paths cover, from the day of
-    its earliest start to the day after its latest horizon (day indices since 2000-01-01)."""
-    first_day = int(np.floor(start.min() + 0.5))
-    return first_day, int(np.ceil(horizon.max() + 0.5 - first_day)) + 1
-
-
 def daily_indices(scenario, first_sample, start, horizon, n_days=None, rows=None):
     """Sampled daily solar indices of samples ``first_sample ...`` (None if constant).
 
     One stream per global sample index (:func:`deorbit.solar.sample_streams`): the same
     path for sample j in every scenario with the same seed (common random numbers) and
-    whatever the blocks are. ``n_days`` (default: all of :func:`solar_days`) samples only
+    whatever the blocks are. ``n_days`` (default: all of
+    :func:`deorbit.time.utc_days_spanned`) samples only
     the first days, the same as with all of them; the propagations may still run to the
     horizon, on the last day sampled (``held_to_days``). ``rows`` (block positions) samples
     only those samples.
@@ -120,7 +115,7 @@ def daily_indices(scenario, first_sample, start, horizon, n_days=None, rows=None
         return None
     from . import solar
 
-    first_day, all_days = solar_days(start, horizon)
+    first_day, all_days = utc_days_spanned(start, horizon)
     n_days = all_days if n_days is None else min(int(n_days), all_days)
     seed = scenario.monte_carlo.seed
     streams = (solar.sample_streams(seed, first_sample, first_sample + start.size)
@@ -129,9 +124,7 @@ def daily_indices(scenario, first_sample, start, horizon, n_days=None, rows=None
                 for i in rows])
     paths = scenario.solar.make_model().sample(streams, first_day, n_days, len(streams),
                                                stream_days=all_days)
-    f107a, f107_prev, ap = paths.msis_inputs()
-    return DailyIndices(np.full(len(streams), first_day - 0.5), f107a, f107_prev - f107a, ap,
-                        held_to_days=all_days)
+    return DailyIndices.from_paths(paths, held_to_days=all_days)
 
 
 def expected_lifetime_days(scenario, x):
@@ -312,7 +305,7 @@ class _Block:
                                 dv.final_window_h / 24.0 + operations.SHOT_DAYS)
         # daily solar paths: the first SOLAR_WINDOW_DAYS (see beyond_window), unless most
         # of the block is expected to live longer
-        first_day, days = solar_days(x["start.epoch_utc"], self.horizon)
+        first_day, days = utc_days_spanned(x["start.epoch_utc"], self.horizon)
         window = min(days, int(np.ceil(SOLAR_WINDOW_DAYS)))
         if (window < days and scenario.atmosphere.model == "msis"
                 and scenario.solar.model != "constant"):

@@ -79,6 +79,16 @@ class DailyIndices:
     # (daily rows (M, D, 4), row of each sample (N,)): see packed(); shared with take()
     _packed: tuple | None = field(default=None, repr=False, compare=False)
 
+    @classmethod
+    def from_paths(cls, paths, held_to_days=None):
+        """The indices of daily solar paths (:class:`deorbit.solar.SolarPaths`): column 0 is
+        the paths' ``first_day`` (a day index since 2000-01-01, so it starts at epoch
+        ``first_day - 0.5``), with NRLMSISE-00's daily inputs
+        (:meth:`~deorbit.solar.SolarPaths.msis_inputs`)."""
+        f107a, f107_prev, ap = paths.msis_inputs()
+        return cls(np.full(f107a.shape[0], paths.first_day - 0.5), f107a, f107_prev - f107a,
+                   ap, held_to_days=held_to_days)
+
     def packed(self):
         """The kernel's form of the indices, checked and built once per object and shared
         by the objects :meth:`take` makes from it.
@@ -162,6 +172,12 @@ class PropagationResult:
         Semi-major axis minus R_e, km (mean elements in the mean phase, osculating in the
         Cowell phase), taken at the first integrator step ending at or after each history
         time; NaN after the stop.
+    ephemeris_days : ndarray, shape (K,)
+        Times of the ephemeris, days after each sample's start epoch (empty if none asked).
+    ephemeris_state_eci : ndarray, shape (N, K, 6)
+        Cowell method: the osculating ECI state (m, m/s) at each ephemeris time, from the
+        integrator's 7th-order dense output along the one trajectory (no restarts); NaN after
+        the stop.
     n_steps, n_rhs : ndarray of int64
         Integrator steps (mean-phase midpoint steps plus Cowell steps, rejected ones included)
         and Cowell right-hand-side evaluations.
@@ -180,6 +196,8 @@ class PropagationResult:
     end_alt_km: np.ndarray
     history_days: np.ndarray
     history_sma_alt_km: np.ndarray
+    ephemeris_days: np.ndarray
+    ephemeris_state_eci: np.ndarray
     n_steps: np.ndarray
     n_rhs: np.ndarray
     lifetime_days: np.ndarray
@@ -225,6 +243,7 @@ def propagate(
     mean_elements=None,
     mean_max_step_days: float = 1.0,
     space_weather: DailyIndices | None = None,
+    ephemeris_days=None,
 ) -> PropagationResult:
     """Propagate a block of N decaying orbits down to the stop altitude or the stop epoch.
 
@@ -287,6 +306,12 @@ def propagate(
         Required with an ``OrbitDensityTable``: the daily indices, covering every day from
         each sample's start epoch to its stop epoch. Cowell steps end at UTC day
         boundaries, so each step sees one day's density.
+
+    ephemeris_days : array_like, shape (K,), optional
+        Ascending times after the start epoch, days, at which to return the state
+        (``PropagationResult.ephemeris_state_eci``), method ``"cowell"`` only: the states
+        come from the integrator's dense output, so asking for them does not change the
+        trajectory. See :func:`trajectory` for absolute epochs.
 
     Returns
     -------
@@ -352,12 +377,12 @@ def propagate(
         i = int(np.flatnonzero(below)[0])
         raise ValueError(f"{name}[{i}]: start altitude {start_alt[i]:.3f} km is at or below "
                          f"entry_alt_km = {entry} km; allowed: above it")
-    hist = np.zeros(0) if history_days is None else np.asarray(history_days, dtype=np.float64)
-    if hist.ndim != 1 or not np.all(np.isfinite(hist)) or np.any(np.diff(hist) < 0) or (
-            hist.size and hist[0] < 0):
-        raise ValueError("history_days: expected a 1-D ascending array of finite times >= 0 "
-                         "days")
-    hist = np.ascontiguousarray(hist)
+    hist = _times("history_days", history_days)
+    eph = _times("ephemeris_days", ephemeris_days)
+    if eph.size and method != "cowell":
+        raise ValueError("ephemeris_days: states along the trajectory need method = 'cowell' "
+                         f"(got {method!r}: the mean-element phase has no osculating state "
+                         "between its steps)")
 
     tables = _density_arrays(atmosphere, space_weather, epoch, stop_epoch)
 
@@ -367,12 +392,14 @@ def propagate(
     handover_epoch = np.full(n, np.nan)
     end_state = np.full((n, 6), np.nan)
     history = np.full((n, hist.size), np.nan)
+    eph_state = np.full((n, eph.size, 6), np.nan)
     n_steps = np.zeros(n, dtype=np.int64)
     n_rhs = np.zeros(n, dtype=np.int64)
     args = (epoch, state, 1.0 / bc, scale, stop_epoch, stop_alt, entry, handover,
             method == "hybrid", mean_elements is not None, max_step, rtol, int(zonal_degree),
-            altitude == "ellipsoid", *tables, hist,
-            status, end_epoch, entry_epoch, handover_epoch, end_state, history, n_steps, n_rhs)
+            altitude == "ellipsoid", *tables, hist, eph,
+            status, end_epoch, entry_epoch, handover_epoch, end_state, history, eph_state,
+            n_steps, n_rhs)
     if isinstance(atmosphere, MsisAlongTrajectory):
         from . import _reference
 
@@ -384,8 +411,58 @@ def propagate(
         status=status, end_epoch_utc_days=end_epoch, entry_epoch_utc_days=entry_epoch,
         handover_epoch_utc_days=handover_epoch, end_state_eci=end_state, end_lat_deg=lat,
         end_lon_deg=lon, end_alt_km=alt, history_days=hist, history_sma_alt_km=history,
-        n_steps=n_steps, n_rhs=n_rhs,
+        ephemeris_days=eph, ephemeris_state_eci=eph_state, n_steps=n_steps, n_rhs=n_rhs,
         lifetime_days=np.where(status == Status.ENTERED, end_epoch - epoch, np.nan))
+
+
+def trajectory(epoch_utc_days, state_eci, epochs_utc_days, bc_kg_m2, atmosphere,
+               **options) -> PropagationResult:
+    """The states of one Cowell trajectory (or of N from the same start epoch) at the
+    requested epochs: an ephemeris to compare with tracking data, with no restarts.
+
+    Parameters
+    ----------
+    epoch_utc_days : float
+        Start epoch, UTC days since J2000.
+    state_eci : array_like, shape (6,) or (N, 6)
+        State at the start epoch in the kernel's inertial frame, m and m/s
+        (:func:`deorbit.frames.to_kernel_frame` brings tracking data into it).
+    epochs_utc_days : array_like, shape (K,)
+        Ascending epochs >= the start epoch, UTC days since J2000; the propagation stops at
+        the last (or at the stop altitude).
+    bc_kg_m2 : float or array_like, shape (N,)
+        Ballistic coefficient m/(Cd A), kg/m^2.
+    atmosphere : DensityTable, OrbitDensityTable or MsisAlongTrajectory
+        As :func:`propagate` (with ``space_weather=`` for a table driven by daily indices:
+        :func:`deorbit.solar.observed_daily_indices` gives the record's).
+    **options
+        Any other keyword argument of :func:`propagate` but ``method`` (always ``"cowell"``)
+        and ``ephemeris_days``.
+
+    Returns
+    -------
+    PropagationResult
+        ``ephemeris_state_eci[i, k]`` is sample i's state at ``epochs_utc_days[k]`` (NaN
+        after its stop).
+    """
+    start = float(_per_sample("epoch_utc_days", epoch_utc_days, 1, -1e6, 1e6)[0])
+    epochs = np.asarray(epochs_utc_days, dtype=np.float64)
+    if (epochs.ndim != 1 or epochs.size == 0 or not np.all(np.isfinite(epochs))
+            or np.any(np.diff(epochs) < 0) or epochs[0] < start):
+        raise ValueError(f"epochs_utc_days: expected a 1-D ascending array of finite epochs "
+                         f">= epoch_utc_days = {start!r}, got {np.array2string(epochs[:5])}"
+                         f"{' ...' if epochs.size > 5 else ''} (shape {epochs.shape})")
+    return propagate(start, state_eci, bc_kg_m2, atmosphere, float(epochs[-1]),
+                     method="cowell", ephemeris_days=epochs - start, **options)
+
+
+def _times(name, days):
+    """A 1-D ascending contiguous float64 array of finite times >= 0 (days), empty if None."""
+    t = np.zeros(0) if days is None else np.asarray(days, dtype=np.float64)
+    if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(np.diff(t) < 0) or (
+            t.size and t[0] < 0):
+        raise ValueError(f"{name}: expected a 1-D ascending array of finite times >= 0 days")
+    return np.ascontiguousarray(t)
 
 
 def _density_arrays(atmosphere, space_weather, epoch, stop_epoch):

@@ -39,6 +39,15 @@ def utc_day_index(epoch_utc_days):
     return np.floor(np.asarray(epoch_utc_days, dtype=np.float64) + 0.5).astype(np.int64)
 
 
+def utc_days_spanned(start_epoch_utc_days, stop_epoch_utc_days):
+    """(first day, days): the calendar days from the day of the earliest start to the day
+    after the latest stop, as a day index since 2000-01-01 (:func:`utc_day_index`) and a
+    count: the days a propagation over those epochs reads daily indices of (its last step
+    may end on the day boundary after the stop)."""
+    first_day = int(utc_day_index(np.min(start_epoch_utc_days)))
+    return first_day, int(np.ceil(np.max(stop_epoch_utc_days) + 0.5 - first_day)) + 1
+
+
 def gmst_rad(epoch_utc_days):
     """Greenwich mean sidereal time, rad in [0, 2 pi), IAU-82 (Aoki et al. 1982).
 
@@ -60,4 +69,4 @@ def gmst_rad(epoch_utc_days):
 
 
 __all__ = ["JD_J2000", "datetime_from_epoch", "epoch_from_datetime", "gmst_rad",
-           "utc_day_index"]
+           "utc_day_index", "utc_days_spanned"]

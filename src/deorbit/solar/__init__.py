@@ -42,7 +42,7 @@ from ._common import (
 )
 from .constant import ConstantModel
 from .forecast import ForecastModel
-from .observed import ObservedModel
+from .observed import ObservedModel, observed_daily_indices
 from .stochastic import StochasticModel
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "centred_mean_81",
     "distance_factor",
     "make_model",
+    "observed_daily_indices",
     "per_sample_generators",
     "sample_streams",
 ]

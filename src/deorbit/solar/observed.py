@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from ..spaceweather import SpaceWeather
+from ..kernel import DailyIndices
+from ..spaceweather import SpaceWeather, load_space_weather
+from ..time import utc_days_spanned
 from ._common import SolarPaths, check_window, file_paths, iso_day
 
-__all__ = ["ObservedModel"]
+__all__ = ["ObservedModel", "observed_daily_indices"]
 
 
 class ObservedModel:
@@ -60,3 +62,35 @@ class ObservedModel:
             )
         return file_paths(self.space_weather, first_day - self.first_observed_day, n_days,
                           n_samples)
+
+
+def observed_daily_indices(start_epoch_utc_days, stop_epoch_utc_days, n_samples=1,
+                           space_weather: SpaceWeather | None = None):
+    """The recorded daily indices that a propagation from ``start_epoch_utc_days`` to
+    ``stop_epoch_utc_days`` reads, in one call and in the kernel's epoch convention.
+
+    Parameters
+    ----------
+    start_epoch_utc_days, stop_epoch_utc_days : float or array_like
+        Epochs (UTC days since J2000, i.e. from 2000-01-01 12:00 UTC, the kernel's
+        convention); the window covers the earliest start to the latest stop.
+    n_samples : int
+        Rows of the result (the same record for each), to match a block of N samples.
+    space_weather : SpaceWeather, optional
+        The record; default: the packaged CelesTrak file (:func:`load_space_weather`).
+
+    Returns
+    -------
+    deorbit.kernel.DailyIndices
+        The days from the start's UTC day (00:00) to the day after the stop, each with its
+        observed F10.7a, previous-day F10.7 minus F10.7a and daily Ap.
+
+    Raises
+    ------
+    ValueError
+        If a day of the window, or the day before it, is not observed (see
+        :class:`ObservedModel`).
+    """
+    first_day, n_days = utc_days_spanned(start_epoch_utc_days, stop_epoch_utc_days)
+    model = ObservedModel(load_space_weather() if space_weather is None else space_weather)
+    return DailyIndices.from_paths(model.sample(None, first_day, n_days, int(n_samples)))
