@@ -26,12 +26,14 @@ MAS = math.pi / 180.0 / 3600.0e3  # rad per milliarcsecond
 # Vallado, Fundamentals of Astrodynamics and Applications, 4th ed. (2013), Example 3-15 and
 # Table 3-6, as transcribed (with the EOP values used) in the tests of
 # JuliaSpace/SatelliteToolboxTransformations.jl, test/reference_frames/teme/teme.jl at commit
-# 7670c24ed7a3c0185478d26987b37896760983f9 (functions r_teme_to_gcrf / r_gcrf_to_teme and
-# r_teme_to_pef), and in test/eci_to_eci.jl of JuliaSpace/SatelliteToolbox.jl:
+# 7670c24ed7a3c0185478d26987b37896760983f9 (tests of r_teme_to_gcrf / r_gcrf_to_teme and
+# r_teme_to_pef), which give the example's inputs:
 #   2004-04-06 07:51:28.386009 UTC; dUT1 = -0.4399619 s; dAT = 32 s (JD_TT 2453101.828154745);
-#   x_p = -0.140682", y_p = 0.333309"; dPsi = -0.052195", dEps = -0.003875" (IAU-1980 EOP).
+#   dPsi = -0.052195", dEps = -0.003875" (IAU-1980 EOP nutation corrections).
 # The J2000 state is the IAU-76/FK5 reduction of the TEME one *without* dPsi, dEps (the
-# "second test" there); the GCRF state is the same reduction *with* them.
+# "second test" there); the GCRF state is the same reduction *with* them, which is why the
+# two differ by 0.91 m rather than by the frame bias alone. The example's polar motion is
+# not used (this package has none).
 EX_EPOCH = "2004-04-06T07:51:28.386009"
 EX_TEME_KM = [5094.18016210, 6127.64465950, 6380.34453270,
               -4.7461314870, 0.7858180410, 5.5319312880]
