@@ -8,9 +8,14 @@ inputs (contiguous float64), allocates the outputs and calls the backend.
 
 Frames and conventions
 ----------------------
-- State vectors are Cartesian in an Earth-centred inertial frame (ECI, axes of the epoch's
-  true equator and equinox; the Earth rotates about +z at ``EARTH_ROTATION_RAD_S``), in m
-  and m/s. Epochs are UTC days since J2000 (JD 2451545.0, 2000-01-01 12:00 UTC).
+- State vectors are Cartesian in an Earth-centred inertial frame (ECI), in m and m/s. It
+  is TEME-like (true equator, mean equinox of date: SGP4's frame), not true-of-date: the
+  Earth is turned about +z by GMST alone (IAU-82, of UTC taken as UT1; the co-rotating air
+  at ``EARTH_ROTATION_RAD_S``), with no precession, nutation or polar motion, so
+  Earth-fixed = ``R3(GMST82) . r``, which is how TEME is defined. Bring EME2000, GCRF or
+  ITRF states in with :func:`deorbit.frames.to_kernel_frame` (TEME as is); EME2000 fed
+  in unrotated is 0.31 deg off in 2022. Epochs are UTC days since J2000 (JD 2451545.0,
+  2000-01-01 12:00 UTC); see :mod:`deorbit.frames` and :mod:`deorbit.time`.
 - Altitude is above the WGS-84 ellipsoid (``altitude="ellipsoid"``) or ``|r| - R_e``
   (``altitude="sphere"``, the ISS-F200 benchmark convention).
 - The ballistic coefficient is ``bc_kg_m2 = m / (Cd * A)``.
