@@ -1,4 +1,5 @@
-"""Command-line interface: ``deorbit run``, ``deorbit scenarios``."""
+"""Command-line interface: ``deorbit run``, ``report``, ``compare``, ``fit-bc``,
+``validate``, ``scenarios``."""
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
                "  deorbit run my.toml --out runs/my --resume     continue after a crash\n"
                "  deorbit scenarios list | deorbit scenarios show iss-uncontrolled\n"
                "  deorbit report runs/my                        HTML report of a run\n"
-               "  deorbit compare runs/a runs/b                 differences with errors",
+               "  deorbit compare runs/a runs/b                 differences with errors\n"
+               "  deorbit fit-bc iss-tle-2026-05                BC fitted to tracking data\n"
+               "  deorbit validate                              hindcasts of real reentries",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version",
                         version=f"deorbit {__version__} (kernel backend: {BACKEND})")
@@ -82,6 +85,51 @@ def build_parser() -> argparse.ArgumentParser:
                       help="second run (default: compare scenarios within RUN_A)")
     cmp_.add_argument("--scenario-a", metavar="NAME", help="scenario of RUN_A")
     cmp_.add_argument("--scenario-b", metavar="NAME", help="scenario of RUN_B (or of RUN_A)")
+
+    fit = sub.add_parser(
+        "fit-bc", help="fit the ballistic coefficient m/(Cd A) to tracking data",
+        description="Fit the ballistic coefficient that deorbit's own density model (the "
+                    "NRLMSISE-00 orbit table with the observed daily space weather) needs to "
+                    "follow a tracking arc: an OEM (least squares on positions: initial state "
+                    "and BC) or a series of TLE/OMM element sets of one object (the decay of "
+                    "the mean semi-major axis between sets, Saunders et al. 2012). Prints the "
+                    "estimate with its 1-sigma, the residuals and a [vehicle] TOML snippet.",
+        epilog="Examples:\n"
+               "  deorbit fit-bc iss-oem-2022-02 --until 2022-02-26T01:30   (packaged NASA arc,"
+               "\n                                            stopped before its reboost)\n"
+               "  deorbit fit-bc iss-tle-2026-05 --json\n"
+               "  deorbit fit-bc my.oem --fit density-scale --bc 91   calibrate a header BC\n"
+               "Packaged data: iss-oem-2022-02 (NASA ISS ephemeris, Feb 2022), "
+               "iss-tle-2026-05 (21 ISS TLEs, May 2026).",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    fit.add_argument("file", metavar="FILE",
+                     help="OEM/OPM (KVN or XML), TLE/3LE or OMM (KVN, XML, JSON, CSV) file, "
+                          "plain or gzip, or a packaged name (see below)")
+    fit.add_argument("--fit", choices=("bc", "density-scale"), default="bc",
+                     help="what to fit: the BC (default), or a density scale with the BC held "
+                          "at --bc (OEM only)")
+    fit.add_argument("--bc", type=float, metavar="KG_M2",
+                     help="starting (or, with --fit density-scale, held) BC, kg/m^2 "
+                          "(default: the file's header mass/(Cd A), else 100)")
+    fit.add_argument("--since", metavar="UTC", help="use data from this ISO 8601 epoch on")
+    fit.add_argument("--until", metavar="UTC",
+                     help="use data up to this ISO 8601 epoch (e.g. before a manoeuvre)")
+    fit.add_argument("--min-gap", type=float, default=1.0, metavar="DAYS",
+                     help="element sets: shortest time between the two sets of a pair "
+                          "(default 1 day)")
+    fit.add_argument("--json", action="store_true",
+                     help="print one JSON object (bc_kg_m2, bc_sigma_kg_m2, residuals, ...)")
+
+    val = sub.add_parser(
+        "validate", help="hindcast real reentries and the ISS arc (takes ~15 s)",
+        description="Run the packaged registry of real uncontrolled reentries: fit the BC "
+                    "to the element sets before each cut-off (0.5, 1, 2 and 4 days before "
+                    "the official reentry epoch, where there are data), predict the 90 %% "
+                    "window of the epoch at 80 km with the observed space weather, and "
+                    "compare with the official epoch. Then fit NASA's Feb-2022 ISS arc and "
+                    "report its decay residual and in-track errors.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    val.add_argument("--json", action="store_true", help="print the rows as JSON")
 
     sc = sub.add_parser("scenarios", help="list or show the built-in scenarios",
                         description="List the built-in scenarios, or print one as TOML.")
@@ -176,6 +224,120 @@ def _compare(args) -> int:
     return 0
 
 
+#: Tracking data shipped with deorbit, by the name ``deorbit fit-bc`` accepts.
+PACKAGED_TRACKING = {"iss-oem-2022-02": "ISS.OEM_J2K_EPH_2022-042.xml.gz",
+                     "iss-tle-2026-05": "tracking/iss-25544-2026-05.tle"}
+
+
+def _fit_bc(args) -> int:
+    import json
+
+    from ._data import data_path
+    from .time import epoch_from_datetime
+    from .tracking import read_tracking
+    from .tracking.fit import fit_tracking
+
+    path = (data_path(PACKAGED_TRACKING[args.file]) if args.file in PACKAGED_TRACKING
+            else args.file)
+    bounds = {}
+    for key in ("since", "until"):
+        value = getattr(args, key)
+        if value is not None:
+            try:
+                bounds[f"{key}_utc_days"] = epoch_from_datetime(value)
+            except ValueError:
+                print(f"deorbit fit-bc: --{key} {value!r}: expected an ISO 8601 UTC epoch "
+                      "such as 2022-02-26T01:30", file=sys.stderr)
+                return 2
+    data = read_tracking(path)
+    try:
+        result = fit_tracking(data, fitted=args.fit.replace("-", "_"), bc_kg_m2=args.bc,
+                              min_gap_days=args.min_gap, **bounds)
+    except ValueError as exc:  # too few data, a manoeuvre-free arc that enters, ...
+        print(f"deorbit fit-bc: {path}: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.to_dict()))
+        return 0
+    print(_fit_text(result))
+    return 0
+
+
+def _fit_text(f) -> str:
+    from .time import datetime_from_epoch
+
+    span = " to ".join(datetime_from_epoch(t).strftime("%Y-%m-%d %H:%M")
+                       for t in (f.start_epoch_utc_days, f.end_epoch_utc_days))
+    lines = [f"{f.source}: {f.n_observations} "
+             f"{'states' if f.method == 'states' else 'element-set pairs'}, {span} UTC",
+             f"density model: {f.density_model}"]
+    if f.fitted == "bc":
+        lines.append(f"ballistic coefficient m/(Cd A) = {f.bc_kg_m2:.2f} +- "
+                     f"{f.bc_sigma_kg_m2:.2f} kg/m^2 (1 sigma)")
+    else:
+        lines.append(f"density scale = {f.density_scale:.4f} +- {f.density_scale_sigma:.4f} "
+                     f"(1 sigma) with m/(Cd A) = {f.bc_kg_m2:.2f} kg/m^2 held")
+    lines.append(f"decay of the mean semi-major axis: {f.decay_m_per_day:.1f} m/day in the "
+                 f"data; the fit's residual {f.decay_residual:+.2%}")
+    if f.method == "states":
+        lines.append(f"position residuals: RMS {f.rms_position_m / 1e3:.3f} km, largest "
+                     f"in-track {f.max_in_track_m / 1e3:.3f} km")
+    lines.append("")
+    lines.append(f.toml_snippet().rstrip())
+    return "\n".join(lines)
+
+
+def _validate(args) -> int:
+    import json
+
+    from .tracking.hindcast import iss_arc_check, run_hindcasts
+
+    print("hindcasting the packaged reentries ...", file=sys.stderr)
+    rows = run_hindcasts()
+    print("fitting the ISS arc ...", file=sys.stderr)
+    iss = iss_arc_check()
+    if args.json:
+        print(json.dumps({"reentries": [r.as_dict() for r in rows],
+                          "iss_arc": {"fit": iss.fit.to_dict(),
+                                      "header_bc_kg_m2": iss.header_bc_kg_m2,
+                                      "header_decay_residual": iss.header_decay_residual,
+                                      "prediction_bc_kg_m2": iss.prediction_fit.bc_kg_m2,
+                                      "in_track_error_m": iss.in_track_error_m}}))
+        return 0
+    print(format_hindcasts(rows, iss))
+    return 0
+
+
+def format_hindcasts(rows, iss) -> str:
+    """The ``deorbit validate`` tables as text (Markdown, as in VALIDATION.md)."""
+    out = ["| object | data used | lead (d) | BC (kg/m^2) | predicted 90 % window (UTC) | "
+           "median | actual (UTC) | error (h) | width (h) | inside |",
+           "|---|---|---:|---:|---|---|---|---:|---:|---|"]
+    for r in rows:
+        d = r.as_dict()
+        out.append(f"| {r.title} | {r.sets_used} TLEs over {r.fit_span_days:.1f} d | "
+                   f"{r.lead_days:.2f} | {r.bc_kg_m2:.1f} +- {r.bc_sigma_kg_m2:.1f} | "
+                   f"{d['window_p5']} to {d['window_p95']} | {d['median']} | {d['actual']} | "
+                   f"{r.error_hours:+.1f} | {r.width_hours:.1f} | "
+                   f"{'yes' if r.inside else 'NO'} |")
+    n_in = sum(r.inside for r in rows)
+    out.append(f"\n{n_in} of {len(rows)} predictions hold the actual epoch in their 90 % "
+               "window.")
+    f = iss.fit
+    out += ["", "ISS, NASA ephemeris of 2022-02-11 to the reboost of 2022-02-26 "
+                f"({f.n_observations} states):",
+            f"- fitted m/(Cd A) = {f.bc_kg_m2:.1f} +- {f.bc_sigma_kg_m2:.1f} kg/m^2; decay "
+            f"{f.decay_m_per_day:.1f} m/day, residual after the fit {f.decay_residual:+.2%}; "
+            f"position RMS {f.rms_position_m / 1e3:.2f} km, largest in-track "
+            f"{f.max_in_track_m / 1e3:.2f} km",
+            f"- NASA's header BC {iss.header_bc_kg_m2:.1f} kg/m^2 in deorbit's model: decay "
+            f"residual {iss.header_decay_residual:+.2%}",
+            f"- fitted on the first 3 days (m/(Cd A) = {iss.prediction_fit.bc_kg_m2:.1f} +- "
+            f"{iss.prediction_fit.bc_sigma_kg_m2:.1f}), predicted in-track error: "
+            + ", ".join(f"{d:g} d {e / 1e3:+.2f} km" for d, e in iss.in_track_error_m.items())]
+    return "\n".join(out)
+
+
 def _scenarios(args) -> int:
     from .scenario import builtin_names, load_scenario
 
@@ -194,6 +356,7 @@ def _scenarios(args) -> int:
 def main(argv=None) -> int:
     from .runner import RunStoreError
     from .scenario import ScenarioError
+    from .tracking import TrackingDataError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -206,7 +369,11 @@ def main(argv=None) -> int:
             return _report(args)
         if args.command == "compare":
             return _compare(args)
-    except (ScenarioError, RunStoreError) as exc:
+        if args.command == "fit-bc":
+            return _fit_bc(args)
+        if args.command == "validate":
+            return _validate(args)
+    except (ScenarioError, RunStoreError, TrackingDataError) as exc:
         print(f"deorbit: {exc}", file=sys.stderr)
         return 2
     parser.print_help()

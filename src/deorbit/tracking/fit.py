@@ -14,7 +14,7 @@ States (an OEM arc: many precise states of one object)
     finite differences flown as one block of 8 samples. The 1-sigma is the larger of the
     formal one (residual variance times (J^T J)^-1, which ignores that the residuals are
     correlated model errors) and the standard error of the BCs fitted on independent
-    sub-arcs of about two days. Residuals are given in the radial / in-track / cross-track
+    sub-arcs of about two days (at least three). Residuals are given in the radial / in-track / cross-track
     frame of the tracking state.
 Element sets (a TLE/OMM series: one noisy state a day or so)
     The decay of the mean semi-major axis between element sets (Saunders, Swinerd & Lewis
@@ -43,14 +43,17 @@ from ..constants import EARTH_RADIUS_M
 from ..kernel import DailyIndices, Status, propagate, trajectory
 from ..solar import observed_daily_indices
 
-__all__ = ["BCFit", "fit_element_sets", "fit_states", "mean_sma_m", "rtn_components_m"]
+__all__ = ["BCFit", "fit_element_sets", "fit_states", "fit_tracking", "mean_sma_m",
+           "rtn_components_m"]
 
 #: Cowell tolerance of the fits (positions good to ~1 m over two weeks at 420 km).
 FIT_RTOL = 1e-10
 #: Finite-difference steps of the state fit: position (m), velocity (m/s), ln BC or ln scale.
 _FD_STEPS = (10.0, 10.0, 10.0, 0.01, 0.01, 0.01, 1e-3)
-#: Length of the sub-arcs whose independent fits give the state fit's scatter, days.
+#: Length of the sub-arcs whose independent fits give the state fit's scatter, days (at
+#: least three sub-arcs, each at least MIN_SUBARC_DAYS long).
 SUBARC_DAYS = 2.0
+MIN_SUBARC_DAYS = 0.5
 #: The density model the fits use (recorded with every result).
 DENSITY_MODEL = "NRLMSISE-00 orbit table (deorbit package data), observed daily indices"
 
@@ -289,10 +292,12 @@ def _decay(epochs, sma_m):
 
 
 def _subarc_values(epochs, obs, p0, bc_kg_m2, scale, fitted, table, sw8):
-    """The fitted value of each independent sub-arc of about SUBARC_DAYS."""
-    n_sub = int((epochs[-1] - epochs[0]) // SUBARC_DAYS)
-    if n_sub < 3:
+    """The fitted value of each independent sub-arc: about SUBARC_DAYS long, at least
+    three of them; none if the arc is shorter than three MIN_SUBARC_DAYS."""
+    span = epochs[-1] - epochs[0]
+    if span < 3 * MIN_SUBARC_DAYS:
         return []
+    n_sub = max(3, int(span // SUBARC_DAYS))
     edges = epochs[0] + (epochs[-1] - epochs[0]) * np.arange(n_sub + 1) / n_sub
     out = []
     for lo, hi in zip(edges[:-1], edges[1:]):
@@ -354,9 +359,11 @@ def fit_element_sets(epochs_utc_days, states_m, *, min_gap_days=1.0, bc_kg_m2=10
     drop = sma[a] - sma[b]
     sw = sw_sets.take(a)
     bc = np.full(a.size, float(bc_kg_m2))
-    for _ in range(8):  # the drop is nearly proportional to 1/BC: fixed-point on it
+    for _ in range(20):  # the drop is nearly proportional to 1/BC: fixed-point on it
         model = _pair_drop(epochs, states, sma, a, b, bc, table, sw)
-        ratio = np.where((model > 0) & (drop > 0), model / np.where(drop > 0, drop, 1.0), 1.0)
+        # a sample that came down before the second set needs a larger BC: double it
+        ratio = np.where(np.isnan(model), 2.0, np.where(
+            (model > 0) & (drop > 0), model / np.where(drop > 0, drop, 1.0), 1.0))
         bc = bc * ratio
         if np.all(np.abs(ratio - 1.0) < 1e-6):
             break
@@ -384,9 +391,54 @@ def fit_element_sets(epochs_utc_days, states_m, *, min_gap_days=1.0, bc_kg_m2=10
 
 
 def _pair_drop(epochs, states, sma, a, b, bc, table, sw):
-    """Model drop of the mean semi-major axis from set a to set b of each pair, m."""
+    """Model drop of the mean semi-major axis from set a to set b of each pair, m (NaN
+    where the propagation came down before set b)."""
     res = propagate(epochs[a], states[a], bc, table, epochs[b], method="hybrid",
                     space_weather=sw, mean_max_step_days=0.25)
     ok = res.status == Status.HORIZON
     end = np.where(ok[:, None], res.end_state_eci, states[b])
-    return sma[a] - mean_sma_m(epochs[b], end, table, sw)
+    return np.where(ok, sma[a] - mean_sma_m(epochs[b], end, table, sw), np.nan)
+
+
+def fit_tracking(data, *, fitted="bc", bc_kg_m2=None, since_utc_days=None,
+                 until_utc_days=None, min_gap_days=1.0) -> BCFit:
+    """Fit the BC to what :func:`deorbit.tracking.read_tracking` returned.
+
+    An OEM (tuple of :class:`~deorbit.tracking.Ephemeris`, one segment used: the longest)
+    is fitted by :func:`fit_states` after conversion from its frame into the kernel's; an
+    element-set series by :func:`fit_element_sets` (SGP4's TEME states). ``bc_kg_m2``
+    defaults to the file's header BC where it has one (OEM), else 100 kg/m^2.
+    ``since_utc_days`` / ``until_utc_days`` (UTC days since J2000) keep the data between
+    them, e.g. to stop before a manoeuvre.
+    """
+    from ..frames import to_kernel_frame
+    from .results import ElementSeries, Ephemeris
+
+    if isinstance(data, tuple) and data and all(isinstance(d, Ephemeris) for d in data):
+        eph = max(data, key=lambda d: d.epoch_utc_days.size)
+        epochs, states = eph.epoch_utc_days, to_kernel_frame(eph.state_m, eph.epoch_utc_days,
+                                                             eph.frame)
+        header, source = eph.bc_kg_m2, eph.source
+    elif isinstance(data, ElementSeries):
+        epochs, states = data.epoch_utc_days, data.state_teme_m
+        norads = {e.norad_id for e in data.element_sets}
+        if len(norads) > 1:
+            raise ValueError(f"{data.source}: element sets of {len(norads)} objects "
+                             f"({', '.join(map(str, sorted(norads)))}): give one object's")
+        header, source = None, data.source
+    else:
+        raise ValueError(f"fit-bc needs an OEM or a series of element sets (TLE/OMM), got "
+                         f"{type(data).__name__}")
+    keep = np.ones(epochs.size, dtype=bool)
+    if since_utc_days is not None:
+        keep &= epochs >= since_utc_days
+    if until_utc_days is not None:
+        keep &= epochs <= until_utc_days
+    epochs, states = epochs[keep], states[keep]
+    start = float(bc_kg_m2 if bc_kg_m2 is not None else header or 100.0)
+    if isinstance(data, ElementSeries):
+        if fitted != "bc":
+            raise ValueError("fitted = 'density_scale' needs an ephemeris (OEM)")
+        return fit_element_sets(epochs, states, min_gap_days=min_gap_days, bc_kg_m2=start,
+                                source=source)
+    return fit_states(epochs, states, fitted=fitted, bc_kg_m2=start, source=source)
