@@ -14,8 +14,8 @@ States (an OEM arc: many precise states of one object)
     finite differences flown as one block of 8 samples. The 1-sigma is the larger of the
     formal one (residual variance times (J^T J)^-1, which ignores that the residuals are
     correlated model errors) and the standard error of the BCs fitted on independent
-    sub-arcs of about two days (at least three). Residuals are given in the radial / in-track / cross-track
-    frame of the tracking state.
+    sub-arcs of about two days (at least three). Residuals are given in the radial /
+    in-track / cross-track frame of the tracking state.
 Element sets (a TLE/OMM series: one noisy state a day or so)
     The decay of the mean semi-major axis between element sets (Saunders, Swinerd & Lewis
     2012, "Deriving accurate satellite ballistic coefficients from two-line element data",
@@ -44,7 +44,7 @@ from ..kernel import DailyIndices, Status, propagate, trajectory
 from ..solar import observed_daily_indices
 
 __all__ = ["BCFit", "fit_element_sets", "fit_states", "fit_tracking", "mean_sma_m",
-           "rtn_components_m"]
+           "decay_m", "rtn_components_m"]
 
 #: Cowell tolerance of the fits (positions good to ~1 m over two weeks at 420 km).
 FIT_RTOL = 1e-10
@@ -264,8 +264,8 @@ def fit_states(epochs_utc_days, states_m, *, fitted="bc", bc_kg_m2=100.0, densit
     sigma = float(np.nanmax([formal, scatter]))
     rtn = rtn_components_m(obs, model[:, :3])
     sw_all = _space_weather(epochs[0], epochs[-1], epochs.size, space_weather)
-    decay_obs = _decay(epochs, mean_sma_m(epochs, obs, table, sw_all))
-    decay_mod = _decay(epochs, mean_sma_m(epochs, model, table, sw_all))
+    decay_obs = decay_m(epochs, mean_sma_m(epochs, obs, table, sw_all))
+    decay_mod = decay_m(epochs, mean_sma_m(epochs, model, table, sw_all))
     bc = value if fitted == "bc" else float(bc_kg_m2)
     return BCFit(
         bc_kg_m2=bc, bc_sigma_kg_m2=sigma if fitted == "bc" else 0.0,
@@ -284,7 +284,7 @@ def fit_states(epochs_utc_days, states_m, *, fitted="bc", bc_kg_m2=100.0, densit
         residuals={"days": epochs - epochs[0], "rtn_m": rtn})
 
 
-def _decay(epochs, sma_m):
+def decay_m(epochs, sma_m):
     """Drop of the mean semi-major axis over the span, m, from a straight-line fit (which
     averages out the short-period terms that a one-orbit mean leaves)."""
     slope = np.polyfit(epochs - epochs[0], sma_m, 1)[0]

@@ -24,10 +24,10 @@ import numpy as np
 from .. import _data
 from ..atmosphere import load_msis_table
 from ..frames import to_kernel_frame
-from ..kernel import Status, propagate
+from ..kernel import Status, propagate, trajectory
 from ..solar import observed_daily_indices
 from ..time import datetime_from_epoch, epoch_from_datetime
-from .fit import fit_element_sets, fit_states, rtn_components_m
+from .fit import decay_m, fit_element_sets, fit_states, mean_sma_m, rtn_components_m
 
 __all__ = ["HindcastRow", "IssArcCheck", "hindcast_case", "iss_arc_check", "load_cases",
            "run_hindcasts"]
@@ -199,14 +199,10 @@ def iss_arc_check() -> IssArcCheck:
     """Fit NASA's Feb-2022 ISS arc and predict it from its first days."""
     eph, e, s = _iss_arc()
     fit = fit_states(e, s, bc_kg_m2=eph.bc_kg_m2, source=eph.source)
-    header = fit_states(e, s, fitted="density_scale", bc_kg_m2=eph.bc_kg_m2,
-                        source=eph.source)
     early = e <= e[0] + ISS_FIT_DAYS
     pred = fit_states(e[early], s[early], bc_kg_m2=eph.bc_kg_m2, source=eph.source)
     days = (1.0, 7.0, 14.0)
     idx = [int(np.argmin(np.abs(e - e[0] - d))) for d in days]
-    from ..kernel import trajectory
-
     table = load_msis_table().orbit(pred.inclination_deg)
     res = trajectory(e[0], np.asarray(pred.initial_state_m), e[idx], pred.bc_kg_m2, table,
                      space_weather=observed_daily_indices(e[0], e[idx[-1]]), rtol=1e-10)
@@ -220,12 +216,12 @@ def iss_arc_check() -> IssArcCheck:
 def _header_decay(e, s, bc, fit):
     """Decay residual of the trajectory through the fitted initial state with the header BC
     (NASA's density model's BC) instead of the fitted one."""
-    from .fit import _decay, mean_sma_m
     from ..kernel import trajectory
+    from .fit import _decay, mean_sma_m
 
     table = load_msis_table().orbit(fit.inclination_deg)
     sw = observed_daily_indices(e[0], e[-1], e.size)
     model = trajectory(e[0], np.asarray(fit.initial_state_m), e, bc, table,
                        space_weather=sw.take(np.arange(1)), rtol=1e-10).ephemeris_state_eci[0]
-    return float(_decay(e, mean_sma_m(e, model, table, sw)) /
-                 _decay(e, mean_sma_m(e, s, table, sw)) - 1.0)
+    return float(decay_m(e, mean_sma_m(e, model, table, sw)) /
+                 decay_m(e, mean_sma_m(e, s, table, sw)) - 1.0)
