@@ -216,9 +216,6 @@ def iss_arc_check() -> IssArcCheck:
 def _header_decay(e, s, bc, fit):
     """Decay residual of the trajectory through the fitted initial state with the header BC
     (NASA's density model's BC) instead of the fitted one."""
-    from ..kernel import trajectory
-    from .fit import _decay, mean_sma_m
-
     table = load_msis_table().orbit(fit.inclination_deg)
     sw = observed_daily_indices(e[0], e[-1], e.size)
     model = trajectory(e[0], np.asarray(fit.initial_state_m), e, bc, table,
