@@ -30,7 +30,7 @@ from ..time import datetime_from_epoch, epoch_from_datetime
 from .fit import decay_m, fit_element_sets, fit_states, mean_sma_m, rtn_components_m
 
 __all__ = ["HindcastRow", "IssArcCheck", "hindcast_case", "iss_arc_check", "load_cases",
-           "run_hindcasts"]
+           "reentry_epochs", "run_hindcasts"]
 
 #: Lead times tried for each case, days before the official reentry epoch.
 LEADS_DAYS = (0.5, 1.0, 2.0, 4.0)
@@ -140,24 +140,54 @@ def hindcast_case(case: Case, lead_days: float, *, samples: int = SAMPLES, seed:
     if e.size < 2 or e[-1] - e[0] < MIN_GAP_DAYS:
         return None
     fit = fit_element_sets(e, s, min_gap_days=MIN_GAP_DAYS, source=case.data)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(case.norad,
-                                                                         int(lead_days * 24))))
-    sigma_ln = fit.bc_sigma_kg_m2 / fit.bc_kg_m2 if np.isfinite(fit.bc_sigma_kg_m2) else 0.0
-    bc = fit.bc_kg_m2 * np.exp(sigma_ln * rng.standard_normal(samples))
-    scale = np.exp(DENSITY_SIGMA_LN * rng.standard_normal(samples))
     start = e[-1]
-    horizon = actual + max(10.0 * lead_days, 5.0)
-    table = load_msis_table().orbit(fit.inclination_deg)
-    res = propagate(start, np.repeat(s[-1:], samples, axis=0), bc, table, horizon,
-                    stop_alt_km=REENTRY_ALT_KM, density_scale=scale,
-                    space_weather=observed_daily_indices(start, horizon, samples))
-    down = np.where(res.status == Status.ENTERED, res.end_epoch_utc_days, np.inf)
+    down = reentry_epochs(start, s[-1], fit, actual + max(10.0 * lead_days, 5.0),
+                          samples=samples,
+                          seed=np.random.SeedSequence(seed, spawn_key=(case.norad,
+                                                                       int(lead_days * 24))))
     p5, p50, p95 = np.percentile(down, [5, 50, 95])
     return HindcastRow(case=case.name, title=case.title, sets_used=int(e.size),
                        fit_span_days=float(e[-1] - e[0]), bc_kg_m2=fit.bc_kg_m2,
                        bc_sigma_kg_m2=fit.bc_sigma_kg_m2, lead_days=float(actual - start),
                        window_p5=float(p5), median=float(p50), window_p95=float(p95),
                        actual=actual, reentry_source=case.reentry_source)
+
+
+def reentry_epochs(epoch_utc_days, state_m, fit, horizon_utc_days, *, samples=SAMPLES,
+                   seed=0):
+    """Sampled epochs at which an object reaches :data:`REENTRY_ALT_KM`, from one state.
+
+    Parameters
+    ----------
+    epoch_utc_days : float
+        Epoch of the state (UTC days since J2000).
+    state_m : array_like, shape (6,)
+        State in the kernel frame, m and m/s (an element set's TEME state as it is).
+    fit : BCFit
+        The BC and its 1-sigma (log-normal draws).
+    horizon_utc_days : float
+        Latest epoch flown; the observed space weather must cover it.
+    samples : int
+        Samples; each also draws a density scale (log-normal, :data:`DENSITY_SIGMA_LN`).
+    seed : int or numpy.random.SeedSequence
+        Seed of the draws.
+
+    Returns
+    -------
+    ndarray, shape (samples,)
+        UTC days since J2000; ``inf`` for a sample still up at the horizon.
+    """
+    rng = np.random.default_rng(seed)
+    sigma_ln = fit.bc_sigma_kg_m2 / fit.bc_kg_m2 if np.isfinite(fit.bc_sigma_kg_m2) else 0.0
+    bc = fit.bc_kg_m2 * np.exp(sigma_ln * rng.standard_normal(samples))
+    scale = np.exp(DENSITY_SIGMA_LN * rng.standard_normal(samples))
+    table = load_msis_table().orbit(fit.inclination_deg)
+    res = propagate(epoch_utc_days, np.repeat(np.reshape(state_m, (1, 6)), samples, axis=0),
+                    bc, table, horizon_utc_days, stop_alt_km=REENTRY_ALT_KM,
+                    density_scale=scale,
+                    space_weather=observed_daily_indices(epoch_utc_days, horizon_utc_days,
+                                                         samples))
+    return np.where(res.status == Status.ENTERED, res.end_epoch_utc_days, np.inf)
 
 
 def run_hindcasts(cases=None, leads_days=LEADS_DAYS, **kw) -> list[HindcastRow]:
