@@ -6,7 +6,6 @@ import hashlib
 import re
 from importlib import resources
 from pathlib import Path
-from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -400,4 +399,3 @@ def test_fuzzed_files_fail_only_with_file_and_line(name):
 def test_unmutated_fuzz_inputs_read():
     for name in _FUZZ_FILES:
         assert parse_tracking((DATA / name).read_bytes(), None, name) is not None
-    ElementTree.fromstring((DATA / "godzilla.opm.xml").read_text())  # well-formed fixture

@@ -140,7 +140,9 @@ def ephemerides_from_message(message: Message) -> tuple[Ephemeris, ...]:
     for segment in message.segments:
         metadata = _metadata(segment, _OEM_METADATA, name)
         system = metadata["TIME_SYSTEM"].value
-        _only(segment.keywords, (), name, "the data of an OEM")
+        for key, value in segment.keywords.items():
+            raise fail(name, value.line, f"keyword {key} in the data of an OEM: expected "
+                       "data lines, COMMENT and covariance blocks only")
         if not segment.states:
             raise fail(name, segment.line, "segment without data lines: expected at least "
                        "one 'EPOCH X Y Z X_DOT Y_DOT Z_DOT'")
