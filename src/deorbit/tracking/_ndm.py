@@ -354,6 +354,9 @@ def _xml_segment(element: ET.Element, kind: str, lines, name: str) -> Segment:
         if kind == "OEM" and tag in ("stateVector", "covarianceMatrix"):
             record: dict[str, Field] = {}
             _flatten(child, record, segment.comments, None, lines, name)
+            if "EPOCH" not in record:
+                raise fail(name, lines[child], f"<{tag}> without <EPOCH>: expected the "
+                           "epoch of the state or covariance")
             (segment.states if tag == "stateVector" else segment.covariances).append(record)
         elif kind != "OEM" and len(child):
             _flatten(child, segment.keywords, segment.comments, segment.repeated, lines, name)
@@ -374,7 +377,11 @@ def _flatten(element: ET.Element, table: dict[str, Field], comments: list[str], 
 
 def _flatten_leaf(child: ET.Element, table: dict[str, Field], comments: list[str], repeated,
                   lines, name: str) -> None:
-    """One leaf element: a COMMENT, a USER_DEFINED parameter or a keyword."""
+    """One leaf element: a COMMENT, a USER_DEFINED parameter or a keyword.
+
+    An empty element (CelesTrak writes ``<CREATION_DATE/>``) is kept as ``''``; the readers
+    refuse it where a value is needed.
+    """
     tag, value = _local(child.tag), (child.text or "").strip()
     if len(child):
         raise fail(name, lines[child], f"<{tag}> has child elements: expected a value")
@@ -383,8 +390,6 @@ def _flatten_leaf(child: ET.Element, table: dict[str, Field], comments: list[str
         return
     if tag == "USER_DEFINED":
         tag = f"USER_DEFINED_{child.get('parameter', '')}"
-    if not value:
-        raise fail(name, lines[child], f"<{tag}> is empty: expected a value")
     if child.get("units") is not None:
         _check_units(tag, child.get("units"), name, lines[child])
     _store(table, tag, Field(value, lines[child]), name, repeated)

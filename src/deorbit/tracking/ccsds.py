@@ -140,7 +140,9 @@ def ephemerides_from_message(message: Message) -> tuple[Ephemeris, ...]:
     for segment in message.segments:
         metadata = _metadata(segment, _OEM_METADATA, name)
         system = metadata["TIME_SYSTEM"].value
-        _only(segment.keywords, (), name, "the data of an OEM")
+        for key, value in segment.keywords.items():
+            raise fail(name, value.line, f"keyword {key} in the data of an OEM: expected "
+                       "data lines, COMMENT and covariance blocks only")
         if not segment.states:
             raise fail(name, segment.line, "segment without data lines: expected at least "
                        "one 'EPOCH X Y Z X_DOT Y_DOT Z_DOT'")
@@ -148,11 +150,8 @@ def ephemerides_from_message(message: Message) -> tuple[Ephemeris, ...]:
         epochs, states = np.empty(n), np.empty((n, 6))
         lines = np.empty(n, dtype=np.int64)
         for i, record in enumerate(segment.states):
-            line = record["EPOCH"].line if "EPOCH" in record else min(
-                f.line for f in record.values())
+            line = record["EPOCH"].line  # every record has one (see _ndm)
             _only(record, STATE_KEYS, name, "a state vector")
-            if "EPOCH" not in record:
-                raise fail(name, line, "state vector without EPOCH")
             epochs[i] = _epoch(record["EPOCH"], name, system)
             states[i] = _vector(record, STATE_KEYS[1:7], _KM, name, line)
             _vector(record, [k for k in STATE_KEYS[7:] if k in record], _KM, name, line)

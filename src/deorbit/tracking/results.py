@@ -54,6 +54,10 @@ class Ephemeris:
     lines : ndarray of int, shape (N,)
         1-based line of each state in ``source``.
 
+    Notes
+    -----
+    Optional accelerations (``X_DDOT Y_DDOT Z_DDOT``) are checked as numbers and not kept.
+
     References
     ----------
     CCSDS 502.0-B-3, *Orbit Data Messages*, Blue Book (2023), section 5 (OEM).
