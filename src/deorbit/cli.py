@@ -308,6 +308,11 @@ def _validate(args) -> int:
     return 0
 
 
+def _sigma_text(sigma) -> str:
+    """'+- s', or why there is none (a BC from a single pair of element sets)."""
+    return f"+- {sigma:.1f}" if sigma == sigma else "(one pair: no scatter)"
+
+
 def format_hindcasts(rows, iss) -> str:
     """The ``deorbit validate`` tables as text (Markdown, as in VALIDATION.md)."""
     out = ["| object | data used | lead (d) | BC (kg/m^2) | predicted 90 % window (UTC) | "
@@ -316,7 +321,8 @@ def format_hindcasts(rows, iss) -> str:
     for r in rows:
         d = r.as_dict()
         out.append(f"| {r.title} | {r.sets_used} TLEs over {r.fit_span_days:.1f} d | "
-                   f"{r.lead_days:.2f} | {r.bc_kg_m2:.1f} +- {r.bc_sigma_kg_m2:.1f} | "
+                   f"{r.lead_days:.2f} | {r.bc_kg_m2:.1f} "
+                   f"{_sigma_text(r.bc_sigma_kg_m2)} | "
                    f"{d['window_p5']} to {d['window_p95']} | {d['median']} | {d['actual']} | "
                    f"{r.error_hours:+.1f} | {r.width_hours:.1f} | "
                    f"{'yes' if r.inside else 'NO'} |")
