@@ -145,6 +145,18 @@ class BCFit:
                 f"{self.bc_kg_m2:.4g}, sigma = {sigma_ln:.3g} }}\n")
 
 
+def _arc(name, epochs_utc_days, states_m, minimum):
+    """Epochs (K,) and states (K, 6) as float64, checked: K >= minimum, strictly ascending."""
+    epochs = np.asarray(epochs_utc_days, dtype=np.float64)
+    states = np.asarray(states_m, dtype=np.float64)
+    if epochs.ndim != 1 or states.shape != (epochs.size, 6) or epochs.size < minimum:
+        raise ValueError(f"{name}: expected K >= {minimum} epochs and (K, 6) states, got "
+                         f"{epochs.shape} and {states.shape}")
+    if np.any(np.diff(epochs) <= 0):
+        raise ValueError(f"{name}: epochs must be strictly ascending (one state per epoch)")
+    return epochs, states
+
+
 def _space_weather(start, stop, n, space_weather):
     return observed_daily_indices(start, stop, n, space_weather=space_weather)
 
@@ -239,13 +251,7 @@ def fit_states(epochs_utc_days, states_m, *, fitted="bc", bc_kg_m2=100.0, densit
     """
     if fitted not in ("bc", "density_scale"):
         raise ValueError(f"fitted = {fitted!r}: allowed 'bc' or 'density_scale'")
-    epochs = np.asarray(epochs_utc_days, dtype=np.float64)
-    obs = np.asarray(states_m, dtype=np.float64)
-    if epochs.ndim != 1 or obs.shape != (epochs.size, 6) or epochs.size < 10:
-        raise ValueError(f"fit_states: expected K >= 10 epochs and (K, 6) states, got "
-                         f"{epochs.shape} and {obs.shape}")
-    if np.any(np.diff(epochs) <= 0):
-        raise ValueError("fit_states: epochs must be strictly ascending")
+    epochs, obs = _arc("fit_states", epochs_utc_days, states_m, 10)
     inc = _inclination_deg(obs[0]) if inclination_deg is None else float(inclination_deg)
     table = load_msis_table().orbit(inc)
     sw8 = _space_weather(epochs[0], epochs[-1], 8, space_weather)
@@ -334,14 +340,7 @@ def fit_element_sets(epochs_utc_days, states_m, *, min_gap_days=1.0, bc_kg_m2=10
         "decay_m": (P,) the data's drop of each pair, "model_decay_m": (P,) the fitted
         BC's drop}.
     """
-    epochs = np.asarray(epochs_utc_days, dtype=np.float64)
-    states = np.asarray(states_m, dtype=np.float64)
-    if epochs.ndim != 1 or states.shape != (epochs.size, 6) or epochs.size < 2:
-        raise ValueError(f"fit_element_sets: expected K >= 2 epochs and (K, 6) states, got "
-                         f"{epochs.shape} and {states.shape}")
-    if np.any(np.diff(epochs) <= 0):
-        raise ValueError("fit_element_sets: epochs must be strictly ascending (one set per "
-                         "epoch)")
+    epochs, states = _arc("fit_element_sets", epochs_utc_days, states_m, 2)
     pairs = []
     i = 0
     for j in range(1, epochs.size):

@@ -21,8 +21,20 @@ def ballistic_coefficient(mass_kg, drag_coeff, drag_area_m2) -> float | None:
     return mass_kg / cd_area_m2 if cd_area_m2 > 0.0 else None
 
 
+class _Spacecraft:
+    """The ballistic coefficient of a message with ``mass_kg``, ``drag_coeff`` and
+    ``drag_area_m2`` fields (OEM comments, OPM spacecraft parameters)."""
+
+    __slots__ = ()
+
+    @property
+    def bc_kg_m2(self) -> float | None:
+        """Ballistic coefficient m / (Cd A), kg/m², or None if mass, Cd or area is absent."""
+        return ballistic_coefficient(self.mass_kg, self.drag_coeff, self.drag_area_m2)
+
+
 @dataclass(frozen=True, eq=False)
-class Ephemeris:
+class Ephemeris(_Spacecraft):
     """One segment of a CCSDS Orbit Ephemeris Message (OEM).
 
     Attributes
@@ -79,14 +91,9 @@ class Ephemeris:
     source: str
     lines: np.ndarray
 
-    @property
-    def bc_kg_m2(self) -> float | None:
-        """Ballistic coefficient m / (Cd A), kg/m², or None if mass, Cd or area is absent."""
-        return ballistic_coefficient(self.mass_kg, self.drag_coeff, self.drag_area_m2)
-
 
 @dataclass(frozen=True, eq=False)
-class StateVector:
+class StateVector(_Spacecraft):
     """A CCSDS Orbit Parameter Message (OPM): one state, spacecraft parameters, covariance.
 
     Attributes
@@ -137,11 +144,6 @@ class StateVector:
     comments: tuple[str, ...]
     source: str
     line: int
-
-    @property
-    def bc_kg_m2(self) -> float | None:
-        """Ballistic coefficient m / (Cd A), kg/m², or None if mass, Cd or area is absent."""
-        return ballistic_coefficient(self.mass_kg, self.drag_coeff, self.drag_area_m2)
 
 
 @dataclass(frozen=True, eq=False)
