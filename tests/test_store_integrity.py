@@ -222,7 +222,7 @@ def test_manifest_names_are_checked_on_reading(tmp_path, clean, name, capsys):
 
 
 # -- defect 6: file modes ----------------------------------------------------------------------
-@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002], ids=lambda u: f"umask-{u:03o}")
 def test_files_get_the_usual_mode(tmp_path, scen, client, umask):
     """Every file of a run has the mode open() would give it under the umask."""
     old = os.umask(umask)
