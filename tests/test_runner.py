@@ -139,9 +139,10 @@ def test_corrupt_block_is_detected_and_recomputed(tmp_path, scen):
     victim = sorted((tmp_path / "r" / "blocks" / "t").glob("block-000002.*.npz"))[0]
     victim.write_bytes(victim.read_bytes()[:100])  # truncated
     messages = []
-    with pytest.warns(RuntimeWarning, match="truncated or corrupt"):
-        runner.run([scen], tmp_path / "r", workers=1, resume=True, progress=False,
-                   log=messages.append)
+    runner.run([scen], tmp_path / "r", workers=1, resume=True, progress=False,
+               log=messages.append)
+    assert any(m.startswith(f"{victim}: content does not match its hash (truncated or "
+                            "corrupt); not used") for m in messages), messages
     assert any("8 samples in" in m for m in messages)  # exactly one block recomputed
     assert _summary(tmp_path / "r") == before
 
@@ -149,7 +150,8 @@ def test_corrupt_block_is_detected_and_recomputed(tmp_path, scen):
 def test_resume_refuses_a_different_scenario(tmp_path, f200, scen):
     runner.run([scen], tmp_path / "r", workers=1, progress=False, log=_quiet)
     other = load_scenario(write_scenario(tmp_path, f200, bc=61.0))
-    with pytest.raises(RunStoreError, match="differ from this run"):
+    with pytest.raises(RunStoreError, match=r"differs from the one in it(.|\n)*\n  scenario "
+                                            r"'t' text: line "):
         runner.run([other], tmp_path / "r", workers=1, resume=True, progress=False,
                    log=_quiet)
     with pytest.raises(RunStoreError, match="not empty; use --resume"):
@@ -166,7 +168,8 @@ def test_resume_refuses_a_changed_data_file(tmp_path, f200, scen):
     data = json.loads(table.read_text())
     data["rho_kg_m3"] = [2.0 * r for r in data["rho_kg_m3"]]
     table.write_text(json.dumps(data))
-    with pytest.raises(RunStoreError, match=r"atmosphere.path was .*f200.json \(sha256 "):
+    with pytest.raises(RunStoreError, match=r"\n  scenario 't' atmosphere.path .*f200.json: "
+                                            r"sha256 was [0-9a-f]{12}, now [0-9a-f]{12}$"):
         runner.run([load_scenario(tmp_path / "t.toml")], tmp_path / "r", workers=1,
                    resume=True, progress=False, log=_quiet)
 
@@ -180,8 +183,8 @@ def test_resume_refuses_other_code(tmp_path, scen):
     assert data["versions"]["deorbit_code_sha256"] == runner.code_digest()
     data["versions"]["deorbit_code_sha256"] = "0" * 64
     manifest.write_text(json.dumps(data))
-    with pytest.raises(RunStoreError, match=r"other deorbit code \(sha256 of its Python "
-                                            r"sources 000000000000, now "):
+    with pytest.raises(RunStoreError, match=r"\n  deorbit code \(sha256 of its Python "
+                                            r"sources\): was 000000000000, now "):
         runner.run([scen], tmp_path / "r", workers=1, resume=True, progress=False,
                    log=_quiet)
 

@@ -43,6 +43,7 @@ def test_builtin_scenarios_load():
     (('model = "table"', 'model = "msis"'), "atmosphere.path",   # a JSON profile is no
      "f200.json: not a readable .npz table"),                      # NRLMSISE-00 table
     (('[solar]', '[sun]'), "solar", "is required"),
+    (('name = "t"', 'name = "t\\n"'), "name", "allowed 1-64 letters"),  # no "$" before "\n"
 ])
 def test_bad_values_name_key_path(tmp_path, f200, edit, path, message):
     p = write_scenario(tmp_path, f200)

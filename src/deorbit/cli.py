@@ -59,8 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="root random seed for every scenario (default: each scenario's "
                           "monte_carlo.seed)")
     run.add_argument("--resume", action="store_true",
-                     help="continue the interrupted run in --out; refused if its scenarios, "
-                          "seeds, the files they read, or deorbit's version or code differ")
+                     help="continue the interrupted run in --out (start it if --out is "
+                          "absent or empty); block files that are not its blocks are computed "
+                          "again; refused if its scenarios, seeds, the files they read, or "
+                          "deorbit's version or code differ")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="progress bar with samples/s and ETA (default: on a terminal)")
     run.add_argument("--no-report", action="store_true",

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import aggregate, engine
 from .kernel import BACKEND
-from .store import FORMAT_VERSION, RunStore, RunStoreError, encode_block
+from .store import FORMAT_VERSION, RunStore, RunStoreError, encode_block, one_line
 
 
 @dataclass
@@ -98,36 +98,69 @@ def _file_sha256(path):
 
 
 def _check_resumable(store, manifest):
+    """The manifest of the run in ``store``, if the run of ``manifest`` may continue it;
+    else RunStoreError that says, one line each, what differs."""
     old = store.read_manifest()
-    if old.get("format_version") != FORMAT_VERSION:
-        raise RunStoreError(f"{store.path}: written by run-directory format "
-                            f"{old.get('format_version')}, this deorbit writes {FORMAT_VERSION}")
-    if old["versions"]["deorbit"] != manifest["versions"]["deorbit"]:
-        raise RunStoreError(f"{store.path}: made by deorbit {old['versions']['deorbit']}, this "
-                            f"is {manifest['versions']['deorbit']}; results could differ, so "
-                            "it will not be resumed (start a new run directory)")
-    code_then = str(old["versions"].get("deorbit_code_sha256"))
-    code_now = manifest["versions"]["deorbit_code_sha256"]
+    differences = _differences(old, manifest)
+    if differences:
+        raise RunStoreError(f"{store.path}: not resumed: this run differs from the one in it, "
+                            "and so could its results (start a new run directory):\n"
+                            + "\n".join(f"  {d}" for d in differences))
+    return old
+
+
+def _differences(old, new):
+    """What a run (manifest ``new``) does differently from ``old``, one line per field:
+    deorbit's version and code, the scenarios, and each one's text, seed, block size, sample
+    cap and data files (values cut to a line)."""
+    out = []
+    then, now = old.get("versions", {}), new["versions"]
+    if then.get("deorbit") != now["deorbit"]:
+        out.append(f"deorbit version: was {one_line(then.get('deorbit'))}, "
+                   f"now {now['deorbit']}")
+    code_then, code_now = str(then.get("deorbit_code_sha256")), now["deorbit_code_sha256"]
     if code_then != code_now:
-        raise RunStoreError(f"{store.path}: made by other deorbit code (sha256 of its Python "
-                            f"sources {code_then[:12]}, now {code_now[:12]}); results could "
-                            "differ, so it will not be resumed (start a new run directory)")
-    key = ("name", "sha256", "seed", "block_size", "samples")
-    was = [tuple(s[k] for k in key) for s in old["scenarios"]]
-    now = [tuple(s[k] for k in key) for s in manifest["scenarios"]]
-    if was != now:
-        raise RunStoreError(f"{store.path}: its scenarios, seeds, block sizes or sample counts "
-                            f"differ from this run's ({was} vs {now}); it will not be resumed")
-    for a, b in zip(old["scenarios"], manifest["scenarios"]):
+        out.append(f"deorbit code (sha256 of its Python sources): was {code_then[:12]}, "
+                   f"now {code_now[:12]}")
+    was = {s["name"]: s for s in old["scenarios"]}
+    names = [s["name"] for s in new["scenarios"]]
+    if list(was) != names:
+        out.append(f"scenarios: was {one_line(', '.join(was))}; now {one_line(', '.join(names))}")
+    for b in new["scenarios"]:
+        a = was.get(b["name"])
+        if a is None:
+            continue
+        where = f"scenario {b['name']!r}"
+        if a.get("sha256") != b["sha256"]:
+            out.append(f"{where} text: {_first_difference(str(a.get('text')), b['text'])}")
+        for key, what in (("seed", "seed"), ("block_size", "block size"),
+                          ("samples", "samples")):
+            if a.get(key) != b[key]:
+                out.append(f"{where} {what}: was {one_line(a.get(key))}, now {one_line(b[key])}")
         files_then, files_now = a.get("data_files", {}), b["data_files"]
         for key in sorted(files_then.keys() | files_now.keys()):
-            then, now = files_then.get(key), files_now.get(key)
-            if then != now:
-                raise RunStoreError(
-                    f"{store.path}: scenario {b['name']!r}: {key} was {_describe(then)} and "
-                    f"is now {_describe(now)}; its results could differ, so it will not be "
-                    "resumed")
-    return old
+            f_then, f_now = files_then.get(key), files_now.get(key)
+            if f_then == f_now:
+                continue
+            if f_then and f_now and f_then.get("path") == f_now["path"]:
+                out.append(f"{where} {key} {f_now['path']}: sha256 was "
+                           f"{str(f_then.get('sha256'))[:12]}, now {f_now['sha256'][:12]}")
+            else:
+                out.append(f"{where} {key}: was {_describe(f_then)}, now {_describe(f_now)}")
+    return out
+
+
+def _first_difference(text_then, text_now):
+    """Where two texts first differ: the line number and both lines around that place."""
+    lines_then, lines_now = text_then.splitlines(), text_now.splitlines()
+    k = next((i for i, (x, y) in enumerate(zip(lines_then, lines_now)) if x != y),
+             min(len(lines_then), len(lines_now)))
+    x, y = (lines[k] if k < len(lines) else "" for lines in (lines_then, lines_now))
+    col = next((i for i, (p, q) in enumerate(zip(x, y)) if p != q), min(len(x), len(y)))
+    cut = max(0, col - 16)
+    lead = "..." if cut else ""
+    return (f"line {k + 1} was {lead + one_line(x[cut:], 40)!r}, "
+            f"now {lead + one_line(y[cut:], 40)!r}")
 
 
 def _describe(entry):
@@ -200,11 +233,13 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
     resume : bool
         Continue an interrupted run in ``out_dir``; refused if its scenarios, the files they
         read (``Scenario.data_files``), the deorbit version or its code
-        (:func:`code_digest`) differ.
+        (:func:`code_digest`) differ. Block files that are not this run's blocks are
+        computed again (a notice each); so is everything if ``out_dir`` is absent or empty
+        (a run killed before its manifest was written).
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
     log : callable
-        Where one-line messages go.
+        Where one-line messages go (and the notices about block files not used).
     """
     from distributed import as_completed
 
@@ -212,15 +247,20 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must be distinct, got {names}")
     caps = [samples or s.monte_carlo.samples for s in scenarios]
-    store = RunStore(out_dir)
+    store = RunStore(out_dir, notice=log)
     manifest = _manifest(scenarios, caps)
-    if resume:
+    empty = not store.path.exists() or not any(store.path.iterdir())
+    if resume and not empty:
         manifest = _check_resumable(store, manifest) | {"versions": manifest["versions"]}
-    elif store.path.exists() and any(store.path.iterdir()):
+    elif not empty:
         raise RunStoreError(f"{store.path} exists and is not empty; use --resume to continue "
                             "the run in it, or choose another directory")
+    elif resume:
+        log(f"nothing to resume in {store.path}: starting the run")
     store.path.mkdir(parents=True, exist_ok=True)
     store.write_manifest(manifest)
+    for s in scenarios:
+        store.remove_temporaries(s.name)
 
     plans = [_Plan(s, n, engine.n_blocks(s, n), set(store.valid_blocks(s.name)))
              for s, n in zip(scenarios, caps)]
@@ -246,13 +286,14 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
     return _finish(plans, store, manifest)
 
 
-def _block_task(scenario, block_index, samples):
-    """One task: a block computed and encoded into its file's bytes, on the worker, so that
-    the client, which serves every worker, only writes files. Returns (samples, bytes, the
-    block's summary columns: the client would otherwise have to decode them again)."""
+def _block_task(scenario, block_index, samples, identity):
+    """One task: a block computed and encoded into its file's bytes (with its ``identity``,
+    :meth:`RunStore.block_identity`), on the worker, so that the client, which serves every
+    worker, only writes files. Returns (samples, bytes, the block's summary columns: the
+    client would otherwise have to decode them again)."""
     arrays = engine.run_block(scenario, block_index, samples)
     summary = {k: arrays[k] for k in aggregate.SUMMARY_COLUMNS if k in arrays}
-    return arrays["sample"].size, encode_block(arrays), summary
+    return arrays["sample"].size, encode_block(arrays, identity), summary
 
 
 def _fan_out(client, plans, store, total, show_progress, as_completed, log):
@@ -278,6 +319,7 @@ def _fan_out(client, plans, store, total, show_progress, as_completed, log):
             if plan.used is not None:
                 continue
             fut = client.submit(_block_task, plan.scenario, b, plan.samples,
+                                store.block_identity(plan.scenario.name, b),
                                 key=f"deorbit-{plan.scenario.name}-{plan.scenario.sha256[:12]}"
                                     f"-{plan.samples}-block-{b}",
                                 retries=2, pure=False)

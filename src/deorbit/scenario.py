@@ -35,7 +35,16 @@ class ScenarioError(ValueError):
 
 
 _MISSING = object()
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: What a scenario name may be. A name is also a folder of a run directory (``blocks/NAME``)
+#: and a field of summary.csv: no separator, no leading dot, no space or line break.
+NAME_RULE = "allowed 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+
+def valid_name(name) -> bool:
+    """Whether ``name`` is a string that obeys :data:`NAME_RULE` as a whole (``re.fullmatch``:
+    a pattern's ``$`` would also match before a trailing line break)."""
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)
@@ -330,17 +339,13 @@ class _Table:
                                 f"allowed {'>' if lo_open else '>='} {lo} and <= {hi}")
         return value
 
-    def string(self, key, allowed=None, default=_MISSING, pattern=None):
+    def string(self, key, allowed=None, default=_MISSING):
         value = self.raw(key, default)
         if not isinstance(value, str):
             raise ScenarioError(self.source, self._key(key), value, "expected a string")
         if allowed is not None and value not in allowed:
             raise ScenarioError(self.source, self._key(key), value,
                                 f"allowed {', '.join(map(repr, allowed))}")
-        if pattern is not None and not pattern.match(value):
-            raise ScenarioError(self.source, self._key(key), value,
-                                "allowed 1-64 letters, digits, '.', '_' or '-', starting with a "
-                                "letter or digit")
         return value
 
     def dist(self, key, lo, hi, default=_MISSING, is_date=False, lo_open=False):
@@ -406,7 +411,9 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, "", None, f"not valid TOML: {exc}") from None
     top = _Table(data, "", source)
-    name = top.string("name", pattern=_NAME)
+    name = top.string("name")
+    if not valid_name(name):
+        raise ScenarioError(source, "name", name, NAME_RULE)
     title = top.string("title")
     description = top.string("description", default="")
 

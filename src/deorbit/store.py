@@ -6,51 +6,159 @@ Layout::
       manifest.json                  scenarios (text, sha256), seed, block size, versions,
                                      backend, data provenance; blocks used once finished
       blocks/SCENARIO/block-000012.<sha256 prefix>.npz
-                                     per-sample arrays of one block; the name carries the
+                                     per-sample arrays of one block, and its identity
+                                     (:meth:`RunStore.block_identity`); the name carries the
                                      hash of the content, so a truncated or corrupt file is
                                      detected (and recomputed), never used
       summary.json, summary.csv      per-scenario figures with Monte Carlo standard errors
 
-Blocks are written to a temporary name and renamed into place (atomic on POSIX), so a run
-killed at any moment leaves only whole blocks, and ``--resume`` continues where it stopped.
+Blocks are written to a temporary name (``.tmp-<16 hex digits>.npz``) and renamed into place
+(atomic on POSIX), so a run killed at any moment leaves only whole blocks, and ``--resume``
+continues where it stopped (and removes the temporaries of the writes that the kill cut).
+
+A block file is used only if it is a regular file inside the run directory whose content
+matches its hash and whose identity is the one the manifest gives that block: a file copied
+in from another block, seed, scenario or run, a symbolic link, or a file that is not a
+block at all is reported in one line and computed again by a resumed run.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
 import os
 import re
-import tempfile
+import secrets
+import stat
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-FORMAT_VERSION = 1
-_BLOCK = re.compile(r"^block-(\d{6})\.([0-9a-f]{16})\.npz$")
+from .scenario import NAME_RULE, valid_name
 
-
-def encode_block(arrays: dict) -> bytes:
-    """A block's arrays as the bytes of its file: a compressed ``.npz``."""
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
-    return buf.getvalue()
-
-
-def decode_block(data: bytes, keys=None) -> dict:
-    """The arrays of a block file's bytes (only those of ``keys`` that it has, if given)."""
-    with np.load(io.BytesIO(data)) as z:
-        return {k: z[k] for k in z.files if keys is None or k in keys}
+#: Run-directory format. 2: each block file carries its identity; format-1 blocks have none,
+#: so they count as foreign (and format-1 run directories are not read).
+FORMAT_VERSION = 2
+#: The member of a block's .npz that holds its identity (a JSON string).
+IDENTITY_KEY = "block_identity"
+_BLOCK = re.compile(r"block-(\d{6})\.([0-9a-f]{16})\.npz")
+_TMP_PREFIX = ".tmp-"
+_TMP_BLOCK = re.compile(re.escape(_TMP_PREFIX) + r"[0-9a-f]{16}\.npz")
 
 
 class RunStoreError(RuntimeError):
     """A run directory cannot be used (e.g. resumed with a different scenario or version)."""
 
 
+class BlockError(ValueError):
+    """A block file is not the block it should be; the message says why, in one line."""
+
+
+def encode_block(arrays: dict, identity: dict) -> bytes:
+    """A block's arrays as the bytes of its file: a compressed ``.npz``.
+
+    Parameters
+    ----------
+    arrays : dict of ndarray
+        Per-sample arrays, each with one row per sample of the block.
+    identity : dict
+        :meth:`RunStore.block_identity` of the block; stored (with the names of the arrays)
+        as a JSON string under ``block_identity``, and checked by :func:`decode_block`.
+    """
+    n = identity["samples"]
+    wrong = {k: np.shape(v) for k, v in arrays.items() if np.shape(v)[:1] != (n,)}
+    if wrong:
+        raise ValueError(f"block {identity['block_index']} has {n} samples; arrays with "
+                         f"other shapes: {wrong}")
+    tag = json.dumps(identity | {"arrays": sorted(arrays)}, sort_keys=True)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **{IDENTITY_KEY: np.array(tag)}, **arrays)
+    return buf.getvalue()
+
+
+def decode_block(data: bytes, identity: dict, keys=None) -> dict:
+    """The arrays of a block file's bytes (only those of ``keys`` that it has, if given).
+
+    Raises
+    ------
+    BlockError
+        If the bytes are not an ``.npz`` (nothing is ever unpickled), have no identity or
+        another one than ``identity`` (:meth:`RunStore.block_identity`), or lack an array
+        their identity lists, or an array does not have one row per sample.
+    """
+    try:
+        return _decode_block(data, identity, keys)
+    except BlockError:
+        raise
+    except Exception as exc:  # whatever parsing bytes of unknown origin raises: not a block
+        raise BlockError(f"not a readable block file ({type(exc).__name__}: "
+                         f"{one_line(exc, 80)})") from None
+
+
+def _decode_block(data, identity, keys):
+    npz = np.load(io.BytesIO(data))  # allow_pickle=False
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise BlockError("a single array (.npy), not a block's .npz")
+    with npz as z:
+        if IDENTITY_KEY not in z.files:
+            raise BlockError("no block identity (a block of run-directory format 1, or not a "
+                             "deorbit block)")
+        found = json.loads(str(z[IDENTITY_KEY][()]))
+        if not isinstance(found, dict):
+            raise BlockError(f"its identity is not a JSON object: {one_line(found, 60)}")
+        wrong = [f"{key} {found.get(key)!r}, expected {value!r}"
+                 for key, value in identity.items() if found.get(key) != value]
+        if wrong:
+            raise BlockError(f"another block's file: {'; '.join(wrong)}")
+        missing = sorted(set(found.get("arrays", ())) - set(z.files))
+        if missing:
+            raise BlockError(f"arrays missing: {', '.join(missing)}")
+        arrays = {k: z[k] for k in z.files
+                  if k != IDENTITY_KEY and (keys is None or k in keys)}
+    short = sorted(k for k, v in arrays.items() if v.shape[:1] != (identity["samples"],))
+    if short:
+        raise BlockError(f"arrays without one row per sample: {', '.join(short)}")
+    return arrays
+
+
+def one_line(value, width=60) -> str:
+    """``str(value)`` on one line, cut to ``width`` characters."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _warn(message):
+    warnings.warn(message, RuntimeWarning, stacklevel=4)
+
+
+def _read_block_file(path: Path) -> bytes:
+    """The bytes of a block file, if it is a regular file (not a symbolic link: not
+    followed) whose content matches the hash in its name; else BlockError."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise BlockError("a symbolic link; blocks are read only from regular files in "
+                             "the run directory") from None
+        raise BlockError(f"cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise BlockError("not a regular file")
+    with os.fdopen(fd, "rb") as f:
+        data = f.read()
+    if hashlib.sha256(data).hexdigest()[:16] != _BLOCK.fullmatch(path.name).group(2):
+        raise BlockError("content does not match its hash (truncated or corrupt)")
+    return data
+
+
 def _atomic_write(path: Path, data: bytes):
+    """Write ``path`` through a temporary beside it, renamed into place; the file gets the
+    mode ``open()`` would give it (0666 less the umask; ``mkstemp``'s would be 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    tmp = path.parent / f"{_TMP_PREFIX}{secrets.token_hex(8)}{path.suffix}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -58,15 +166,26 @@ def _atomic_write(path: Path, data: bytes):
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
 class RunStore:
-    """Read and write one run directory."""
+    """Read and write one run directory.
 
-    def __init__(self, path):
+    Parameters
+    ----------
+    path : str or Path
+        The run directory.
+    notice : callable, optional
+        Takes the one-line notice about each block file that is not used (default: a
+        ``RuntimeWarning``).
+    """
+
+    def __init__(self, path, notice=None):
         self.path = Path(path)
+        self.notice = notice or _warn
+        self._manifest = None
 
     # -- manifest -----------------------------------------------------------------------
     @property
@@ -74,62 +193,119 @@ class RunStore:
         return self.path / "manifest.json"
 
     def read_manifest(self) -> dict:
+        """The manifest, checked: this run-directory format, and scenario names that obey
+        the scenario name rule (they name folders of the run directory)."""
+        if not self.path.is_dir():
+            raise RunStoreError(f"{self.path}: no such run directory")
         try:
-            return json.loads(self.manifest_path.read_text())
+            manifest = json.loads(self.manifest_path.read_text())
         except FileNotFoundError:
             raise RunStoreError(f"{self.path} is not a run directory (no manifest.json)") from None
         except json.JSONDecodeError as exc:
             raise RunStoreError(f"{self.manifest_path}: corrupt manifest ({exc})") from None
+        if not (isinstance(manifest, dict) and isinstance(manifest.get("scenarios"), list)
+                and all(isinstance(s, dict) for s in manifest["scenarios"])):
+            raise RunStoreError(f"{self.manifest_path}: corrupt manifest (expected an object "
+                                "with a list of scenario objects under 'scenarios')")
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise RunStoreError(
+                f"{self.manifest_path}: run-directory format {manifest.get('format_version')}; "
+                f"this deorbit reads format {FORMAT_VERSION} (block files carry their identity "
+                "since format 2): run it again, or read it with the deorbit that wrote it")
+        for i, entry in enumerate(manifest["scenarios"]):
+            if not valid_name(entry.get("name")):
+                raise RunStoreError(f"{self.manifest_path}: scenarios[{i}].name = "
+                                    f"{entry.get('name')!r}: {NAME_RULE}")
+        self._manifest = manifest
+        return manifest
 
     def write_manifest(self, manifest: dict):
         _atomic_write(self.manifest_path, (json.dumps(manifest, indent=1) + "\n").encode())
+        self._manifest = manifest
 
     # -- blocks -------------------------------------------------------------------------
-    def block_dir(self, scenario_name):
-        return self.path / "blocks" / scenario_name
+    def block_identity(self, scenario_name, block_index) -> dict:
+        """What a block's file must say it is, from the manifest.
+
+        Returns
+        -------
+        dict
+            ``format`` (:data:`FORMAT_VERSION`), ``scenario_sha256`` (of the scenario
+            text), ``seed`` (root seed), ``block_index`` and ``samples`` (in this block).
+        """
+        manifest = self._manifest if self._manifest is not None else self.read_manifest()
+        entry = next((s for s in manifest["scenarios"] if s["name"] == scenario_name), None)
+        if entry is None:
+            raise RunStoreError(f"{self.manifest_path}: no scenario {scenario_name!r}")
+        first = block_index * entry["block_size"]
+        return {"format": FORMAT_VERSION, "scenario_sha256": entry["sha256"],
+                "seed": entry["seed"], "block_index": block_index,
+                "samples": min(entry["block_size"], entry["samples"] - first)}
+
+    def block_dir(self, scenario_name) -> Path:
+        """``blocks/SCENARIO``, if the name obeys the scenario name rule and the folder does
+        not lead out of the run directory (a symbolic link)."""
+        if not valid_name(scenario_name):
+            raise RunStoreError(f"{self.path}: scenario name {scenario_name!r}: {NAME_RULE}")
+        d = self.path / "blocks" / scenario_name
+        if not d.resolve().is_relative_to(self.path.resolve()):
+            raise RunStoreError(f"{d} leads out of the run directory (to {d.resolve()}); "
+                                "blocks are read and written only inside it")
+        return d
 
     def write_block(self, scenario_name, block_index, arrays: dict):
         """Write a block's arrays (see :func:`encode_block`)."""
-        self.write_encoded_block(scenario_name, block_index, encode_block(arrays))
+        self.write_encoded_block(scenario_name, block_index, encode_block(
+            arrays, self.block_identity(scenario_name, block_index)))
 
     def write_encoded_block(self, scenario_name, block_index, data: bytes):
         """Write a block already encoded by :func:`encode_block` (e.g. on a worker), named
-        by its content hash, atomically; an older file of the same block is replaced."""
+        by its content hash, atomically; other files of the same block are removed."""
         digest = hashlib.sha256(data).hexdigest()[:16]
         name = f"block-{block_index:06d}.{digest}.npz"
         for old in self.block_dir(scenario_name).glob(f"block-{block_index:06d}.*.npz"):
             old.unlink()
         _atomic_write(self.block_dir(scenario_name) / name, data)
 
+    def remove_temporaries(self, scenario_name):
+        """Remove what killed block writes left in ``blocks/SCENARIO`` (temporaries named
+        as this module names them, nothing else)."""
+        d = self.block_dir(scenario_name)
+        for p in (d.iterdir() if d.is_dir() else ()):
+            if _TMP_BLOCK.fullmatch(p.name):
+                p.unlink()
+
     def _block_files(self, scenario_name):
-        """Block index -> path, for files whose name parses (content not yet checked)."""
+        """Block index -> paths, for files whose name parses (content not yet checked)."""
         files = {}
         d = self.block_dir(scenario_name)
         if d.is_dir():
             for p in sorted(d.iterdir()):
-                m = _BLOCK.match(p.name)
+                m = _BLOCK.fullmatch(p.name)
                 if m:
-                    files[int(m.group(1))] = p
+                    files.setdefault(int(m.group(1)), []).append(p)
         return files
+
+    def _read(self, scenario_name, block_index, paths, keys):
+        identity = self.block_identity(scenario_name, block_index)
+        for path in paths:
+            try:
+                return decode_block(_read_block_file(path), identity, keys)
+            except BlockError as exc:
+                self.notice(f"{path}: {exc}; not used (a resumed run computes it again)")
+        return None
 
     def read_block(self, scenario_name, block_index, keys=None):
         """The arrays of a block (only those of ``keys`` that it has, if given), or None if
-        it is missing or fails its hash check (over the whole file, always)."""
-        path = self._block_files(scenario_name).get(block_index)
-        if path is None:
-            return None
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest()[:16] != _BLOCK.match(path.name).group(2):
-            warnings.warn(f"{path}: content does not match its hash (truncated or corrupt); "
-                          "the block will be recomputed", RuntimeWarning, stacklevel=2)
-            path.unlink()
-            return None
-        return decode_block(data, keys)
+        it is missing or no file of it passes the checks (hash over the whole file, always;
+        identity; a notice for each file that fails)."""
+        return self._read(scenario_name, block_index,
+                          self._block_files(scenario_name).get(block_index, ()), keys)
 
     def valid_blocks(self, scenario_name):
-        """Indices of the blocks present whose content matches their hash (bad ones removed)."""
-        return sorted(b for b in self._block_files(scenario_name)  # hash only, no arrays
-                      if self.read_block(scenario_name, b, keys=()) is not None)
+        """Indices of the blocks present that pass the checks of :meth:`read_block`."""
+        return sorted(b for b, paths in self._block_files(scenario_name).items()
+                      if self._read(scenario_name, b, paths, keys=()) is not None)
 
     def concat_blocks(self, scenario_name, block_indices, keys=None):
         """Concatenate blocks in block order (the order sums are taken in); only ``keys``
@@ -138,7 +314,8 @@ class RunStore:
         for b in sorted(block_indices):
             arrays = self.read_block(scenario_name, b, keys)
             if arrays is None:
-                raise RunStoreError(f"{self.block_dir(scenario_name)}: block {b} is missing")
+                raise RunStoreError(f"{self.block_dir(scenario_name)}: block {b} is missing "
+                                    "or not usable")
             parts.append(arrays)
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
 

@@ -618,8 +618,8 @@ def write_report(run_dir, out_dir=None) -> Path:
                           "pip install 'matplotlib>=3.7'") from None
     run_dir = Path(run_dir)
     out_dir = Path(out_dir) if out_dir is not None else run_dir / "report"
+    manifest, summary, scenarios = _load(run_dir)  # before anything is created
     out_dir.mkdir(parents=True, exist_ok=True)
-    manifest, summary, scenarios = _load(run_dir)
     step = float(manifest.get("history_step_days", 30.0))
     sections = []
     for sc in scenarios:
