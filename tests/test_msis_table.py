@@ -374,15 +374,18 @@ def test_storm_february_2022_table_follows_pymsis(storm):
         assert abs(rises[name] - rises["pymsis storm-time mode (3-h ap history)"]) < 0.03, report
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "NRLMSISE-00 itself gives only +9.6 % (daily-Ap mode) / +10.5 % (storm-time mode, 3-h ap) "
-    "at 210 km, i = 53 deg, for 2022-02-04 vs 02-01/02 (daily Ap 6, 10 -> 32), NRLMSIS 2.1 "
-    "+9.3 % / +10.1 %; the issue's 20-60 % (SpaceX: up to 50 % more drag) is beyond the "
-    "reference model, so no faithful table of it can meet it"))
-def test_storm_february_2022_issue_target(storm):
-    """Issue 4's target: 20-60 % more density on 2022-02-04 than on 02-01/02 at 210 km."""
+def test_storm_february_2022_measured_response(storm):
+    """Issue 21's decision on issue 4's storm target: NRLMSISE-00's own response is
+    accepted, and this holds the table to it. Measured at 210 km, i = 53 deg, 2022-02-04 vs
+    02-01/02 (daily Ap 6, 10 -> 32): table +9.4 % (annual mean) / +9.7 % (with season),
+    pymsis +9.6 % (daily-Ap mode) / +10.5 % (storm-time mode). Satellite drag showed 20-60 %
+    (SpaceX: up to 50 %), beyond every empirical model (NRLMSIS 2.1 +9-10 %, JB2008 +11 %,
+    DTM2000 +19 %: benchmarks/storm_models.py); README's known limits say so."""
     rises, report = storm
-    assert 0.20 <= rises["table, with season"] <= 0.60, report
+    for name in ("table, annual mean", "table, with season", "pymsis daily-Ap mode"):
+        assert 0.085 <= rises[name] <= 0.11, report
+    assert 0.09 <= rises["pymsis storm-time mode (3-h ap history)"] <= 0.12, report
+    assert rises["table, with season"] < 0.20, report  # the accepted limit, stated
 
 
 # --------------------------------------------------------------------------------------------
