@@ -226,21 +226,15 @@ def _compare(args) -> int:
     return 0
 
 
-#: Tracking data shipped with deorbit, by the name ``deorbit fit-bc`` accepts.
-PACKAGED_TRACKING = {"iss-oem-2022-02": "ISS.OEM_J2K_EPH_2022-042.xml.gz",
-                     "iss-tle-2026-05": "tracking/iss-25544-2026-05.tle"}
-
-
 def _fit_bc(args) -> int:
     import json
 
     from ._data import data_path
     from .time import epoch_from_datetime
-    from .tracking import read_tracking
+    from .tracking import PACKAGED, read_tracking
     from .tracking.fit import fit_tracking
 
-    path = (data_path(PACKAGED_TRACKING[args.file]) if args.file in PACKAGED_TRACKING
-            else args.file)
+    path = data_path(PACKAGED[args.file]) if args.file in PACKAGED else args.file
     bounds = {}
     for key in ("since", "until"):
         value = getattr(args, key)

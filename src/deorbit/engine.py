@@ -259,15 +259,12 @@ def _fly(blk, idx, block_index):
     scenario, x = blk.scenario, blk.x
     blk.reset(idx)
     start = x["start.epoch_utc"][idx]
-    mean0 = mean_circular_elements(x["orbit.mean_altitude_km"][idx],
-                                   x["orbit.inclination_deg"][idx], x["orbit.raan_deg"][idx],
-                                   x["orbit.arg_latitude_deg"][idx])
     dv = scenario.operations.deorbit_vehicle
     horizon = blk.horizon[idx]
     # Natural decay from the end of station keeping (until the deorbit vehicle is ready).
     stop = horizon if dv is None else np.minimum(
         np.maximum(x["operations.deorbit_vehicle.ready_utc"][idx], start), horizon)
-    res = blk.decay(idx, start, stop, mean=mean0, hist=history_days(scenario))
+    res = blk.decay(idx, start, stop, hist=history_days(scenario), **_initial(scenario, x, idx))
     blk.history[idx] = res.history_sma_alt_km
     waiting = res.status == Status.HORIZON
     if dv is None:
@@ -285,6 +282,18 @@ def _fly(blk, idx, block_index):
                               res.end_state_eci[usable], block_index)
     blk.solar_history[idx] = _solar_history(scenario, blk.take_sw(idx), start,
                                             blk.brk_epoch[idx])
+
+
+def _initial(scenario, x, idx):
+    """The start of samples idx: ``mean=`` elements of the mean-element orbit, or
+    ``state=`` the tracking data's state dispersed by the samples' draws."""
+    init = scenario.orbit.initial
+    if init is None:
+        return {"mean": mean_circular_elements(
+            x["orbit.mean_altitude_km"][idx], x["orbit.inclination_deg"][idx],
+            x["orbit.raan_deg"][idx], x["orbit.arg_latitude_deg"][idx])}
+    z = np.stack([x[f"orbit.dispersion.z{k}"][idx] for k in range(1, 7)], axis=-1)
+    return {"state": init.states(z)}
 
 
 class _Block:

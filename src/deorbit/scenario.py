@@ -35,6 +35,7 @@ class ScenarioError(ValueError):
 
 
 _MISSING = object()
+_STANDARD_NORMAL = Distribution("normal", (("mean", 0.0), ("sd", 1.0)))
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: What a scenario name may be. A name is also a folder of a run directory (``blocks/NAME``)
 #: and a field of summary.csv: no separator, no leading dot, no space or line break.
@@ -127,7 +128,10 @@ class Ground:
 
 @dataclass(frozen=True)
 class Orbit:
-    """Near-circular orbit at the start epoch, as mean elements."""
+    """Near-circular orbit at the start epoch, as mean elements; or, from tracking data
+    (``orbit.file`` or ``orbit.state``), a dispersed initial state whose osculating elements
+    fill the four element fields (fixed values, for the density table's inclination and the
+    planning of the solar window)."""
 
     #: Mean semi-major axis minus the equatorial radius, km.
     mean_altitude_km: Distribution
@@ -135,6 +139,11 @@ class Orbit:
     raan_deg: Distribution
     #: Mean argument of latitude, deg.
     arg_latitude_deg: Distribution
+    #: From tracking data: the state, its epoch and dispersion
+    #: (:class:`deorbit.tracking.initial.InitialState`); None for the mean-element form.
+    initial: object = None
+    #: The tracking file read (absolute path), if any.
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -278,7 +287,7 @@ class Scenario:
         """Key path -> absolute path of each file the scenario reads besides its own text
         (a space-weather record, a density table); packaged data is not listed."""
         files = {"solar.space_weather_file": self.solar.space_weather_file,
-                 "atmosphere.path": self.atmosphere.path}
+                 "atmosphere.path": self.atmosphere.path, "orbit.file": self.orbit.file}
         return {k: v for k, v in files.items() if v is not None}
 
     def uncertain(self):
@@ -290,6 +299,8 @@ class Scenario:
             "orbit.inclination_deg": self.orbit.inclination_deg,
             "orbit.raan_deg": self.orbit.raan_deg,
             "orbit.arg_latitude_deg": self.orbit.arg_latitude_deg,
+            **({} if self.orbit.initial is None else {
+                f"orbit.dispersion.z{k}": _STANDARD_NORMAL for k in range(1, 7)}),
             "atmosphere.density_scale": self.atmosphere.density_scale,
             "vehicle.mass_kg": self.vehicle.mass_kg,
             "breakup.altitude_km": self.breakup.altitude_km,
@@ -417,8 +428,17 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
     title = top.string("title")
     description = top.string("description", default="")
 
+    orbit = _orbit(top.table("orbit"), base_dir)
     t = top.table("start")
-    start = Start(epoch_utc=t.dist("epoch_utc", *EPOCH_RANGE, is_date=True),
+    if orbit.initial is None:
+        epoch = t.dist("epoch_utc", *EPOCH_RANGE, is_date=True)
+    elif "epoch_utc" in t.data:
+        raise ScenarioError(source, "start.epoch_utc", t.data["epoch_utc"],
+                            "not allowed with orbit.file or orbit.state: the epoch is the "
+                            "tracking data's")
+    else:
+        epoch = Distribution("fixed", (("value", orbit.initial.epoch_utc_days),), True)
+    start = Start(epoch_utc=epoch,
                   horizon_years=t.number("horizon_years", 0.0, 100.0, lo_open=True))
     t.done()
 
@@ -427,15 +447,6 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
                       mass_kg=t.dist("mass_kg", 0.0, 1e7, lo_open=True))
     t.done()
 
-    t = top.table("orbit")
-    orbit = Orbit(
-        mean_altitude_km=t.dist("mean_altitude_km", 130.0, 2000.0),
-        inclination_deg=t.dist("inclination_deg", 0.0, 180.0),
-        raan_deg=t.dist("raan_deg", 0.0, 360.0, default={"dist": "uniform", "low": 0.0,
-                                                           "high": 360.0}),
-        arg_latitude_deg=t.dist("arg_latitude_deg", 0.0, 360.0,
-                                default={"dist": "uniform", "low": 0.0, "high": 360.0}))
-    t.done()
 
     t = top.table("solar")
     model = t.string("model", allowed=SOLAR_MODELS)
@@ -588,6 +599,87 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
                     propagation=propagation, monte_carlo=monte_carlo, operations=operations,
                     breakup=breakup, ground=ground, source=source,
                     text=text, sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+def _orbit(t, base_dir):
+    """``[orbit]``: mean elements, or an initial state from tracking data (``file`` with
+    ``use``, or ``state``) dispersed by ``sigma_rtn_m`` / ``sigma_rtn_m_s`` or the file's
+    ``covariance``."""
+    if "file" not in t.data and "state" not in t.data:
+        orbit = Orbit(
+            mean_altitude_km=t.dist("mean_altitude_km", 130.0, 2000.0),
+            inclination_deg=t.dist("inclination_deg", 0.0, 180.0),
+            raan_deg=t.dist("raan_deg", 0.0, 360.0, default={"dist": "uniform", "low": 0.0,
+                                                               "high": 360.0}),
+            arg_latitude_deg=t.dist("arg_latitude_deg", 0.0, 360.0,
+                                    default={"dist": "uniform", "low": 0.0, "high": 360.0}))
+        t.done()
+        return orbit
+    from .tracking import initial, read_tracking
+
+    if "file" in t.data and "state" in t.data:
+        raise ScenarioError(t.source, t._key("state"), t.data["state"],
+                            "give orbit.file or orbit.state, not both")
+    sigmas = {key: _triple(t, key, 0.0, 1e7) for key in ("sigma_rtn_m", "sigma_rtn_m_s")}
+    if "file" in t.data:
+        path = t.string("file")
+        use = t.string("use", allowed=("last", "first"), default="last")
+        cov = t.raw("covariance", False)
+        if not isinstance(cov, bool):
+            raise ScenarioError(t.source, t._key("covariance"), cov, "expected true or false")
+        if cov and any(v is not None for v in sigmas.values()):
+            raise ScenarioError(t.source, t._key("covariance"), cov,
+                                "give the file's covariance or sigma_rtn_m/sigma_rtn_m_s, "
+                                "not both")
+        full = _packaged_tracking(path) or ((base_dir or Path.cwd()) / path)
+        try:
+            init = initial.from_tracking(read_tracking(full), use=use, covariance=cov,
+                                         **sigmas)
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(t.source, t._key("file"), path, str(exc)) from None
+        file = str(full)
+    else:
+        s = t.table("state")
+        when = s.raw("epoch_utc")
+        try:
+            epoch = _epoch(when if isinstance(when, str) else when.isoformat())
+        except (AttributeError, ValueError):
+            raise ScenarioError(t.source, s._key("epoch_utc"), when,
+                                "expected an ISO 8601 UTC epoch") from None
+        frame = s.string("frame")
+        position = _triple(s, "position_km", -1e6, 1e6, required=True)
+        velocity = _triple(s, "velocity_km_s", -100.0, 100.0, required=True)
+        s.done()
+        try:
+            init = initial.from_state_vector(epoch, frame, position, velocity, **sigmas)
+        except ValueError as exc:
+            raise ScenarioError(t.source, s._key("frame"), frame, str(exc)) from None
+        file = None
+    t.done()
+    alt, inc, raan, u = init.elements()
+    return Orbit(*(Distribution("fixed", (("value", v),)) for v in (alt, inc, raan, u)),
+                 initial=init, file=file)
+
+
+def _triple(t, key, lo, hi, required=False):
+    """Three finite numbers in [lo, hi] (a vector), or None if absent and not required."""
+    value = t.raw(key, _MISSING if required else None)
+    if value is None:
+        return None
+    if (not isinstance(value, list) or len(value) != 3 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi
+            for v in value)):
+        raise ScenarioError(t.source, t._key(key), value,
+                            f"expected three numbers in [{lo:g}, {hi:g}]")
+    return [float(v) for v in value]
+
+
+def _packaged_tracking(name):
+    """The path of a packaged tracking file given by name (deorbit fit-bc's names)."""
+    from ._data import data_path
+    from .tracking import PACKAGED
+
+    return data_path(PACKAGED[name]) if name in PACKAGED else None
 
 
 def _ground_file(source, base_dir, path, value, kind):

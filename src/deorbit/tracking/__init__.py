@@ -45,6 +45,7 @@ from .tle import parse_tle
 __all__ = [
     "FORMATS",
     "ISS_ARC_2022_FILE",
+    "PACKAGED",
     "ElementSeries",
     "ElementSet",
     "Ephemeris",
@@ -65,6 +66,10 @@ FORMATS = ("tle", "omm-kvn", "omm-xml", "omm-csv", "omm-json", "oem-kvn", "oem-x
            "opm-kvn", "opm-xml")
 #: NASA's ISS OEM of 2022-02-11..26 in ``deorbit/data`` (provenance in its README.md).
 ISS_ARC_2022_FILE = "ISS.OEM_J2K_EPH_2022-042.xml.gz"
+#: Tracking data shipped with deorbit, by the names ``deorbit fit-bc`` and a scenario's
+#: ``orbit.file`` accept: name -> path under ``deorbit/data``.
+PACKAGED = {"iss-oem-2022-02": ISS_ARC_2022_FILE,
+            "iss-tle-2026-05": "tracking/iss-25544-2026-05.tle"}
 
 _XML_ROOT = re.compile(r"<\s*(?:[\w.-]+:)?(ndm|oem|opm|omm)\b")
 
