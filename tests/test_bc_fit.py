@@ -3,6 +3,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deorbit import trajectory
 from deorbit.atmosphere import load_msis_table
@@ -126,3 +128,24 @@ def test_fit_bc_cli_errors(tmp_path, capsys):
     assert "bad.tle:" in err and "Traceback" not in err
     assert main(["fit-bc", "iss-tle-2026-05", "--until", "yesterday"]) == 2
     assert "--until" in capsys.readouterr().err
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(drop=st.sets(st.integers(0, 41), max_size=30), digit=st.integers(0, 41),
+       column=st.integers(18, 67), swap=st.booleans())
+def test_fuzzed_tle_series_give_a_fit_or_one_line(tmp_path_factory, drop, digit, column, swap):
+    """fit-bc on mutated copies of the packaged ISS series (sets dropped, a digit changed,
+    lines swapped): a fit, or exit 2 with one line naming the file — never a traceback."""
+    from deorbit._data import data_path
+
+    lines = data_path("tracking/iss-25544-2026-05.tle").read_text().splitlines()
+    line = lines[digit]
+    if line[column].isdigit():
+        lines[digit] = line[:column] + str((int(line[column]) + 3) % 10) + line[column + 1:]
+    if swap:
+        lines[0], lines[1] = lines[1], lines[0]
+    kept = [ln for i, ln in enumerate(lines) if i // 2 not in {d // 2 for d in drop}]
+    path = tmp_path_factory.mktemp("fuzz") / "iss.tle"
+    path.write_text("\n".join(kept) + "\n")
+    code = main(["fit-bc", str(path), "--json"])
+    assert code in (0, 2)

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deorbit.engine import Outcome, run_block
 from deorbit.frames import to_kernel_frame
@@ -137,3 +139,49 @@ def test_bad_tracking_orbits_name_their_key(orbit, start, key):
         _scenario(orbit, **({} if start is None else {"start": start}))
     assert key in str(err.value)
     assert "Traceback" not in str(err.value)
+
+
+_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True),
+    st.text(max_size=20), st.sampled_from(["iss-tle-2026-05", "iss_short.oem", "mario.tle",
+                                           "godzilla.opm", "last", "first", "TEME", "EME2000",
+                                           "2022-02-11T12:00:00Z"]),
+    st.lists(st.floats(-1e7, 1e7), max_size=4))
+_KEYS = ["file", "use", "covariance", "sigma_rtn_m", "sigma_rtn_m_s", "state",
+         "mean_altitude_km", "bogus"]
+_STATE_KEYS = ["epoch_utc", "frame", "position_km", "velocity_km_s", "extra"]
+
+
+def _toml(value):
+    """A TOML literal of a generated value (None: the key is left out)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()
+                                if v is not None) + " }"
+    return "[" + ", ".join(_toml(v) for v in value) + "]"
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(orbit=st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=5),
+       state=st.dictionaries(st.sampled_from(_STATE_KEYS), _VALUES, max_size=5),
+       with_state=st.booleans())
+def test_fuzzed_tracking_orbits_give_scenario_errors(orbit, state, with_state):
+    """Generated [orbit] tables of the tracking forms: either a scenario, or a ScenarioError
+    naming a key path under orbit (or start.epoch_utc) — never another exception."""
+    if with_state:
+        orbit["state"] = state
+    body = "\n".join(f"{k} = {_toml(v)}" for k, v in orbit.items() if v is not None)
+    if "inf" in body or "nan" in body:
+        body = body.replace("inf", "1e400").replace("nan", "0.0")
+    try:
+        s = _scenario(body)
+    except ScenarioError as exc:
+        assert "orbit" in str(exc) or "start.epoch_utc" in str(exc) or "TOML" in str(exc)
+        assert len(str(exc)) < 2_000
+        return
+    assert s.orbit.initial is not None or s.orbit.file is None
