@@ -31,28 +31,27 @@ cdef extern from "tableaux.h":
     const double DOP_E5[13]
     const double DOP_D[4][16]
 
-# Status codes, mirrored in deorbit.kernel.Status.
-cdef enum:
-    ST_ENTERED = 1
-    ST_HORIZON = 2
-    ST_NUMERICAL_FAILURE = 3
+# Algorithmic constants: generated from deorbit._kernel_params (compile-time macros).
+cdef extern from "kernel_params.h":
+    enum:
+        ST_ENTERED
+        ST_HORIZON
+        ST_NUMERICAL_FAILURE
+        MAX_STEPS
+        N_AVG_STEPS
+        N_MEAN_TO_OSC_ITER
+        ROOT_MAX_ITER
+        N_QUAD_MAX
+        N_SPAN_MAX
+        VALUE_CACHE_MAX
+    double POS_SCALE_M
+    double VEL_SCALE_M_S
+    double MIN_STEP_S
+    double DAY_EPS
+    double ROOT_TOL_S
+    double MEAN_MAX_DECAY_M
+    double QUAD_SCALE_M
 
-cdef enum:
-    MAX_STEPS = 20000000
-    N_AVG_STEPS = 32          # fixed DOP853 steps over one orbit for numerical mean elements
-    N_MEAN_TO_OSC_ITER = 2
-    ROOT_MAX_ITER = 60
-    N_QUAD_MAX = 64           # finest orbit-averaging rule: 64 equally spaced eccentric anomalies
-    N_SPAN_MAX = 128          # daily rows one density interval may average (steps <= 100 d)
-
-cdef double POS_SCALE_M = EARTH_RADIUS_M   # error-scale floor for positions, m
-cdef double VEL_SCALE_M_S = 1000.0         # error-scale floor for velocities, m/s
-cdef double MIN_STEP_S = 1e-6
-cdef size_t VALUE_CACHE_MAX = 1 << 22      # entries of the daily-row ln rho cache (48 MiB)
-cdef double DAY_EPS = 1e-9                 # days: rounding slack at day boundaries (86 us)
-cdef double ROOT_TOL_S = 1e-6
-cdef double MEAN_MAX_DECAY_M = 2000.0      # mean phase: at most ~2 km of decay per step
-cdef double QUAD_SCALE_M = 20000.0         # smallest density scale height the averaging resolves
 cdef double EPS_ELL = ECCENTRICITY_SQ / (1.0 - ECCENTRICITY_SQ)
 
 

@@ -56,3 +56,20 @@ def test_dop853_weights_are_consistent():
     for s in range(1, 16):
         assert sum(_tableaux.A[s]) == pytest.approx(_tableaux.C[s], abs=1e-14), s
     assert sum(_tableaux.B) == pytest.approx(1.0, abs=1e-14)
+
+
+def test_kernel_params_header_is_current():
+    from deorbit import _kernel_params
+
+    assert (EXT / "kernel_params.h").read_text() == _kernel_params.c_header(), (
+        "ext/kernel_params.h is stale: regenerate with "
+        "python -m deorbit._kernel_params > ext/kernel_params.h")
+
+
+def test_reference_backend_uses_the_kernel_params():
+    """The pure-Python backend reads the same constants (no copy of its own)."""
+    from deorbit import _kernel_params, _reference
+
+    for name in _kernel_params.NAMES:
+        assert getattr(_reference, name, getattr(_kernel_params, name)) is getattr(
+            _kernel_params, name), name

@@ -58,3 +58,32 @@ def test_ci_uses_the_compiled_kernel():
     if os.environ.get("CI", "").lower() != "true" or os.environ.get("DEORBIT_PUREPYTHON"):
         pytest.skip("only meaningful on CI")
     assert deorbit.accelerated
+
+
+def test_backends_share_the_keyword_contract():
+    """Both backends name propagate_block's parameters exactly as the wrapper's argument
+    bundles do (BlockInputs, DensityArgs, BlockOutputs), so every call is by keyword; the
+    reference backend adds only ``along`` (the reference density mode)."""
+    import inspect
+
+    from deorbit import _reference, kernel
+
+    from .conftest import BACKENDS
+
+    names = (kernel.BlockInputs._fields + kernel.DensityArgs._fields
+             + kernel.BlockOutputs._fields)
+    assert len(set(names)) == len(names)
+    ref = list(inspect.signature(_reference.propagate_block).parameters)
+    assert set(ref) == set(names) | {"along"}
+    if BACKENDS["compiled"] is not None:
+        compiled = list(inspect.signature(BACKENDS["compiled"].propagate_block).parameters)
+        assert set(compiled) == set(names)
+
+
+def test_reference_density_mode_is_its_own_backend():
+    from deorbit.atmosphere import DensityTable, MsisAlongTrajectory
+    from deorbit.kernel import BACKEND, backend_for
+
+    assert backend_for(MsisAlongTrajectory())[0] == "reference-along-trajectory"
+    table = DensityTable([100.0, 500.0], [1e-7, 1e-12])
+    assert backend_for(table)[0] == BACKEND

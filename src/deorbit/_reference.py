@@ -32,6 +32,24 @@ from __future__ import annotations
 import math
 
 from . import _tableaux as tb
+from ._kernel_params import (
+    DAY_EPS,
+    MAX_STEPS,
+    MEAN_MAX_DECAY_M,
+    MIN_STEP_S,
+    N_AVG_STEPS,
+    N_MEAN_TO_OSC_ITER,
+    N_QUAD_MAX,
+    N_SPAN_MAX,
+    POS_SCALE_M,
+    QUAD_SCALE_M,
+    ROOT_MAX_ITER,
+    ROOT_TOL_S,
+    ST_ENTERED,
+    ST_HORIZON,
+    ST_NUMERICAL_FAILURE,
+    VEL_SCALE_M_S,
+)
 from .constants import (
     EARTH_RADIUS_M,
     EARTH_ROTATION_RAD_S,
@@ -43,20 +61,6 @@ from .constants import (
     SECONDS_PER_DAY,
 )
 
-ST_ENTERED, ST_HORIZON, ST_NUMERICAL_FAILURE = 1, 2, 3
-MAX_STEPS = 20_000_000
-N_AVG_STEPS = 32
-N_MEAN_TO_OSC_ITER = 2
-ROOT_MAX_ITER = 60
-POS_SCALE_M = EARTH_RADIUS_M
-VEL_SCALE_M_S = 1000.0
-MIN_STEP_S = 1e-6
-DAY_EPS = 1e-9
-N_SPAN_MAX = 128
-ROOT_TOL_S = 1e-6
-MEAN_MAX_DECAY_M = 2000.0
-QUAD_SCALE_M = 20000.0
-N_QUAD_MAX = 64
 EPS_ELL = ECCENTRICITY_SQ / (1.0 - ECCENTRICITY_SQ)
 COS_E = [math.cos(2.0 * math.pi * k / N_QUAD_MAX) for k in range(N_QUAD_MAX)]
 SIN_E = [math.sin(2.0 * math.pi * k / N_QUAD_MAX) for k in range(N_QUAD_MAX)]

@@ -26,6 +26,7 @@ import enum
 import math
 import os
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,6 +46,78 @@ else:
 BACKEND = "reference" if _backend.__name__.endswith("_reference") else "compiled"
 #: True when the compiled Cython kernel is in use.
 accelerated = BACKEND == "compiled"
+
+
+class BlockInputs(NamedTuple):
+    """The per-sample inputs and settings of ``propagate_block`` (by keyword: both backends
+    name their parameters alike, ``tests/test_kernel_inputs.py``)."""
+
+    start_epoch_days: np.ndarray
+    state0: np.ndarray
+    drag_m2_kg: np.ndarray
+    density_scale: np.ndarray
+    stop_epoch_days: np.ndarray
+    stop_alt_km: np.ndarray
+    entry_alt_km: float
+    handover_alt_km: float
+    hybrid: bool
+    mean_input: bool
+    mean_max_step_days: float
+    rtol: float
+    zonal_degree: int
+    ellipsoid: bool
+    history_days: np.ndarray
+    ephemeris_days: np.ndarray
+
+
+class DensityArgs(NamedTuple):
+    """The density model as ``propagate_block`` reads it: the log-density table on its axes
+    (altitude x F10.7a x dF10.7 x Ap, row-major), the seasonal correction on its periodic
+    nodes, and the daily indices (rows of (F10.7a, dF10.7, Ap, day of year) per day, each
+    sample's row and its start's offset in days from the row's first day)."""
+
+    table_alt_km: np.ndarray
+    table_log_rho: np.ndarray
+    axis_f107a: np.ndarray
+    axis_df: np.ndarray
+    axis_ap: np.ndarray
+    season_log: np.ndarray
+    season_nodes: np.ndarray
+    season_period_days: float
+    daily: np.ndarray
+    daily_row: np.ndarray
+    day_offset: np.ndarray
+
+
+class BlockOutputs(NamedTuple):
+    """The preallocated outputs ``propagate_block`` fills (see :class:`PropagationResult`)."""
+
+    status: np.ndarray
+    end_epoch_days: np.ndarray
+    entry_epoch_days: np.ndarray
+    handover_epoch_days: np.ndarray
+    end_state: np.ndarray
+    history_sma_alt_km: np.ndarray
+    ephemeris_state: np.ndarray
+    n_steps: np.ndarray
+    n_rhs: np.ndarray
+
+
+def backend_for(atmosphere):
+    """The backend that propagates with this atmosphere: ``(name, module, extra keyword
+    arguments)``.
+
+    Three backends: the compiled kernel (``"compiled"``, when built), its pure-Python twin
+    (``"reference"``, with ``DEORBIT_PUREPYTHON=1`` or without a build), and the reference
+    density mode (``"reference-along-trajectory"``: the pure-Python kernel calling
+    NRLMSISE-00 at every point, for a :class:`MsisAlongTrajectory` atmosphere, whatever
+    the build).
+    """
+    if isinstance(atmosphere, MsisAlongTrajectory):
+        from . import _reference
+
+        return "reference-along-trajectory", _reference, {"along": atmosphere}
+    return BACKEND, _backend, {}
 
 
 class Status(enum.IntEnum):
@@ -189,6 +262,9 @@ class PropagationResult:
     lifetime_days : ndarray
         End epoch minus start epoch for samples that reached the stop altitude, days; NaN
         for the others.
+    backend : str
+        The backend that ran (:func:`backend_for`): ``"compiled"``, ``"reference"`` or
+        ``"reference-along-trajectory"``.
     """
 
     status: np.ndarray
@@ -206,6 +282,7 @@ class PropagationResult:
     n_steps: np.ndarray
     n_rhs: np.ndarray
     lifetime_days: np.ndarray
+    backend: str = BACKEND
 
 
 def _per_sample(name, value, n, lo=-np.inf, hi=np.inf, lo_open=False, what=""):
@@ -389,7 +466,7 @@ def propagate(
                          f"(got {method!r}: the mean-element phase has no osculating state "
                          "between its steps)")
 
-    tables = _density_arrays(atmosphere, space_weather, epoch, stop_epoch)
+    density = _density_arrays(atmosphere, space_weather, epoch, stop_epoch)
 
     status = np.zeros(n, dtype=np.int8)
     end_epoch = np.full(n, np.nan)
@@ -400,23 +477,27 @@ def propagate(
     eph_state = np.full((n, eph.size, 6), np.nan)
     n_steps = np.zeros(n, dtype=np.int64)
     n_rhs = np.zeros(n, dtype=np.int64)
-    args = (epoch, state, 1.0 / bc, scale, stop_epoch, stop_alt, entry, handover,
-            method == "hybrid", mean_elements is not None, max_step, rtol, int(zonal_degree),
-            altitude == "ellipsoid", *tables, hist, eph,
-            status, end_epoch, entry_epoch, handover_epoch, end_state, history, eph_state,
-            n_steps, n_rhs)
-    if isinstance(atmosphere, MsisAlongTrajectory):
-        from . import _reference
-
-        _reference.propagate_block(*args, along=atmosphere)
-    else:
-        _backend.propagate_block(*args)
+    inputs = BlockInputs(
+        start_epoch_days=epoch, state0=state, drag_m2_kg=1.0 / bc, density_scale=scale,
+        stop_epoch_days=stop_epoch, stop_alt_km=stop_alt, entry_alt_km=entry,
+        handover_alt_km=handover, hybrid=method == "hybrid",
+        mean_input=mean_elements is not None, mean_max_step_days=max_step, rtol=rtol,
+        zonal_degree=int(zonal_degree), ellipsoid=altitude == "ellipsoid", history_days=hist,
+        ephemeris_days=eph)
+    outputs = BlockOutputs(
+        status=status, end_epoch_days=end_epoch, entry_epoch_days=entry_epoch,
+        handover_epoch_days=handover_epoch, end_state=end_state, history_sma_alt_km=history,
+        ephemeris_state=eph_state, n_steps=n_steps, n_rhs=n_rhs)
+    name, module, extra = backend_for(atmosphere)
+    module.propagate_block(**inputs._asdict(), **density._asdict(), **outputs._asdict(),
+                           **extra)
     lat, lon, alt = frames.eci_to_geodetic(end_state[:, :3], end_epoch)
     return PropagationResult(
         status=status, end_epoch_utc_days=end_epoch, entry_epoch_utc_days=entry_epoch,
         handover_epoch_utc_days=handover_epoch, end_state_eci=end_state, end_lat_deg=lat,
         end_lon_deg=lon, end_alt_km=alt, history_days=hist, history_sma_alt_km=history,
         ephemeris_days=eph, ephemeris_state_eci=eph_state, n_steps=n_steps, n_rhs=n_rhs,
+        backend=name,
         lifetime_days=np.where(status == Status.ENTERED, end_epoch - epoch, np.nan))
 
 
@@ -470,7 +551,7 @@ def _times(name, days):
     return np.ascontiguousarray(t)
 
 
-def _density_arrays(atmosphere, space_weather, epoch, stop_epoch):
+def _density_arrays(atmosphere, space_weather, epoch, stop_epoch) -> DensityArgs:
     """The kernel's density arguments: table, axes, season, daily rows, each sample's row
     and day offsets."""
     n = epoch.size
@@ -478,8 +559,9 @@ def _density_arrays(atmosphere, space_weather, epoch, stop_epoch):
     if isinstance(atmosphere, DensityTable):
         if space_weather is not None:
             raise ValueError("space_weather: only used with an OrbitDensityTable atmosphere")
-        return (atmosphere.alt_km, atmosphere.log_rho, one, one, one, np.zeros(0), np.zeros(0),
-                365.25, np.zeros((1, 1, 4)), np.zeros(n, dtype=np.int64), np.zeros(n))
+        return DensityArgs(atmosphere.alt_km, atmosphere.log_rho, one, one, one, np.zeros(0),
+                           np.zeros(0), 365.25, np.zeros((1, 1, 4)),
+                           np.zeros(n, dtype=np.int64), np.zeros(n))
     if not isinstance(space_weather, DailyIndices):
         raise ValueError(f"space_weather: an {type(atmosphere).__name__} needs DailyIndices")
     sw = space_weather
@@ -498,7 +580,8 @@ def _density_arrays(atmosphere, space_weather, epoch, stop_epoch):
                          f"{stop_epoch[i]!r} but its {covered} days start at {first[i]!r}")
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     if isinstance(atmosphere, MsisAlongTrajectory):  # no table: the reference backend's model
-        return (*(np.zeros(0),) * 7, 365.25, daily, rows, np.ascontiguousarray(offset))
+        return DensityArgs(*(np.zeros(0),) * 7, 365.25, daily, rows,
+                           np.ascontiguousarray(offset))
     t = atmosphere
     if t.season_log is None:
         season, nodes = np.zeros(0), np.zeros(0)
@@ -506,7 +589,7 @@ def _density_arrays(atmosphere, space_weather, epoch, stop_epoch):
         season = np.ascontiguousarray(t.season_log, dtype=np.float64).ravel()
         nodes = np.concatenate([[t.season_day[-1] - t.season_period_days], t.season_day,
                                 [t.season_day[0] + t.season_period_days]])
-    return (np.ascontiguousarray(t.alt_km, dtype=np.float64),
+    return DensityArgs(np.ascontiguousarray(t.alt_km, dtype=np.float64),
             np.ascontiguousarray(t.log_rho, dtype=np.float64).ravel(),
             *(np.ascontiguousarray(a, dtype=np.float64) for a in (t.f107a_sfu, t.df_sfu, t.ap)),
             season, np.ascontiguousarray(nodes, dtype=np.float64), float(t.season_period_days),
