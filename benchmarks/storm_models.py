@@ -37,11 +37,11 @@ import time
 import numpy as np
 
 from deorbit.atmosphere import load_msis_table
-from deorbit.atmosphere.msis import (
+from deorbit.atmosphere.msis import utc_day_of_year
+from deorbit.atmosphere.pymsis_means import (
     _orbit_latitudes,
     geocentric_to_geodetic_lat,
     pymsis_day_mean_density,
-    utc_day_of_year,
 )
 from deorbit.spaceweather import load_space_weather
 from peers import start_orekit  # sibling module (benchmarks/ is not a package)

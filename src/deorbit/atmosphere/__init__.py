@@ -7,15 +7,17 @@ latitude, whose :meth:`MsisTable.orbit` reduces it to one inclination for the ke
 :meth:`MsisTable.profile` gives a :class:`DensityTable` at fixed indices; and
 :class:`MsisAlongTrajectory` (:mod:`deorbit.atmosphere.reference`), NRLMSISE-00 called at every
 point of a trajectory on the reference backend, the yardstick of the table.
+:mod:`deorbit.atmosphere.pymsis_means` averages pymsis as the table does (the tests'
+yardstick); :mod:`deorbit.atmosphere.build` makes the table (an offline tool).
 """
 from .msis import (
     MsisTable,
     OrbitDensityTable,
     load_msis_table,
     orbit_latitude_weights,
-    pymsis_orbit_mean_density,
     utc_day_of_year,
 )
+from .pymsis_means import pymsis_orbit_mean_density
 from .reference import MsisAlongTrajectory
 from .table import DensityTable
 

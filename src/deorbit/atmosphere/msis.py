@@ -1,12 +1,13 @@
-"""Orbit-averaged NRLMSISE-00 density table: generator, file format and reference interpolator.
+"""Orbit-averaged NRLMSISE-00 density table: file format and reference interpolator.
 
 NRLMSISE-00 (Picone et al. 2002, through ``pymsis`` with ``version=0``) costs microseconds per
 point and holds the GIL, so the drag kernel never calls it. It interpolates, in log density, a
-table derived from it here instead. This module defines that table exactly: how it is made
-(:func:`build_table`, also ``python -m deorbit.atmosphere.msis --out PATH``), how it is stored
-(:func:`load_msis_table`), and the interpolation the compiled kernel must reproduce
-(:meth:`OrbitDensityTable.log_density`). :func:`pymsis_orbit_mean_density` computes the same
-quantity straight from pymsis, as the yardstick of the tests.
+table derived from it instead. This module defines that table exactly: what a value is (below),
+how it is stored (:func:`load_msis_table`), and the interpolation the compiled kernel must
+reproduce (:meth:`OrbitDensityTable.log_density`). How it is made is
+:mod:`deorbit.atmosphere.build` (``python -m deorbit.atmosphere.build --out PATH``, an
+offline tool); :mod:`deorbit.atmosphere.pymsis_means` computes the same quantity straight from
+pymsis, the yardstick of the tests.
 
 What a table value is
 ---------------------
@@ -86,13 +87,10 @@ References
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import json
 import os
-import sys
-import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +98,6 @@ from pathlib import Path
 import numpy as np
 
 from .._data import data_bytes, data_label
-from ..constants import EARTH_RADIUS_M, ECCENTRICITY_SQ
 from .table import DensityTable
 
 __all__ = [
@@ -109,13 +106,8 @@ __all__ = [
     "GENERATOR_VERSION",
     "MsisTable",
     "OrbitDensityTable",
-    "build_table",
-    "geocentric_to_geodetic_lat",
     "load_msis_table",
     "orbit_latitude_weights",
-    "pymsis_day_mean_density",
-    "pymsis_orbit_mean_density",
-    "pymsis_orbit_mean_density_at",
     "utc_day_of_year",
 ]
 
@@ -123,31 +115,13 @@ __all__ = [
 FORMAT = "deorbit-msis-table"
 #: Version of the file format (bump on any incompatible change).
 FORMAT_VERSION = 1
-#: Version of :func:`build_table` (bump when the recipe changes).
+#: Version of :func:`deorbit.atmosphere.build.build_table` (bump when the recipe changes).
 GENERATOR_VERSION = "1.0"
 
 _PACKAGE_FILE = "msis_table.npz"
 #: How the packaged table names itself (:attr:`MsisTable.source`).
 PACKAGED_SOURCE = data_label(_PACKAGE_FILE)
 
-#: Default altitude nodes, km: 5 km to 100 km, 2.5 km to 130 km (lower-thermosphere
-#: curvature), 5 km to 200 km, 10 km to 300 km, 20 km to 500 km, 25 km to 1000 km.
-ALT_KM = np.concatenate([
-    np.arange(80.0, 100.0, 5.0),
-    np.arange(100.0, 130.0, 2.5),
-    np.arange(130.0, 200.0, 5.0),
-    np.arange(200.0, 300.0, 10.0),
-    np.arange(300.0, 500.0, 20.0),
-    np.arange(500.0, 1000.0 + 1e-9, 25.0),
-])
-#: Default F10.7 81-day-mean nodes, sfu.
-F107A_SFU = np.arange(60.0, 300.0 + 1e-9, 15.0)
-#: Default nodes of the daily departure (previous day's F10.7 minus the 81-day mean), sfu.
-DF_SFU = np.array([-60.0, -40.0, -20.0, 0.0, 20.0, 45.0, 80.0, 120.0])
-#: Default daily Ap nodes (interpolated linearly in Ap).
-AP = np.array([0.0, 4, 8, 15, 27, 48, 80, 120, 160, 200, 250, 300, 350, 400])
-#: Default geocentric latitude nodes, deg.
-LAT_DEG = np.arange(-90.0, 90.0 + 1e-9, 15.0)
 #: Period of the season axis, days.
 SEASON_PERIOD_DAYS = 365.25
 #: Number of season nodes.
@@ -156,33 +130,10 @@ N_SEASON = 24
 SEASON_REF_DF_SFU = 0.0
 SEASON_REF_AP = 15.0
 
-# Sampling design of the annual mean: 12 (day of year, UT) pairs x 3 longitudes.
-_BASE_DAYS = 15 + np.round(np.arange(12) * 365.25 / 12).astype(np.int64)
-_BASE_UT_H = (10 * np.arange(12)) % 24
-_BASE_LON_DEG = np.array([0.0, 120.0, 240.0])
-# Sampling of each season node: 4 UT x 6 longitudes.
-_SEASON_UT_H = np.array([0, 6, 12, 18])
-_SEASON_LON_DEG = np.arange(0.0, 360.0, 60.0)
-_YEAR = 2001  # NRLMSISE-00 ignores the year; a non-leap year keeps day numbers simple
-
 
 # --------------------------------------------------------------------------------------------
 # Geometry and time
 # --------------------------------------------------------------------------------------------
-def geocentric_to_geodetic_lat(lat_gc_deg, alt_km):
-    """Geodetic latitude (deg) of the point at geodetic altitude ``alt_km`` (km, WGS-84) whose
-    geocentric latitude is ``lat_gc_deg`` (deg). Differs by at most 0.19 deg."""
-    phic = np.radians(np.asarray(lat_gc_deg, dtype=np.float64))
-    h = np.asarray(alt_km, dtype=np.float64)
-    re_km = EARTH_RADIUS_M / 1e3
-    tan_c = np.tan(np.clip(phic, -np.pi / 2 + 1e-12, np.pi / 2 - 1e-12))
-    phid = phic.copy()
-    for _ in range(8):  # fixed point, converges to 1e-15 rad in < 6 iterations
-        n = re_km / np.sqrt(1.0 - ECCENTRICITY_SQ * np.sin(phid) ** 2)
-        phid = np.arctan(tan_c * (n + h) / (n * (1.0 - ECCENTRICITY_SQ) + h))
-    return np.degrees(np.where(np.abs(phic) >= np.pi / 2 - 1e-12, phic, phid))
-
-
 def orbit_latitude_weights(lat_deg, inc_deg):
     """Time fraction a circular orbit of inclination ``inc_deg`` spends at each latitude node.
 
@@ -697,365 +648,3 @@ def load_msis_table(path=None) -> MsisTable:
         alt_km=data["alt_km"], f107a_sfu=data["f107a_sfu"], df_sfu=data["df_sfu"],
         ap=data["ap"], lat_deg=data["lat_deg"], log_rho=log_rho, season_day=season_day,
         season_log_ratio=season, provenance=provenance, source=name, **kwargs)
-
-
-# --------------------------------------------------------------------------------------------
-# pymsis
-# --------------------------------------------------------------------------------------------
-def _dates(day_of_year, ut_hours):
-    """datetime64[s] of a day of year (1-based, year 2001) plus UT hours (arrays, broadcast)."""
-    base = np.datetime64(f"{_YEAR}-01-01T00:00:00", "s")
-    seconds = (np.asarray(day_of_year) - 1) * 86400 + np.rint(np.asarray(ut_hours) * 3600.0)
-    return base + seconds.astype(np.int64).astype("timedelta64[s]")
-
-
-def _ap7(ap, n):
-    """(n, 7) NRLMSISE-00 Ap arrays from a daily Ap (steady: all 7 slots) or 7-vectors."""
-    a = np.asarray(ap, dtype=np.float64)
-    if a.ndim == 0 or a.shape[-1] != 7:
-        return np.repeat(np.broadcast_to(a, (n,))[:, None], 7, axis=1)
-    return np.broadcast_to(a, (n, 7)).copy()
-
-
-def _options(geomagnetic_activity):
-    import pymsis
-
-    return pymsis.msis.create_options(geomagnetic_activity=geomagnetic_activity)
-
-
-def _orbit_latitudes(inc_deg, n_u):
-    """Geocentric latitudes (deg) of a circular orbit at n_u points uniform in time (half an
-    orbit suffices: latitude at argument of latitude u and pi - u is the same)."""
-    u = -0.5 * np.pi + (np.arange(n_u) + 0.5) * np.pi / n_u
-    return np.degrees(np.arcsin(np.sin(np.radians(inc_deg)) * np.sin(u)))
-
-
-def pymsis_orbit_mean_density_at(dates, f107_prev_sfu, f107a_sfu, ap, alt_km, inc_deg, *,
-                                 n_lon=6, n_u=24, geomagnetic_activity=1, version=0):
-    """Direct pymsis mean density over given instants, longitudes and an orbit's latitudes.
-
-    The mean (of rho) over ``dates`` (each with its own indices), ``n_lon`` longitudes
-    ``(j + 0.5) * 360 / n_lon`` and ``n_u`` latitudes of a circular orbit uniform in time.
-
-    Parameters
-    ----------
-    dates : array_like of datetime64, shape (n,)
-        UTC instants.
-    f107_prev_sfu, f107a_sfu : array_like, shape (n,) or scalar
-        Previous day's observed F10.7 and its 81-day centred mean, sfu.
-    ap : array_like, shape (n,), (n, 7) or scalar
-        Daily Ap (copied to all 7 slots) or NRLMSISE-00's 7-element Ap arrays.
-    alt_km : float
-        Geodetic altitude, km.
-    inc_deg : float
-        Orbit inclination, deg.
-    n_lon, n_u : int
-        Longitudes and orbit latitudes sampled.
-    geomagnetic_activity : {1, -1}
-        NRLMSISE-00 switch 9: 1 = daily Ap mode (default), -1 = storm-time mode using the
-        3-hourly history in ``ap[..., 1:]``.
-    version : {0, 2.0, 2.1}
-        pymsis model version: 0 = NRLMSISE-00 (default, the table's model); 2.0 and 2.1
-        = NRLMSIS 2.0 / 2.1 (Emmert et al. 2021, 2022), for comparisons only.
-
-    Returns
-    -------
-    float
-        Mean density, kg/m^3; NaN if NRLMSISE-00 returned an invalid (<= 0 or NaN) density
-        at any sample.
-    """
-    import pymsis
-
-    dates = np.atleast_1d(np.asarray(dates, dtype="datetime64[s]"))
-    n = dates.size
-    f107 = np.broadcast_to(np.asarray(f107_prev_sfu, dtype=np.float64), (n,))
-    f107a = np.broadcast_to(np.asarray(f107a_sfu, dtype=np.float64), (n,))
-    lons = (np.arange(n_lon) + 0.5) * 360.0 / n_lon
-    lats = geocentric_to_geodetic_lat(_orbit_latitudes(inc_deg, n_u), alt_km)
-    out = pymsis.calculate(dates, lons, lats, [float(alt_km)], f107, f107a, _ap7(ap, n),
-                           version=version, options=_options(geomagnetic_activity))
-    rho = np.asarray(out[..., pymsis.Variable.MASS_DENSITY], dtype=np.float64)
-    if not np.all(np.isfinite(rho) & (rho > 0)):
-        return float("nan")
-    return float(rho.mean())
-
-
-def pymsis_day_mean_density(space_weather, date, alt_km, inc_deg, *, n_lon=12, n_u=24,
-                            geomagnetic_activity=1, version=0):
-    """Direct pymsis mean density over one UTC day of a space-weather record.
-
-    :func:`pymsis_orbit_mean_density_at` at the middles of the day's eight 3-hour ap
-    intervals, each with the record's NRLMSISE-00 inputs at that instant (the previous
-    day's F10.7, the centred 81-day mean and the 7-element ap history:
-    :meth:`deorbit.spaceweather.SpaceWeather.msis_inputs`).
-
-    Parameters
-    ----------
-    space_weather : deorbit.spaceweather.SpaceWeather
-        The record.
-    date : str or numpy.datetime64
-        The UTC day, e.g. ``"2022-02-04"``.
-    alt_km, inc_deg, n_lon, n_u, geomagnetic_activity, version
-        As :func:`pymsis_orbit_mean_density_at`.
-
-    Returns
-    -------
-    float
-        Mean density, kg/m^3 (NaN as :func:`pymsis_orbit_mean_density_at`).
-    """
-    day = (np.datetime64(date, "D") - np.datetime64("2000-01-01", "D")).astype(np.int64)
-    t = float(day) + (np.arange(8) + 0.5) / 8        # days since 2000-01-01 00:00 UTC
-    x = space_weather.msis_inputs(t)
-    dates = np.datetime64("2000-01-01T00:00:00", "s") + np.rint(t * 86400).astype(
-        "timedelta64[s]")
-    return pymsis_orbit_mean_density_at(
-        dates, x.f107_prev_day_sfu, x.f107_ctr81_sfu, x.ap_vector, alt_km, inc_deg,
-        n_lon=n_lon, n_u=n_u, geomagnetic_activity=geomagnetic_activity, version=version)
-
-
-def pymsis_orbit_mean_density(alt_km, f107a_sfu, f107_prev_sfu, ap, inc_deg, n_lon=6, n_lt=8,
-                              n_u=24, *, day_of_year=None, n_doy=12, geomagnetic_activity=1):
-    """Orbit-mean NRLMSISE-00 density straight from pymsis: the yardstick of the table.
-
-    The arithmetic mean of rho over ``n_u`` geocentric latitudes of a circular orbit uniform
-    in time (converted to geodetic at ``alt_km``), ``n_lon`` longitudes ``(j + 0.5) * 360 /
-    n_lon``, ``n_lt`` local solar times ``(m + 0.5) * 24 / n_lt`` h at each longitude, and the
-    days of the year: ``day_of_year`` alone, or if None ``n_doy`` days
-    ``1 + floor((j + 0.5) * 365 / n_doy)``. Indices are steady, as in the table.
-
-    Parameters
-    ----------
-    alt_km : float
-        Geodetic altitude, km.
-    f107a_sfu, f107_prev_sfu : float
-        81-day centred mean F10.7 and previous day's F10.7, sfu.
-    ap : float or array_like, shape (7,)
-        Daily Ap (in all 7 slots) or a 7-element NRLMSISE-00 Ap array.
-    inc_deg : float
-        Orbit inclination, deg.
-    n_lon, n_lt, n_u : int
-        Longitudes, local times and orbit latitudes sampled.
-    day_of_year : int or None
-        Day of the year (1 = 1 January); None averages over ``n_doy`` days.
-    geomagnetic_activity : {1, -1}
-        NRLMSISE-00 switch 9 (see :func:`pymsis_orbit_mean_density_at`).
-
-    Returns
-    -------
-    float
-        Mean density, kg/m^3; NaN if NRLMSISE-00 returned an invalid density at any sample.
-    """
-    import pymsis
-
-    if day_of_year is None:
-        days = 1 + np.floor((np.arange(n_doy) + 0.5) * 365.0 / n_doy).astype(np.int64)
-    else:
-        days = np.array([int(day_of_year)])
-    lons = (np.arange(n_lon) + 0.5) * 360.0 / n_lon
-    lts = (np.arange(n_lt) + 0.5) * 24.0 / n_lt
-    lats = geocentric_to_geodetic_lat(_orbit_latitudes(inc_deg, n_u), alt_km)
-    d, lt, lon, lat = np.meshgrid(days, lts, lons, lats, indexing="ij")
-    ut = np.mod(lt - lon / 15.0, 24.0)
-    dates = _dates(d.ravel(), ut.ravel())
-    n = dates.size
-    out = pymsis.calculate(
-        dates, lon.ravel(), lat.ravel(), np.full(n, float(alt_km)),
-        np.full(n, float(f107_prev_sfu)), np.full(n, float(f107a_sfu)), _ap7(ap, n), version=0,
-        options=_options(geomagnetic_activity))
-    rho = np.asarray(out[..., pymsis.Variable.MASS_DENSITY], dtype=np.float64)
-    if not np.all(np.isfinite(rho) & (rho > 0)):
-        return float("nan")
-    return float(rho.mean())
-
-
-# --------------------------------------------------------------------------------------------
-# Generator
-# --------------------------------------------------------------------------------------------
-def _fill_invalid(rho, alt_km):
-    """Fill invalid samples (<= 0 or NaN) by linear interpolation of ln rho in altitude.
-
-    ``rho``: array with altitude on axis 0, modified in place. Returns the number filled.
-    """
-    valid = np.isfinite(rho) & (rho > 0)
-    if valid.all():
-        return 0
-    flat = rho.reshape(rho.shape[0], -1)
-    vflat = valid.reshape(valid.shape[0], -1)
-    columns = np.flatnonzero(~vflat.all(axis=0))
-    for c in columns:
-        ok = vflat[:, c]
-        if not ok[0] or not ok[-1]:
-            raise RuntimeError("NRLMSISE-00 returned an invalid density at the lowest or "
-                               "highest table altitude; cannot fill it by interpolation")
-        flat[~ok, c] = np.exp(np.interp(alt_km[~ok], alt_km[ok], np.log(flat[ok, c])))
-    return int((~valid).sum())
-
-
-def _season_nodes(n_season, period):
-    """Integer days of year of the season nodes and their positions (day centres, days since
-    1 January 00:00)."""
-    days = np.rint((np.arange(n_season) + 0.5) * period / n_season + 0.5).astype(np.int64)
-    return days, days - 0.5
-
-
-def _progress(enabled, message):
-    if enabled:
-        print(message, file=sys.stderr, flush=True)
-
-
-def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, ap=AP,
-                lat_deg=LAT_DEG, n_season=N_SEASON, season=True, progress=False) -> MsisTable:
-    """Generate the table from NRLMSISE-00 (pymsis ``version=0``); optionally write it.
-
-    With the default axes this makes 71 x 17 x 8 x 14 x 13 = 1.76 million values from 63
-    million NRLMSISE-00 evaluations plus 9 million for the season (about 5 minutes on one
-    core). NRLMSISE-00 prints "DNET LOG ERROR" on stdout (from Fortran) for the samples it
-    cannot evaluate; they are filled (module docstring) and counted in the provenance.
-
-    Parameters
-    ----------
-    out : path or None
-        Where to write the table (:meth:`MsisTable.save`); None keeps it in memory.
-    alt_km, f107a_sfu, df_sfu, ap, lat_deg : array_like
-        Axes (defaults: the module constants). ``df_sfu`` must contain 0 and ``ap`` 15 if
-        ``season`` is true.
-    n_season : int
-        Season nodes.
-    season : bool
-        Compute the seasonal correction.
-    progress : bool
-        Print progress to stderr.
-    """
-    import pymsis
-
-    started = time.perf_counter()
-    alt = np.asarray(alt_km, dtype=np.float64)
-    fa = np.asarray(f107a_sfu, dtype=np.float64)
-    dfs = np.asarray(df_sfu, dtype=np.float64)
-    aps = np.asarray(ap, dtype=np.float64)
-    lat = np.asarray(lat_deg, dtype=np.float64)
-    lat_gd = [geocentric_to_geodetic_lat(lat, h) for h in alt]
-    rho_var = pymsis.Variable.MASS_DENSITY
-    options = _options(1)
-
-    n_samples = _BASE_DAYS.size * _BASE_LON_DEG.size
-    sample_dates = _dates(_BASE_DAYS, _BASE_UT_H)
-    dates = np.tile(sample_dates, aps.size)
-    ap7 = np.repeat(np.repeat(aps, sample_dates.size)[:, None], 7, axis=1)
-    log_rho = np.empty((alt.size, fa.size, dfs.size, aps.size, lat.size))
-    filled = 0
-    evaluations = 0
-    for i, f in enumerate(fa):
-        for j, d in enumerate(dfs):
-            f107 = np.full(dates.size, f + d)
-            f107a = np.full(dates.size, f)
-            rho = np.empty((alt.size, dates.size, _BASE_LON_DEG.size, lat.size))
-            for a, h in enumerate(alt):
-                res = pymsis.calculate(dates, _BASE_LON_DEG, lat_gd[a], [h], f107, f107a, ap7,
-                                       version=0, options=options)
-                rho[a] = res[:, :, :, 0, rho_var]
-            evaluations += rho.size
-            filled += _fill_invalid(rho, alt)
-            rho = rho.reshape(alt.size, aps.size, n_samples, lat.size)
-            log_rho[:, i, j] = np.log(rho.mean(axis=2))
-        _progress(progress, f"  F10.7a = {f:g} sfu done ({i + 1}/{fa.size}, "
-                            f"{time.perf_counter() - started:.0f} s)")
-
-    season_day = season_log_ratio = None
-    if season:
-        if not (np.any(dfs == SEASON_REF_DF_SFU) and np.any(aps == SEASON_REF_AP)):
-            raise ValueError(f"build_table: df_sfu must contain {SEASON_REF_DF_SFU} and ap "
-                             f"{SEASON_REF_AP} for the season correction")
-        days, season_day = _season_nodes(n_season, SEASON_PERIOD_DAYS)
-        s_dates = _dates(np.repeat(days, _SEASON_UT_H.size), np.tile(_SEASON_UT_H, days.size))
-        n = s_dates.size
-        ap7s = np.full((n, 7), SEASON_REF_AP)
-        season_log_ratio = np.empty((alt.size, fa.size, lat.size, days.size))
-        # trapezoid weights of the periodic piecewise-linear season interpolant
-        ext = _periodic_nodes(season_day, SEASON_PERIOD_DAYS)
-        tw = 0.5 * (ext[2:] - ext[:-2]) / SEASON_PERIOD_DAYS
-        for i, f in enumerate(fa):
-            rho = np.empty((alt.size, n, _SEASON_LON_DEG.size, lat.size))
-            for a, h in enumerate(alt):
-                res = pymsis.calculate(s_dates, _SEASON_LON_DEG, lat_gd[a], [h],
-                                       np.full(n, f + SEASON_REF_DF_SFU), np.full(n, f), ap7s,
-                                       version=0, options=options)
-                rho[a] = res[:, :, :, 0, rho_var]
-            evaluations += rho.size
-            filled += _fill_invalid(rho, alt)
-            by_day = rho.reshape(alt.size, days.size, -1, lat.size).mean(axis=2)
-            annual = np.einsum("s,ask->ak", tw, by_day)
-            season_log_ratio[:, i] = np.log(by_day / annual[:, None, :]).transpose(0, 2, 1)
-        _progress(progress, f"  season done ({time.perf_counter() - started:.0f} s)")
-
-    elapsed = time.perf_counter() - started
-    provenance = {
-        "generator": "deorbit.atmosphere.msis.build_table",
-        "generator_version": GENERATOR_VERSION,
-        "model": "NRLMSISE-00 via pymsis.calculate(version=0), default switches "
-                 "(daily-Ap mode), F10.7/F10.7a/Ap passed explicitly",
-        "pymsis_version": pymsis.__version__,
-        "numpy_version": np.__version__,
-        "python_version": sys.version.split()[0],
-        "generated_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "generation_seconds": round(elapsed, 1),
-        "msis_evaluations": int(evaluations),
-        "invalid_samples_filled": int(filled),
-        "ap_convention": "daily Ap in all 7 slots of the NRLMSISE-00 Ap array (steady Ap); "
-                         "daily-Ap mode reads only the first",
-        "f107_convention": "F107 = f107a_sfu + df_sfu (previous day's observed F10.7), "
-                           "F107A = f107a_sfu (81-day centred mean of observed F10.7)",
-        "latitude": "geocentric nodes, evaluated at the geodetic latitude of the same point "
-                    "at each node altitude; altitude geodetic (WGS-84)",
-        "annual_mean_sampling": {
-            "day_of_year": _BASE_DAYS.tolist(), "ut_hours": _BASE_UT_H.tolist(),
-            "longitudes_deg": _BASE_LON_DEG.tolist(), "year": _YEAR,
-            "average": "arithmetic mean of rho over the 36 (day, UT, longitude) samples"},
-        "season": None if not season else {
-            "node_day_of_year": _season_nodes(n_season, SEASON_PERIOD_DAYS)[0].tolist(),
-            "ut_hours": _SEASON_UT_H.tolist(), "longitudes_deg": _SEASON_LON_DEG.tolist(),
-            "ref_df_sfu": SEASON_REF_DF_SFU, "ref_ap": SEASON_REF_AP,
-            "ratio": "mean rho on the day / trapezoid annual mean of the daily means"},
-        "invalid_fill": "samples with rho <= 0 or NaN: ln rho interpolated linearly in "
-                        "altitude between the nearest valid nodes of the same sample",
-        "storage": "log_rho and season_log_ratio as int16 codes with per-altitude float64 "
-                   "offset and step",
-    }
-    table = MsisTable(alt_km=alt, f107a_sfu=fa, df_sfu=dfs, ap=aps, lat_deg=lat,
-                      log_rho=log_rho, season_day=season_day,
-                      season_log_ratio=season_log_ratio, provenance=provenance,
-                      source="build_table")
-    if out is not None:
-        sha = table.save(out)
-        _progress(progress, f"wrote {out} ({Path(out).stat().st_size} bytes, sha256 {sha})")
-    return table
-
-
-def main(argv=None) -> int:
-    """Command line: ``python -m deorbit.atmosphere.msis --out PATH``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m deorbit.atmosphere.msis",
-        description="Generate deorbit's NRLMSISE-00 density table (log density over "
-                    "altitude, F10.7 81-day mean, daily F10.7 departure, Ap and latitude, "
-                    "averaged over longitude, local time and season, plus the seasonal "
-                    "correction) and write it as .npz. Takes about 5 minutes on one core.",
-    )
-    parser.add_argument("--out", required=True, help="output .npz path")
-    parser.add_argument("--no-season", action="store_true",
-                        help="omit the seasonal correction")
-    parser.add_argument("--keep-fortran-output", action="store_true",
-                        help="do not discard NRLMSISE-00's 'DNET LOG ERROR' lines on stdout")
-    args = parser.parse_args(argv)
-    if not args.keep_fortran_output:
-        # The Fortran runtime buffers its own stdout; send the whole process's fd 1 to
-        # /dev/null (messages go to stderr) so nothing leaks at exit.
-        sys.stdout.flush()
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 1)
-        os.close(null)
-    build_table(args.out, season=not args.no_season, progress=True)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

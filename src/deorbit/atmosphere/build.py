@@ -1,0 +1,249 @@
+"""Build deorbit's NRLMSISE-00 density table (an offline tool, not used at run time).
+
+``python -m deorbit.atmosphere.build --out PATH`` (about 5 minutes on one core) writes the
+table that :mod:`deorbit.atmosphere.msis` defines and reads: NRLMSISE-00 through pymsis,
+averaged as that module's docstring says, on the default axes below, with the seasonal
+correction. The packaged ``deorbit/data/msis_table.npz`` was made by it (provenance in
+``deorbit/data/README.md``).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .msis import (
+    GENERATOR_VERSION,
+    N_SEASON,
+    SEASON_PERIOD_DAYS,
+    SEASON_REF_AP,
+    SEASON_REF_DF_SFU,
+    MsisTable,
+    _periodic_nodes,
+)
+from .pymsis_means import YEAR, dates_of_year, geocentric_to_geodetic_lat, msis_options
+
+__all__ = ["build_table", "main"]
+
+#: Default altitude nodes, km: 5 km to 100 km, 2.5 km to 130 km (lower-thermosphere
+#: curvature), 5 km to 200 km, 10 km to 300 km, 20 km to 500 km, 25 km to 1000 km.
+ALT_KM = np.concatenate([
+    np.arange(80.0, 100.0, 5.0),
+    np.arange(100.0, 130.0, 2.5),
+    np.arange(130.0, 200.0, 5.0),
+    np.arange(200.0, 300.0, 10.0),
+    np.arange(300.0, 500.0, 20.0),
+    np.arange(500.0, 1000.0 + 1e-9, 25.0),
+])
+#: Default F10.7 81-day-mean nodes, sfu.
+F107A_SFU = np.arange(60.0, 300.0 + 1e-9, 15.0)
+#: Default nodes of the daily departure (previous day's F10.7 minus the 81-day mean), sfu.
+DF_SFU = np.array([-60.0, -40.0, -20.0, 0.0, 20.0, 45.0, 80.0, 120.0])
+#: Default daily Ap nodes (interpolated linearly in Ap).
+AP = np.array([0.0, 4, 8, 15, 27, 48, 80, 120, 160, 200, 250, 300, 350, 400])
+#: Default geocentric latitude nodes, deg.
+LAT_DEG = np.arange(-90.0, 90.0 + 1e-9, 15.0)
+
+# Sampling design of the annual mean: 12 (day of year, UT) pairs x 3 longitudes.
+_BASE_DAYS = 15 + np.round(np.arange(12) * 365.25 / 12).astype(np.int64)
+_BASE_UT_H = (10 * np.arange(12)) % 24
+_BASE_LON_DEG = np.array([0.0, 120.0, 240.0])
+# Sampling of each season node: 4 UT x 6 longitudes.
+_SEASON_UT_H = np.array([0, 6, 12, 18])
+_SEASON_LON_DEG = np.arange(0.0, 360.0, 60.0)
+
+
+
+def _fill_invalid(rho, alt_km):
+    """Fill invalid samples (<= 0 or NaN) by linear interpolation of ln rho in altitude.
+
+    ``rho``: array with altitude on axis 0, modified in place. Returns the number filled.
+    """
+    valid = np.isfinite(rho) & (rho > 0)
+    if valid.all():
+        return 0
+    flat = rho.reshape(rho.shape[0], -1)
+    vflat = valid.reshape(valid.shape[0], -1)
+    columns = np.flatnonzero(~vflat.all(axis=0))
+    for c in columns:
+        ok = vflat[:, c]
+        if not ok[0] or not ok[-1]:
+            raise RuntimeError("NRLMSISE-00 returned an invalid density at the lowest or "
+                               "highest table altitude; cannot fill it by interpolation")
+        flat[~ok, c] = np.exp(np.interp(alt_km[~ok], alt_km[ok], np.log(flat[ok, c])))
+    return int((~valid).sum())
+
+
+def _season_nodes(n_season, period):
+    """Integer days of year of the season nodes and their positions (day centres, days since
+    1 January 00:00)."""
+    days = np.rint((np.arange(n_season) + 0.5) * period / n_season + 0.5).astype(np.int64)
+    return days, days - 0.5
+
+
+def _progress(enabled, message):
+    if enabled:
+        print(message, file=sys.stderr, flush=True)
+
+
+def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, ap=AP,
+                lat_deg=LAT_DEG, n_season=N_SEASON, season=True, progress=False) -> MsisTable:
+    """Generate the table from NRLMSISE-00 (pymsis ``version=0``); optionally write it.
+
+    With the default axes this makes 71 x 17 x 8 x 14 x 13 = 1.76 million values from 63
+    million NRLMSISE-00 evaluations plus 9 million for the season (about 5 minutes on one
+    core). NRLMSISE-00 prints "DNET LOG ERROR" on stdout (from Fortran) for the samples it
+    cannot evaluate; they are filled (module docstring) and counted in the provenance.
+
+    Parameters
+    ----------
+    out : path or None
+        Where to write the table (:meth:`MsisTable.save`); None keeps it in memory.
+    alt_km, f107a_sfu, df_sfu, ap, lat_deg : array_like
+        Axes (defaults: the module constants). ``df_sfu`` must contain 0 and ``ap`` 15 if
+        ``season`` is true.
+    n_season : int
+        Season nodes.
+    season : bool
+        Compute the seasonal correction.
+    progress : bool
+        Print progress to stderr.
+    """
+    import pymsis
+
+    started = time.perf_counter()
+    alt = np.asarray(alt_km, dtype=np.float64)
+    fa = np.asarray(f107a_sfu, dtype=np.float64)
+    dfs = np.asarray(df_sfu, dtype=np.float64)
+    aps = np.asarray(ap, dtype=np.float64)
+    lat = np.asarray(lat_deg, dtype=np.float64)
+    lat_gd = [geocentric_to_geodetic_lat(lat, h) for h in alt]
+    rho_var = pymsis.Variable.MASS_DENSITY
+    options = msis_options(1)
+
+    n_samples = _BASE_DAYS.size * _BASE_LON_DEG.size
+    sample_dates = dates_of_year(_BASE_DAYS, _BASE_UT_H)
+    dates = np.tile(sample_dates, aps.size)
+    ap7 = np.repeat(np.repeat(aps, sample_dates.size)[:, None], 7, axis=1)
+    log_rho = np.empty((alt.size, fa.size, dfs.size, aps.size, lat.size))
+    filled = 0
+    evaluations = 0
+    for i, f in enumerate(fa):
+        for j, d in enumerate(dfs):
+            f107 = np.full(dates.size, f + d)
+            f107a = np.full(dates.size, f)
+            rho = np.empty((alt.size, dates.size, _BASE_LON_DEG.size, lat.size))
+            for a, h in enumerate(alt):
+                res = pymsis.calculate(dates, _BASE_LON_DEG, lat_gd[a], [h], f107, f107a, ap7,
+                                       version=0, options=options)
+                rho[a] = res[:, :, :, 0, rho_var]
+            evaluations += rho.size
+            filled += _fill_invalid(rho, alt)
+            rho = rho.reshape(alt.size, aps.size, n_samples, lat.size)
+            log_rho[:, i, j] = np.log(rho.mean(axis=2))
+        _progress(progress, f"  F10.7a = {f:g} sfu done ({i + 1}/{fa.size}, "
+                            f"{time.perf_counter() - started:.0f} s)")
+
+    season_day = season_log_ratio = None
+    if season:
+        if not (np.any(dfs == SEASON_REF_DF_SFU) and np.any(aps == SEASON_REF_AP)):
+            raise ValueError(f"build_table: df_sfu must contain {SEASON_REF_DF_SFU} and ap "
+                             f"{SEASON_REF_AP} for the season correction")
+        days, season_day = _season_nodes(n_season, SEASON_PERIOD_DAYS)
+        s_dates = dates_of_year(np.repeat(days, _SEASON_UT_H.size),
+                                np.tile(_SEASON_UT_H, days.size))
+        n = s_dates.size
+        ap7s = np.full((n, 7), SEASON_REF_AP)
+        season_log_ratio = np.empty((alt.size, fa.size, lat.size, days.size))
+        # trapezoid weights of the periodic piecewise-linear season interpolant
+        ext = _periodic_nodes(season_day, SEASON_PERIOD_DAYS)
+        tw = 0.5 * (ext[2:] - ext[:-2]) / SEASON_PERIOD_DAYS
+        for i, f in enumerate(fa):
+            rho = np.empty((alt.size, n, _SEASON_LON_DEG.size, lat.size))
+            for a, h in enumerate(alt):
+                res = pymsis.calculate(s_dates, _SEASON_LON_DEG, lat_gd[a], [h],
+                                       np.full(n, f + SEASON_REF_DF_SFU), np.full(n, f), ap7s,
+                                       version=0, options=options)
+                rho[a] = res[:, :, :, 0, rho_var]
+            evaluations += rho.size
+            filled += _fill_invalid(rho, alt)
+            by_day = rho.reshape(alt.size, days.size, -1, lat.size).mean(axis=2)
+            annual = np.einsum("s,ask->ak", tw, by_day)
+            season_log_ratio[:, i] = np.log(by_day / annual[:, None, :]).transpose(0, 2, 1)
+        _progress(progress, f"  season done ({time.perf_counter() - started:.0f} s)")
+
+    elapsed = time.perf_counter() - started
+    provenance = {
+        "generator": "deorbit.atmosphere.build.build_table",
+        "generator_version": GENERATOR_VERSION,
+        "model": "NRLMSISE-00 via pymsis.calculate(version=0), default switches "
+                 "(daily-Ap mode), F10.7/F10.7a/Ap passed explicitly",
+        "pymsis_version": pymsis.__version__,
+        "numpy_version": np.__version__,
+        "python_version": sys.version.split()[0],
+        "generated_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "generation_seconds": round(elapsed, 1),
+        "msis_evaluations": int(evaluations),
+        "invalid_samples_filled": int(filled),
+        "ap_convention": "daily Ap in all 7 slots of the NRLMSISE-00 Ap array (steady Ap); "
+                         "daily-Ap mode reads only the first",
+        "f107_convention": "F107 = f107a_sfu + df_sfu (previous day's observed F10.7), "
+                           "F107A = f107a_sfu (81-day centred mean of observed F10.7)",
+        "latitude": "geocentric nodes, evaluated at the geodetic latitude of the same point "
+                    "at each node altitude; altitude geodetic (WGS-84)",
+        "annual_mean_sampling": {
+            "day_of_year": _BASE_DAYS.tolist(), "ut_hours": _BASE_UT_H.tolist(),
+            "longitudes_deg": _BASE_LON_DEG.tolist(), "year": YEAR,
+            "average": "arithmetic mean of rho over the 36 (day, UT, longitude) samples"},
+        "season": None if not season else {
+            "node_day_of_year": _season_nodes(n_season, SEASON_PERIOD_DAYS)[0].tolist(),
+            "ut_hours": _SEASON_UT_H.tolist(), "longitudes_deg": _SEASON_LON_DEG.tolist(),
+            "ref_df_sfu": SEASON_REF_DF_SFU, "ref_ap": SEASON_REF_AP,
+            "ratio": "mean rho on the day / trapezoid annual mean of the daily means"},
+        "invalid_fill": "samples with rho <= 0 or NaN: ln rho interpolated linearly in "
+                        "altitude between the nearest valid nodes of the same sample",
+        "storage": "log_rho and season_log_ratio as int16 codes with per-altitude float64 "
+                   "offset and step",
+    }
+    table = MsisTable(alt_km=alt, f107a_sfu=fa, df_sfu=dfs, ap=aps, lat_deg=lat,
+                      log_rho=log_rho, season_day=season_day,
+                      season_log_ratio=season_log_ratio, provenance=provenance,
+                      source="build_table")
+    if out is not None:
+        sha = table.save(out)
+        _progress(progress, f"wrote {out} ({Path(out).stat().st_size} bytes, sha256 {sha})")
+    return table
+
+
+def main(argv=None) -> int:
+    """Command line: ``python -m deorbit.atmosphere.build --out PATH``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m deorbit.atmosphere.build",
+        description="Generate deorbit's NRLMSISE-00 density table (log density over "
+                    "altitude, F10.7 81-day mean, daily F10.7 departure, Ap and latitude, "
+                    "averaged over longitude, local time and season, plus the seasonal "
+                    "correction) and write it as .npz. Takes about 5 minutes on one core.",
+    )
+    parser.add_argument("--out", required=True, help="output .npz path")
+    parser.add_argument("--no-season", action="store_true",
+                        help="omit the seasonal correction")
+    parser.add_argument("--keep-fortran-output", action="store_true",
+                        help="do not discard NRLMSISE-00's 'DNET LOG ERROR' lines on stdout")
+    args = parser.parse_args(argv)
+    if not args.keep_fortran_output:
+        # The Fortran runtime buffers its own stdout; send the whole process's fd 1 to
+        # /dev/null (messages go to stderr) so nothing leaks at exit.
+        sys.stdout.flush()
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+    build_table(args.out, season=not args.no_season, progress=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
