@@ -25,7 +25,6 @@ from deorbit.ground import (
     POINT_NEMO_LON_DEG,
     PopulationGrid,
     TargetZone,
-    build_data,
     casualty_area_m2,
     default_zone,
     density_per_km2,
@@ -42,6 +41,7 @@ from deorbit.ground import (
     packaged_grid,
 )
 from deorbit.ground.sphere import destination_point, lat_lon_from_vectors, unit_vectors
+from deorbit.tools import ground_data as build_data
 
 DATA = resources.files("deorbit") / "data"
 KM_PER_DEG = np.pi / 180.0 * MEAN_EARTH_RADIUS_KM

@@ -20,9 +20,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from deorbit.atmosphere import DensityTable, build, load_msis_table, msis
+from deorbit.atmosphere import DensityTable, load_msis_table, msis
 from deorbit.atmosphere.msis import orbit_latitude_weights, utc_day_of_year
 from deorbit.atmosphere.pymsis_means import pymsis_day_mean_density, pymsis_orbit_mean_density
+from deorbit.tools import msis_table
 
 #: sha256 of the packaged table, also in src/deorbit/data/README.md.
 PACKAGED_SHA256 = "c5e8f0975b2b7891d6c4eb19c67202fa7dc0903150cc711f2b5bc4d132c2d787"
@@ -134,7 +135,7 @@ def test_day_of_year_matches_pymsis(table):
 def test_orbit_weights_match_time_average(inc):
     """The closed-form weights equal the time average of the hat functions along the orbit
     (quadrature over 200000 points uniform in argument of latitude; 1e-4 is its error)."""
-    lat = build.LAT_DEG
+    lat = msis_table.LAT_DEG
     w = orbit_latitude_weights(lat, inc)
     assert np.all(w >= 0) and w.sum() == pytest.approx(1.0, abs=1e-12)
     u = (np.arange(200_000) + 0.5) * 2 * np.pi / 200_000
@@ -147,7 +148,7 @@ def test_orbit_weights_match_time_average(inc):
 
 def test_bad_inclination_rejected():
     with pytest.raises(ValueError, match="inc_deg"):
-        orbit_latitude_weights(build.LAT_DEG, 181.0)
+        orbit_latitude_weights(msis_table.LAT_DEG, 181.0)
 
 
 def test_interpolant_hits_nodes_and_profile_agrees(table):

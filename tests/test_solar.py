@@ -26,7 +26,6 @@ from deorbit.solar import (
     make_model,
     sample_streams,
 )
-from deorbit.solar import validation as val
 from deorbit.solar._cycles import CyclePrior
 from deorbit.spaceweather import (
     LONG_FORECAST,
@@ -35,6 +34,7 @@ from deorbit.spaceweather import (
     SHORT_FORECAST,
     load_space_weather,
 )
+from deorbit.tools import solar_backtests as val
 
 TEN_YEARS = 3653
 

@@ -481,7 +481,7 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
         if not isinstance(rel, str):
             raise ScenarioError(source, "atmosphere.path", rel, "expected the path of a "
                                 "density file: JSON alt_km/rho_kg_m3 for model 'table', a "
-                                "table .npz (python -m deorbit.atmosphere.build --out) for 'msis'")
+                                "table .npz (python -m deorbit.tools.msis_table --out) for 'msis'")
         path = str((base_dir or Path.cwd()) / rel)
         try:
             if amodel == "table":

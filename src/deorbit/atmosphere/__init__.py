@@ -8,7 +8,7 @@ latitude, whose :meth:`MsisTable.orbit` reduces it to one inclination for the ke
 :class:`MsisAlongTrajectory` (:mod:`deorbit.atmosphere.reference`), NRLMSISE-00 called at every
 point of a trajectory on the reference backend, the yardstick of the table.
 :mod:`deorbit.atmosphere.pymsis_means` averages pymsis as the table does (the tests'
-yardstick); :mod:`deorbit.atmosphere.build` makes the table (an offline tool).
+yardstick); :mod:`deorbit.tools.msis_table` makes the table (an offline tool).
 """
 from .msis import (
     MsisTable,

@@ -5,7 +5,7 @@ point and holds the GIL, so the drag kernel never calls it. It interpolates, in 
 table derived from it instead. This module defines that table exactly: what a value is (below),
 how it is stored (:func:`load_msis_table`), and the interpolation the compiled kernel must
 reproduce (:meth:`OrbitDensityTable.log_density`). How it is made is
-:mod:`deorbit.atmosphere.build` (``python -m deorbit.atmosphere.build --out PATH``, an
+:mod:`deorbit.tools.msis_table` (``python -m deorbit.tools.msis_table --out PATH``, an
 offline tool); :mod:`deorbit.atmosphere.pymsis_means` computes the same quantity straight from
 pymsis, the yardstick of the tests.
 
@@ -115,7 +115,7 @@ __all__ = [
 FORMAT = "deorbit-msis-table"
 #: Version of the file format (bump on any incompatible change).
 FORMAT_VERSION = 1
-#: Version of :func:`deorbit.atmosphere.build.build_table` (bump when the recipe changes).
+#: Version of :func:`deorbit.tools.msis_table.build_table` (bump when the recipe changes).
 GENERATOR_VERSION = "1.0"
 
 _PACKAGE_FILE = "msis_table.npz"

@@ -12,7 +12,8 @@ Modules (one job each; nothing is loaded at import time, data files are read on 
 - :mod:`~deorbit.ground.footprint` — along-track length and cross-track width of a footprint.
 - :mod:`~deorbit.ground.coastlines` — coastline polylines for maps.
 - :mod:`~deorbit.ground.sphere` — great-circle helpers (mean Earth radius 6371.0088 km).
-- :mod:`~deorbit.ground.build_data` — the offline generator of the packaged data.
+
+The packaged data are made by the offline tool :mod:`deorbit.tools.ground_data`.
 
 Units: degrees for latitude/longitude (geodetic latitude, east longitude), km for distances,
 m² for areas of fragments, people per km² for density, J for kinetic energy.

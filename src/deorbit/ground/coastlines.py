@@ -1,6 +1,6 @@
 """Coastlines for maps: simplified Natural Earth 1:10m coastline polylines (public domain).
 
-The packaged ``deorbit/data/coastlines.npz`` (made by :mod:`deorbit.ground.build_data`;
+The packaged ``deorbit/data/coastlines.npz`` (made by :mod:`deorbit.tools.ground_data`;
 provenance in ``deorbit/data/README.md`` and in its ``metadata_json``) holds every polyline
 one after another with NaN between them, so a map draws them with one call::
 

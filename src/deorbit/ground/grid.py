@@ -10,7 +10,7 @@
 - :meth:`~PopulationGrid.distance_to_land_km` — great-circle distance to the nearest land
   (0 on land), bilinearly interpolated in a node grid (when the grid carries one).
 
-The packaged grid (``deorbit/data/ground_grid.npz``, made by :mod:`deorbit.ground.build_data`;
+The packaged grid (``deorbit/data/ground_grid.npz``, made by :mod:`deorbit.tools.ground_data`;
 provenance in ``deorbit/data/README.md`` and in :attr:`PopulationGrid.metadata`) is 0.25° and
 global. Its population is Natural Earth's 1:110m country estimates (2019) spread uniformly
 over each country's area: right on average over a country, not in detail (a city and a desert

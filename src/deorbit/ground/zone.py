@@ -3,7 +3,7 @@
 :func:`default_zone` is a documented stand-in for the South Pacific Ocean Uninhabited Area
 around Point Nemo (48°52.6′S 123°23.6′W, the point of ocean farthest from land, 2,688 km from
 Ducie Island, Motu Nui and Maher Island). It is shipped as ``deorbit/data/target_zone.csv``
-and made by :func:`deorbit.ground.build_data.derive_default_zone`:
+and made by :func:`deorbit.tools.ground_data.derive_default_zone`:
 
 1. the two ground tracks of a circular 150 km, 51.64° orbit (the ISS's plane, Earth's rotation
    included) that cross Point Nemo — the ascending (north-eastbound) one from 3,300 km

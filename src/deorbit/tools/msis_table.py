@@ -1,6 +1,6 @@
 """Build deorbit's NRLMSISE-00 density table (an offline tool, not used at run time).
 
-``python -m deorbit.atmosphere.build --out PATH`` (about 5 minutes on one core) writes the
+``python -m deorbit.tools.msis_table --out PATH`` (about 5 minutes on one core) writes the
 table that :mod:`deorbit.atmosphere.msis` defines and reads: NRLMSISE-00 through pymsis,
 averaged as that module's docstring says, on the default axes below, with the seasonal
 correction. The packaged ``deorbit/data/msis_table.npz`` was made by it (provenance in
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .msis import (
+from ..atmosphere.msis import (
     GENERATOR_VERSION,
     N_SEASON,
     SEASON_PERIOD_DAYS,
@@ -25,7 +25,7 @@ from .msis import (
     MsisTable,
     _periodic_nodes,
 )
-from .pymsis_means import YEAR, dates_of_year, geocentric_to_geodetic_lat, msis_options
+from ..atmosphere.pymsis_means import YEAR, dates_of_year, geocentric_to_geodetic_lat, msis_options
 
 __all__ = ["build_table", "main"]
 
@@ -178,7 +178,7 @@ def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, 
 
     elapsed = time.perf_counter() - started
     provenance = {
-        "generator": "deorbit.atmosphere.build.build_table",
+        "generator": "deorbit.tools.msis_table.build_table",
         "generator_version": GENERATOR_VERSION,
         "model": "NRLMSISE-00 via pymsis.calculate(version=0), default switches "
                  "(daily-Ap mode), F10.7/F10.7a/Ap passed explicitly",
@@ -220,9 +220,9 @@ def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, 
 
 
 def main(argv=None) -> int:
-    """Command line: ``python -m deorbit.atmosphere.build --out PATH``."""
+    """Command line: ``python -m deorbit.tools.msis_table --out PATH``."""
     parser = argparse.ArgumentParser(
-        prog="python -m deorbit.atmosphere.build",
+        prog="python -m deorbit.tools.msis_table",
         description="Generate deorbit's NRLMSISE-00 density table (log density over "
                     "altitude, F10.7 81-day mean, daily F10.7 departure, Ap and latitude, "
                     "averaged over longitude, local time and season, plus the seasonal "

@@ -1,6 +1,6 @@
 """Backtests of the solar-activity models (used by the tests and for VALIDATION.md).
 
-``python -m deorbit.solar.validation`` prints the tables of VALIDATION.md, section "Solar
+``python -m deorbit.tools.solar_backtests`` prints the tables of VALIDATION.md, section "Solar
 activity backtests" (about 2 minutes on a 2-core VM).
 
 Monthly coverage
@@ -29,9 +29,9 @@ import copy
 
 import numpy as np
 
+from ..solar import _cycles as cy
+from ..solar.stochastic import StochasticModel
 from ..spaceweather import SpaceWeather, load_space_weather
-from . import _cycles as cy
-from .stochastic import StochasticModel
 
 __all__ = ["PATHS", "ap_after_cutoff", "ap_phase_statistics", "calibrate_likelihood_power",
            "coverage_convergence", "day_of", "main", "mid_median", "monthly_coverage",

