@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import fragments, frames, operations, sampling
+from . import fragments, frames, operations, orbits, sampling
 from .atmosphere import DensityTable
 from .constants import (
     EARTH_RADIUS_M,
@@ -417,9 +417,7 @@ def _solar_history(scenario, sw, start, end):
 
 def _sma_alt_km(state):
     """Semi-major axis minus R_e of ECI states, km."""
-    r = np.linalg.norm(state[:, :3], axis=1)
-    v2 = np.einsum("ij,ij->i", state[:, 3:], state[:, 3:])
-    return (1.0 / (2.0 / r - v2 / MU_M3_S2) - EARTH_RADIUS_M) * 1e-3
+    return (orbits.semi_major_axis_m(state) - EARTH_RADIUS_M) * 1e-3
 
 
 def _deorbit_sequence(blk, idx, epoch, state, block_index):

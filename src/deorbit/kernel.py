@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import frames
+from . import frames, orbits
 from .atmosphere import DensityTable, MsisAlongTrajectory, OrbitDensityTable, utc_day_of_year
 from .constants import EARTH_RADIUS_M, MU_M3_S2
 
@@ -605,10 +605,8 @@ def circular_state(alt_km, inc_deg, raan_deg=0.0, arg_lat_deg=0.0):
         alt_km, np.radians(inc_deg), np.radians(raan_deg), np.radians(arg_lat_deg))))
     r = EARTH_RADIUS_M + alt * 1e3
     v = np.sqrt(MU_M3_S2 / r)
-    co, so, ci, si, cu, su = np.cos(raan), np.sin(raan), np.cos(inc), np.sin(inc), np.cos(u), \
-        np.sin(u)
-    n_hat = np.stack([co, so, np.zeros_like(co)], -1)
-    m_hat = np.stack([-so * ci, co * ci, si], -1)
+    cu, su = np.cos(u), np.sin(u)
+    n_hat, m_hat, _ = orbits.node_frame(inc, raan)
     pos = r[..., None] * (cu[..., None] * n_hat + su[..., None] * m_hat)
     vel = v[..., None] * (-su[..., None] * n_hat + cu[..., None] * m_hat)
     return np.concatenate([pos, vel], -1)

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import frames
-from .constants import EARTH_RADIUS_M, J2, MU_M3_S2, SECONDS_PER_DAY
+from . import frames, orbits
+from .constants import EARTH_RADIUS_M, SECONDS_PER_DAY
 from .ground.sphere import great_circle_distance_km
 from .kernel import Status, propagate
 
@@ -197,24 +197,11 @@ def _predict_impacts(state, epoch, dt_s, du, fall_s):
     The orbit moves with its J2-secular node and argument-of-latitude rates; the impact lies
     ``du`` further along the orbit and ``fall_s`` later, as in the calibration shot.
     """
-    r, v = state[:, :3], state[:, 3:]
-    rn = np.linalg.norm(r, axis=1)
-    h = np.cross(r, v)
-    w_hat = h / np.linalg.norm(h, axis=1, keepdims=True)
-    inc = np.arccos(np.clip(w_hat[:, 2], -1.0, 1.0))
-    raan = np.arctan2(w_hat[:, 0], -w_hat[:, 1])
-    n_hat = np.stack([np.cos(raan), np.sin(raan), np.zeros_like(raan)], 1)
-    m_hat = np.cross(w_hat, n_hat)
-    u0 = np.arctan2(np.einsum("ij,ij->i", r, m_hat), np.einsum("ij,ij->i", r, n_hat))
-    a = 1.0 / (2.0 / rn - np.einsum("ij,ij->i", v, v) / MU_M3_S2)
-    n = np.sqrt(MU_M3_S2 / a**3)
-    k = J2 * (EARTH_RADIUS_M / a) ** 2
-    ci = np.cos(inc)
-    udot = n * (1.0 + 0.75 * k * (3 * ci**2 - 1)) + 0.75 * n * k * (5 * ci**2 - 1)
-    odot = -1.5 * n * k * ci
+    inc, raan, u0 = orbits.plane_angles(state)
+    udot, odot = orbits.circular_j2_rates(orbits.semi_major_axis_m(state), inc)
     u = u0[:, None] + udot[:, None] * dt_s + du[:, None]
     om = raan[:, None] + odot[:, None] * dt_s
-    ci, si = ci[:, None], np.sin(inc)[:, None]
+    ci, si = np.cos(inc)[:, None], np.sin(inc)[:, None]
     x = np.cos(om) * np.cos(u) - np.sin(om) * ci * np.sin(u)
     y = np.sin(om) * np.cos(u) + np.cos(om) * ci * np.sin(u)
     z = si * np.sin(u)

@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .. import orbits
 from ..atmosphere import load_msis_table
 from ..constants import EARTH_RADIUS_M
 from ..kernel import DailyIndices, Status, propagate, trajectory
@@ -162,8 +163,7 @@ def _space_weather(start, stop, n, space_weather):
 
 
 def _inclination_deg(state):
-    h = np.cross(state[:3], state[3:])
-    return float(np.degrees(np.arccos(h[2] / np.linalg.norm(h))))
+    return float(np.degrees(orbits.plane_angles(np.reshape(state, (1, 6)))[0][0]))
 
 
 def mean_sma_m(epochs_utc_days, states_m, table, space_weather: DailyIndices):
@@ -180,14 +180,9 @@ def mean_sma_m(epochs_utc_days, states_m, table, space_weather: DailyIndices):
 def rtn_components_m(reference_state_m, position_m):
     """Radial, in-track and cross-track components (m) of ``position_m - reference`` in
     the frame of each reference state (N, 6); returns (N, 3)."""
-    ref = np.asarray(reference_state_m, dtype=np.float64)
-    r, v = ref[..., :3], ref[..., 3:]
-    rad = r / np.linalg.norm(r, axis=-1, keepdims=True)
-    nrm = np.cross(r, v)
-    nrm /= np.linalg.norm(nrm, axis=-1, keepdims=True)
-    trk = np.cross(nrm, rad)
-    d = np.asarray(position_m, dtype=np.float64) - r
-    return np.stack([(d * rad).sum(-1), (d * trk).sum(-1), (d * nrm).sum(-1)], axis=-1)
+    ref = np.atleast_2d(np.asarray(reference_state_m, dtype=np.float64))
+    d = np.atleast_2d(np.asarray(position_m, dtype=np.float64)) - ref[:, :3]
+    return np.einsum("nij,nj->ni", orbits.rtn_basis(ref), d)
 
 
 def _fly(p, state0, epochs, bc_kg_m2, scale, fitted, table, sw):

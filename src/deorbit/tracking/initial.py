@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import orbits
+from ..constants import EARTH_RADIUS_M
 from ..frames import kernel_from_frame_matrix, to_kernel_frame
 from .results import ElementSeries, Ephemeris, StateVector
 
@@ -59,26 +61,10 @@ class InitialState:
         """(semi-major axis minus the equatorial radius km, inclination deg, RAAN deg,
         argument of latitude deg) of the nominal state: osculating, for the scenario's
         planning (the density table's inclination, the lifetime guess)."""
-        from ..constants import EARTH_RADIUS_M, MU_M3_S2
-
-        r, v = self.state_m[:3], self.state_m[3:]
-        a = 1.0 / (2.0 / np.linalg.norm(r) - v @ v / MU_M3_S2)
-        h = np.cross(r, v)
-        inc = np.arccos(h[2] / np.linalg.norm(h))
-        raan = np.arctan2(h[0], -h[1])
-        node = np.array([np.cos(raan), np.sin(raan), 0.0])
-        u = np.arctan2(r @ np.cross(h / np.linalg.norm(h), node), r @ node)
-        return (float((a - EARTH_RADIUS_M) * 1e-3), float(np.degrees(inc)),
-                float(np.degrees(raan)) % 360.0, float(np.degrees(u)) % 360.0)
-
-
-def _rtn_basis(state_m):
-    """Rows: radial, in-track, cross-track unit vectors of a state."""
-    r, v = state_m[:3], state_m[3:]
-    rad = r / np.linalg.norm(r)
-    nrm = np.cross(r, v)
-    nrm /= np.linalg.norm(nrm)
-    return np.stack([rad, np.cross(nrm, rad), nrm])
+        state = self.state_m[None, :]
+        inc, raan, u = (float(np.degrees(v[0])) for v in orbits.plane_angles(state))
+        alt = float((orbits.semi_major_axis_m(state)[0] - EARTH_RADIUS_M) * 1e-3)
+        return alt, inc, raan % 360.0, u % 360.0
 
 
 def _factor(cov_kernel):
@@ -97,7 +83,7 @@ def _factor(cov_kernel):
 
 def _covariance_rtn(state_m, sigma_rtn_m, sigma_rtn_m_s):
     """Kernel-frame covariance of uncorrelated RTN 1-sigma values."""
-    basis = _rtn_basis(state_m)
+    basis = orbits.rtn_basis(state_m[None, :])[0]
     rot = np.zeros((6, 6))
     rot[:3, :3] = rot[3:, 3:] = basis.T          # RTN components -> kernel frame
     diag = np.diag(np.concatenate([sigma_rtn_m, sigma_rtn_m_s]) ** 2)
@@ -107,8 +93,7 @@ def _covariance_rtn(state_m, sigma_rtn_m, sigma_rtn_m_s):
 def _file_covariance(cov, cov_frame, state_kernel_m, epoch):
     """A file's covariance (m, m/s units) in its frame -> kernel frame."""
     if cov_frame.upper() in RTN_FRAMES:
-        basis = _rtn_basis(state_kernel_m)
-        m3 = basis.T
+        m3 = orbits.rtn_basis(state_kernel_m[None, :])[0].T
     else:
         m3 = kernel_from_frame_matrix(epoch, cov_frame)
     rot = np.zeros((6, 6))
