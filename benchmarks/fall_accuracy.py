@@ -8,7 +8,7 @@ ballistic coefficient, as in a run. Each fall is computed four ways:
 - reference: DOP853 at rtol 1e-9 down to the ground;
 - whole fall at the engine's ``FRAGMENT_RTOL`` (1e-4) down to the ground (the method used
   before 2026-11-25);
-- the engine's fall (``engine._fall``): to ``fragments.TERMINAL_ALT_KM`` (10 km) at
+- the engine's fall (``deorbit.fall.fall``): to ``fragments.TERMINAL_ALT_KM`` (10 km) at
   ``FRAGMENT_RTOL``, then the analytic terminal descent, or ``GLIDE_RTOL`` to the ground
   for fragments still too fast for it;
 - the same at rtol 1e-9 to 10 km: the terminal descent's own error.
@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from deorbit import engine, frames
+from deorbit import engine, fall, fragments, frames
 from deorbit.ground import great_circle_distance_km
 from deorbit.kernel import Status, propagate
 from deorbit.sampling import draw_block
@@ -38,7 +38,7 @@ def breakups(scenario, block_index=0):
     blk = engine._Block(scenario, x, n, first)
     engine._fly(blk, np.arange(n), block_index)
     broke = np.isfinite(blk.brk_epoch)
-    bc = engine.fragment_bc(scenario, block_index, n)[broke]
+    bc = fall.fragment_bc(scenario, block_index, n)[broke]
     return blk.brk_epoch[broke], blk.brk_state[broke], bc, blk.lower
 
 
@@ -67,7 +67,7 @@ def main():
         return res.end_lat_deg, res.end_lon_deg, speed, res.n_steps
 
     def engine_fall(rtol):
-        landed, lat, lon, speed = engine._fall(ep, st, bc, lower, rtol=rtol)
+        landed, lat, lon, speed = fall.fall(ep, st, bc, lower, rtol=rtol)
         assert landed.all()
         return lat, lon, speed, None
 
@@ -79,10 +79,10 @@ def main():
           "1st-99th pct / max | time, s |")
     print("|---|---|---|---|")
     ways = (
-        (f"whole fall at rtol {engine.FRAGMENT_RTOL:g}", lambda: whole(engine.FRAGMENT_RTOL)),
-        (f"to {engine.fragments.TERMINAL_ALT_KM:g} km at rtol {engine.FRAGMENT_RTOL:g}, then "
-         "the terminal descent (the engine)", lambda: engine_fall(engine.FRAGMENT_RTOL)),
-        (f"to {engine.fragments.TERMINAL_ALT_KM:g} km at rtol 1e-9, then the terminal descent",
+        (f"whole fall at rtol {fall.FRAGMENT_RTOL:g}", lambda: whole(fall.FRAGMENT_RTOL)),
+        (f"to {fragments.TERMINAL_ALT_KM:g} km at rtol {fall.FRAGMENT_RTOL:g}, then "
+         "the terminal descent (the engine)", lambda: engine_fall(fall.FRAGMENT_RTOL)),
+        (f"to {fragments.TERMINAL_ALT_KM:g} km at rtol 1e-9, then the terminal descent",
          lambda: engine_fall(1e-9)),
     )
     for name, fn in ways:

@@ -5,7 +5,7 @@ import pytest
 from deorbit import engine
 from deorbit.atmosphere import DensityTable
 from deorbit.fragments import load_fragment_model
-from deorbit.ground import PopulationGrid, casualty
+from deorbit.ground import PopulationGrid, casualty, risk
 from deorbit.kernel import Status, mean_circular_elements, propagate
 from deorbit.scenario import load_scenario
 
@@ -41,7 +41,7 @@ def test_uncontrolled_entry_latitudes_follow_the_dwell_time_density(f200):
 
 def _uniform_grid_out(monkeypatch, density):
     grid = PopulationGrid.uniform(density, cell_deg=1.0, land_fraction=1.0)
-    monkeypatch.setattr(engine, "_grid", lambda path=None: grid)
+    monkeypatch.setattr(risk, "_grid", lambda path=None: grid)
     return grid
 
 
@@ -62,7 +62,7 @@ def test_ec_on_a_band_grid_matches_the_dwell_time_fraction(tmp_path, f200, monke
     """Population only between 0 and 20 deg N: the mean Ec is the uniform-grid Ec times the
     fraction of impacts in the band, known analytically from the dwell-time density."""
     grid = PopulationGrid.band(0.0, 20.0, 1000.0, cell_deg=0.25)
-    monkeypatch.setattr(engine, "_grid", lambda path=None: grid)
+    monkeypatch.setattr(risk, "_grid", lambda path=None: grid)
     s = load_scenario(write_scenario(tmp_path, f200, samples=400, block=400, horizon=1.0))
     out = engine.run_block(s, 0)
     count, mass, area, _, _ = s.breakup.fragments.arrays()

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from deorbit import engine, frames, operations
+from deorbit import engine, fall, fragments, frames, operations
 from deorbit.engine import Outcome
 from deorbit.ground import great_circle_distance_km
 from deorbit.kernel import circular_state
@@ -61,7 +61,7 @@ def test_heavier_fragments_land_further_downrange(nominal):
     """From the same breakup state, a higher ballistic coefficient flies further."""
     from deorbit.kernel import propagate
 
-    table = engine.fall_table(nominal[0])    # NRLMSISE-00, 0-200 km
+    table = fall.fall_table(nominal[0])    # NRLMSISE-00, 0-200 km
     y0 = circular_state(78.0 + 0.01, 51.64)[None, :]
     # A shallow entry: flight-path angle -1 deg at 78 km, 7.4 km/s.
     r, v = y0[0, :3], y0[0, 3:]
@@ -135,11 +135,10 @@ def test_fragment_fall_matches_the_fall_integrated_to_the_ground(nominal):
     (as the whole fall at the engine's rtol does), at its speed within 6 %. The whole fall
     at the engine's rtol, as before, erred by tens of per cent in speed (velocity is not
     what its error control watches)."""
-    from deorbit import fragments
     from deorbit.kernel import Status, propagate
 
     s, _ = nominal
-    lower = engine.fall_table(s)
+    lower = fall.fall_table(s)
     n = 40
     rng = np.random.default_rng(4)
     state = circular_state(np.full(n, 78.0), 51.64, raan_deg=rng.uniform(0, 360, n),
@@ -154,18 +153,18 @@ def test_fragment_fall_matches_the_fall_integrated_to_the_ground(nominal):
         return np.linalg.norm(frames.ground_relative_velocity(res.end_state_eci), axis=1)
 
     truth = propagate(ep, state, bc, lower, 1.0, method="cowell", entry_alt_km=0.0, rtol=1e-9)
-    landed, lat, lon, speed = engine._fall(ep, state, bc, lower)
+    landed, lat, lon, speed = fall.fall(ep, state, bc, lower)
     assert np.all(truth.status == Status.ENTERED) and landed.all()
     d_km = great_circle_distance_km(truth.end_lat_deg, truth.end_lon_deg, lat, lon)
     whole = propagate(ep, state, bc, lower, 1.0, method="cowell", entry_alt_km=0.0,
-                      rtol=engine.FRAGMENT_RTOL)
+                      rtol=fall.FRAGMENT_RTOL)
     d_whole = great_circle_distance_km(truth.end_lat_deg, truth.end_lon_deg,
                                           whole.end_lat_deg, whole.end_lon_deg)
     assert d_km.max() < 1.0 and np.median(d_km) < 0.2, (d_km, d_whole)
     assert np.max(np.abs(speed / ground_speed(truth) - 1.0)) < 0.06
     # both ways are taken, and the terminal descent's drift matters
     top = propagate(ep, state, bc, lower, 1.0, method="cowell",
-                    entry_alt_km=fragments.TERMINAL_ALT_KM, rtol=engine.FRAGMENT_RTOL)
+                    entry_alt_km=fragments.TERMINAL_ALT_KM, rtol=fall.FRAGMENT_RTOL)
     *_, terminal = fragments.terminal_descent(top.end_state_eci, top.end_epoch_utc_days, bc,
                                               lower)
     assert 0 < terminal.sum() < n

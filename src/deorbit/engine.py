@@ -9,8 +9,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import fragments, frames, operations, orbits, sampling
-from .atmosphere import DensityTable
+from . import fall, frames, operations, orbits, sampling
 from .constants import (
     EARTH_RADIUS_M,
     EARTH_ROTATION_RAD_S,
@@ -18,25 +17,12 @@ from .constants import (
     MU_M3_S2,
     SECONDS_PER_DAY,
 )
+from .ground.risk import ground_risk
 from .kernel import DailyIndices, Status, mean_circular_elements, propagate
 from .time import utc_days_spanned
 
 #: Spacing of the stored altitude history (days after each sample's start epoch).
 HISTORY_STEP_DAYS = 30.0
-#: Top of the density table used for the fragments' fall, km.
-FALL_TABLE_TOP_KM = 200.0
-#: (F10.7a, F10.7, Ap) of the fall table when solar activity varies: a mid-cycle level.
-FALL_TABLE_INDICES = (120.0, 120.0, 15.0)
-#: DOP853 tolerance of the fragments' fall from breakup to fragments.TERMINAL_ALT_KM (the
-#: terminal descent below is analytic). Against the whole fall at 1e-9, on a block of
-#: iss-uncontrolled (700 falls): impact points move by 59 m (median), 0.65 km at most, and
-#: impact speeds by 4.3 % at most, at a tenth of the cost (benchmarks/fall_accuracy.py);
-#: population cells are ~25 km.
-FRAGMENT_RTOL = 1e-4
-#: DOP853 tolerance of the heavy fragments' last 10 km (still too fast for the terminal
-#: descent): at FRAGMENT_RTOL their impact speeds erred by up to 70 % (its error control
-#: watches the ECI position, ~6400 km); a few steps more make them exact to 1 %.
-GLIDE_RTOL = 1e-7
 #: Longest mean-element step, days (steps are also limited to 2 km of decay). With daily
 #: indices a step sees the time-mean of the daily densities it spans: on a block of
 #: iss-uncontrolled, hybrid lifetimes exceed Cowell's by 0.014-0.079 % with 1-day steps and
@@ -171,31 +157,6 @@ def history_days(scenario):
     return np.arange(0.0, horizon + 0.5 * HISTORY_STEP_DAYS, HISTORY_STEP_DAYS)
 
 
-@lru_cache(maxsize=16)
-def _fall_profile(inc_deg, f107a, f107, ap):
-    from .atmosphere import pymsis_orbit_mean_density
-
-    alt = np.arange(0.0, FALL_TABLE_TOP_KM + 1.0, 2.0)
-    rho = [pymsis_orbit_mean_density(h, f107a, f107, ap, inc_deg, n_lon=4, n_lt=4, n_u=12,
-                                     day_of_year=80) for h in alt]
-    return DensityTable(alt, rho, source="NRLMSISE-00 (pymsis) orbit-mean, 0-200 km")
-
-
-def fall_table(scenario) -> DensityTable:
-    """Density for the station's last minutes and the fragments' fall, 0-200 km.
-
-    NRLMSISE-00 straight from pymsis (computed once per process) at the scenario's constant
-    solar indices (else at ``FALL_TABLE_INDICES``), averaged over the latitudes of its orbit,
-    four longitudes and local times, at the March equinox; below ~90 km solar activity
-    hardly matters, and the station spends only minutes there.
-    """
-    s = scenario.solar
-    inc = scenario.orbit.inclination_deg.support()[0]
-    if s.model == "constant":
-        return _fall_profile(float(inc), s.f107a_sfu, s.f107_sfu, s.ap)
-    return _fall_profile(float(inc), *FALL_TABLE_INDICES)
-
-
 class Outcome:
     """Per-sample outcome classes (int8 codes)."""
 
@@ -247,9 +208,9 @@ def run_block(scenario, block_index: int, samples: int | None = None) -> dict[st
                lifetime_days=blk.reentry - start, breakup_lat_deg=lat, breakup_lon_deg=lon,
                final_burn_epoch_utc_days=blk.burn_epoch, targeting_miss_km=blk.miss,
                history_sma_alt_km=blk.history, history_f107a_sfu=blk.solar_history)
-    out.update(_fragments(scenario, blk.brk_epoch, blk.brk_state, x, block_index, n,
+    out.update(fall.fragment_impacts(scenario, blk.brk_epoch, blk.brk_state, x, block_index, n,
                           blk.lower))
-    out.update(_ground_risk(scenario, out))
+    out.update(ground_risk(scenario, out))
     return out
 
 
@@ -302,7 +263,7 @@ class _Block:
     def __init__(self, scenario, x, n, first_sample):
         self.scenario, self.x, self.first_sample = scenario, x, first_sample
         prop = scenario.propagation
-        self.table, self.lower = density_table(scenario), fall_table(scenario)
+        self.table, self.lower = density_table(scenario), fall.fall_table(scenario)
         self.bc = x["vehicle.ballistic_coefficient_kg_m2"]
         self.scale = x["atmosphere.density_scale"]
         self.breakup_alt = x["breakup.altitude_km"]
@@ -463,7 +424,7 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
             t_burn, blk.miss[idx] = operations.target_final_burn(
                 epoch, state, dv.final_window_h * 3600.0,
                 x["operations.deorbit_vehicle.final_burn_dv_m_s"][idx], blk.bc[idx],
-                blk.breakup_alt[idx], _reference_fragment_bc(scenario), blk.table, blk.lower,
+                blk.breakup_alt[idx], fall.reference_fragment_bc(scenario), blk.table, blk.lower,
                 scenario.ground.target_lat_deg, scenario.ground.target_lon_deg,
                 density_scale=blk.scale[idx], space_weather=blk.take_sw(idx),
                 duration_s=_burn_duration_s(
@@ -530,122 +491,3 @@ def _coast(blk, idx, epoch, state, until, with_mask=False):
     alive = status == Status.HORIZON
     out = idx[alive], t[alive], y[alive]
     return (*out, alive) if with_mask else out
-
-
-def _reference_fragment_bc(scenario):
-    """Ballistic coefficient aimed at: the mass-weighted geometric mean of the class medians."""
-    count, mass, _, median, _ = scenario.breakup.fragments.arrays()
-    w = count * mass
-    return float(np.exp(np.sum(w * np.log(median)) / np.sum(w)))
-
-
-def fragment_bc(scenario, block_index, n):
-    """Ballistic coefficients (n, K) of the fragment classes for the first n samples of a
-    block, kg/m^2 (a stream of their own, so the other draws do not move them)."""
-    return fragments.sample_classes(scenario.breakup.fragments, sampling.stream(
-        scenario.monte_carlo.seed, block_index, "breakup.fragment_bc"),
-        scenario.monte_carlo.block_size)[:n]
-
-
-def _fragments(scenario, brk_epoch, brk_state, x, block_index, n, lower):
-    """Every fragment class falls once per sample from the breakup state to the ground.
-
-    Returns per-sample (n, K) arrays: ``impact_lat_deg``, ``impact_lon_deg``,
-    ``impact_speed_m_s`` (relative to the rotating Earth), ``fragment_count`` (pieces the
-    class stands for: the model's counts scaled to the sampled surviving mass) and
-    ``fragment_bc_kg_m2`` (the drawn ballistic coefficient).
-    """
-    model = scenario.breakup.fragments
-    count, mass, _, _, _ = model.arrays()
-    k = count.size
-    bc = fragment_bc(scenario, block_index, n)
-    surviving = x["vehicle.mass_kg"] * x["breakup.surviving_mass_fraction"]
-    scale = surviving / model.mass_kg
-    out = {"impact_lat_deg": np.full((n, k), np.nan), "impact_lon_deg": np.full((n, k), np.nan),
-           "impact_speed_m_s": np.full((n, k), np.nan),
-           "fragment_count": scale[:, None] * count[None, :], "fragment_bc_kg_m2": bc}
-    broke = np.flatnonzero(np.isfinite(brk_epoch))
-    if broke.size == 0:
-        return out
-    ep = np.repeat(brk_epoch[broke], k)
-    st = np.repeat(brk_state[broke], k, axis=0)
-    landed, lat, lon, speed = (a.reshape(-1, k) for a in _fall(ep, st, bc[broke].ravel(),
-                                                               lower))
-    out["impact_lat_deg"][broke] = np.where(landed, lat, np.nan)
-    out["impact_lon_deg"][broke] = np.where(landed, lon, np.nan)
-    out["impact_speed_m_s"][broke] = np.where(landed, speed, np.nan)
-    return out
-
-
-def _fall(epoch, state, bc, lower, rtol=FRAGMENT_RTOL):
-    """Fragments from breakup to the ground: integrated to fragments.TERMINAL_ALT_KM (at
-    ``rtol``), then the terminal descent, or integrated on for those still too fast for it.
-    Returns (landed, impact lat deg, impact lon deg, impact speed m/s relative to the
-    ground)."""
-    res = propagate(epoch, state, bc, lower, epoch + 1.0, method="cowell",
-                    entry_alt_km=fragments.TERMINAL_ALT_KM, rtol=rtol)
-    landed = res.status == Status.ENTERED
-    lat, lon, speed, terminal = fragments.terminal_descent(
-        res.end_state_eci, res.end_epoch_utc_days, bc, lower)
-    on = np.flatnonzero(landed & ~terminal)
-    if on.size:
-        t, y = res.end_epoch_utc_days[on], res.end_state_eci[on]
-        more = propagate(t, y, bc[on], lower, t + 1.0, method="cowell", entry_alt_km=0.0,
-                         rtol=GLIDE_RTOL)
-        landed[on] = more.status == Status.ENTERED
-        lat[on], lon[on] = more.end_lat_deg, more.end_lon_deg
-        speed[on] = np.linalg.norm(frames.ground_relative_velocity(more.end_state_eci),
-                                   axis=1)
-    return landed, lat, lon, speed
-
-
-def _ground_risk(scenario, out):
-    """Per-sample ground figures from the fragment impacts (NaN when nothing landed).
-
-    ``ec`` (expected casualties: sum over classes of count x casualty area x population
-    density, NASA DAS / NASA-STD-8719.14), ``fragments_total``,
-    ``fragments_outside_zone`` (pieces landing outside the scenario's target zone),
-    ``fragments_on_land``
-    and ``fragments_near_land`` (pieces >= 15 J on land, and on land or within 370 km of it),
-    ``footprint_length_km`` / ``footprint_width_km`` of the class impact points.
-    """
-    from .ground import casualty, footprint_km
-
-    count, mass, area, _, _ = scenario.breakup.fragments.arrays()
-    lat, lon = out["impact_lat_deg"], out["impact_lon_deg"]
-    n, k = lat.shape
-    landed = np.isfinite(lat).all(axis=1)
-    nan = np.full(n, np.nan)
-    res = {"ec": nan.copy(), "fragments_total": nan.copy(), "fragments_outside_zone": nan.copy(),
-           "fragments_on_land": nan.copy(), "fragments_near_land": nan.copy(),
-           "footprint_length_km": nan.copy(), "footprint_width_km": nan.copy()}
-    if not landed.any():
-        return res
-    la, lo = lat[landed], lon[landed]
-    pieces = out["fragment_count"][landed]
-    energy = casualty.kinetic_energy_j(mass[None, :], out["impact_speed_m_s"][landed])
-    grid = _grid(scenario.ground.population_grid_file)
-    per = casualty.casualty_expectation_per_fragment(la, lo, np.broadcast_to(area, la.shape),
-                                                     grid, kinetic_energy_j=energy)
-    res["ec"][landed] = (per * pieces).sum(axis=1)
-    res["fragments_total"][landed] = pieces.sum(axis=1)
-    inside = scenario.ground.target_zone.contains(la, lo)
-    res["fragments_outside_zone"][landed] = (pieces * ~inside).sum(axis=1)
-    hazardous = casualty.is_hazardous(energy)
-    on_land = grid.is_land(la, lo)
-    res["fragments_on_land"][landed] = (pieces * (on_land & hazardous)).sum(axis=1)
-    if grid.distance_grid_km is not None:   # a user grid may have no distance field
-        near = on_land | (grid.distance_to_land_km(la, lo) <= casualty.KEEPOUT_KM)
-        res["fragments_near_land"][landed] = (pieces * (near & hazardous)).sum(axis=1)
-    length, width = footprint_km(la, lo)
-    res["footprint_length_km"][landed] = length
-    res["footprint_width_km"][landed] = width
-    return res
-
-
-@lru_cache(maxsize=2)
-def _grid(path=None):
-    """The population grid: packaged (None) or a user file, loaded once per process."""
-    from .ground import load_grid
-
-    return load_grid(path)
