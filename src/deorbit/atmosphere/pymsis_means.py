@@ -13,11 +13,15 @@ import numpy as np
 
 from ..constants import EARTH_RADIUS_M, ECCENTRICITY_SQ
 
-__all__ = ["dates_of_year", "geocentric_to_geodetic_lat", "msis_options", "pymsis_day_mean_density",
+__all__ = ["PYMSIS_MODELS", "dates_of_year", "geocentric_to_geodetic_lat", "msis_options",
+           "pymsis_day_mean_density",
            "pymsis_orbit_mean_density", "pymsis_orbit_mean_density_at"]
 
 #: NRLMSISE-00 ignores the year; a non-leap year keeps day numbers simple.
 YEAR = 2001
+#: The empirical models pymsis runs, by the names deorbit gives them: pymsis ``version``
+#: and the model's own name.
+PYMSIS_MODELS = {"nrlmsise00": (0, "NRLMSISE-00"), "nrlmsis21": (2.1, "NRLMSIS 2.1")}
 
 
 def geocentric_to_geodetic_lat(lat_gc_deg, alt_km):
@@ -146,7 +150,8 @@ def pymsis_day_mean_density(space_weather, date, alt_km, inc_deg, *, n_lon=12, n
 
 
 def pymsis_orbit_mean_density(alt_km, f107a_sfu, f107_prev_sfu, ap, inc_deg, n_lon=6, n_lt=8,
-                              n_u=24, *, day_of_year=None, n_doy=12, geomagnetic_activity=1):
+                              n_u=24, *, day_of_year=None, n_doy=12, geomagnetic_activity=1,
+                              version=0):
     """Orbit-mean NRLMSISE-00 density straight from pymsis: the yardstick of the table.
 
     The arithmetic mean of rho over ``n_u`` geocentric latitudes of a circular orbit uniform
@@ -192,7 +197,8 @@ def pymsis_orbit_mean_density(alt_km, f107a_sfu, f107_prev_sfu, ap, inc_deg, n_l
     n = dates.size
     out = pymsis.calculate(
         dates, lon.ravel(), lat.ravel(), np.full(n, float(alt_km)),
-        np.full(n, float(f107_prev_sfu)), np.full(n, float(f107a_sfu)), _ap7(ap, n), version=0,
+        np.full(n, float(f107_prev_sfu)), np.full(n, float(f107a_sfu)), _ap7(ap, n),
+        version=version,
         options=msis_options(geomagnetic_activity))
     rho = np.asarray(out[..., pymsis.Variable.MASS_DENSITY], dtype=np.float64)
     if not np.all(np.isfinite(rho) & (rho > 0)):

@@ -25,7 +25,13 @@ from ..atmosphere.msis import (
     MsisTable,
     _periodic_nodes,
 )
-from ..atmosphere.pymsis_means import YEAR, dates_of_year, geocentric_to_geodetic_lat, msis_options
+from ..atmosphere.pymsis_means import (
+    PYMSIS_MODELS,
+    YEAR,
+    dates_of_year,
+    geocentric_to_geodetic_lat,
+    msis_options,
+)
 
 __all__ = ["build_table", "main"]
 
@@ -59,7 +65,11 @@ _SEASON_LON_DEG = np.arange(0.0, 360.0, 60.0)
 
 
 def _fill_invalid(rho, alt_km):
-    """Fill invalid samples (<= 0 or NaN) by linear interpolation of ln rho in altitude.
+    """Fill invalid samples (<= 0 or NaN) by linear interpolation of ln rho in altitude,
+    and beyond the highest or lowest valid node by linear extrapolation of ln rho from the
+    two nearest valid nodes (the local scale height). NRLMSISE-00 never needs the
+    extrapolation on the default axes; NRLMSIS 2.1 does at 1000 km for F10.7 = 0 and Ap = 0
+    (a corner of the axes no real day reaches).
 
     ``rho``: array with altitude on axis 0, modified in place. Returns the number filled.
     """
@@ -71,10 +81,16 @@ def _fill_invalid(rho, alt_km):
     columns = np.flatnonzero(~vflat.all(axis=0))
     for c in columns:
         ok = vflat[:, c]
-        if not ok[0] or not ok[-1]:
-            raise RuntimeError("NRLMSISE-00 returned an invalid density at the lowest or "
-                               "highest table altitude; cannot fill it by interpolation")
-        flat[~ok, c] = np.exp(np.interp(alt_km[~ok], alt_km[ok], np.log(flat[ok, c])))
+        if ok.sum() < 2:
+            raise RuntimeError("the model returned fewer than two valid densities in a "
+                               "column of the table; cannot fill it")
+        h, ln = alt_km[ok], np.log(flat[ok, c])
+        filled = np.interp(alt_km[~ok], h, ln)
+        below, above = alt_km[~ok] < h[0], alt_km[~ok] > h[-1]
+        filled[below] = ln[0] + (alt_km[~ok][below] - h[0]) * (ln[1] - ln[0]) / (h[1] - h[0])
+        filled[above] = ln[-1] + (alt_km[~ok][above] - h[-1]) * (ln[-1] - ln[-2]) / (
+            h[-1] - h[-2])
+        flat[~ok, c] = np.exp(filled)
     return int((~valid).sum())
 
 
@@ -91,8 +107,11 @@ def _progress(enabled, message):
 
 
 def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, ap=AP,
-                lat_deg=LAT_DEG, n_season=N_SEASON, season=True, progress=False) -> MsisTable:
-    """Generate the table from NRLMSISE-00 (pymsis ``version=0``); optionally write it.
+                lat_deg=LAT_DEG, n_season=N_SEASON, season=True, progress=False,
+                model="nrlmsise00") -> MsisTable:
+    """Generate the table from NRLMSISE-00 (pymsis ``version=0``), or another model pymsis
+    runs (``model``, :data:`~deorbit.atmosphere.pymsis_means.PYMSIS_MODELS`); optionally
+    write it.
 
     With the default axes this makes 71 x 17 x 8 x 14 x 13 = 1.76 million values from 63
     million NRLMSISE-00 evaluations plus 9 million for the season (about 5 minutes on one
@@ -112,9 +131,15 @@ def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, 
         Compute the seasonal correction.
     progress : bool
         Print progress to stderr.
+    model : str
+        A key of :data:`~deorbit.atmosphere.pymsis_means.PYMSIS_MODELS`: ``"nrlmsise00"``
+        (the packaged table) or ``"nrlmsis21"``.
     """
     import pymsis
 
+    if model not in PYMSIS_MODELS:
+        raise ValueError(f"model = {model!r}: allowed {', '.join(map(repr, PYMSIS_MODELS))}")
+    version, name = PYMSIS_MODELS[model]
     started = time.perf_counter()
     alt = np.asarray(alt_km, dtype=np.float64)
     fa = np.asarray(f107a_sfu, dtype=np.float64)
@@ -139,7 +164,7 @@ def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, 
             rho = np.empty((alt.size, dates.size, _BASE_LON_DEG.size, lat.size))
             for a, h in enumerate(alt):
                 res = pymsis.calculate(dates, _BASE_LON_DEG, lat_gd[a], [h], f107, f107a, ap7,
-                                       version=0, options=options)
+                                       version=version, options=options)
                 rho[a] = res[:, :, :, 0, rho_var]
             evaluations += rho.size
             filled += _fill_invalid(rho, alt)
@@ -167,7 +192,7 @@ def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, 
             for a, h in enumerate(alt):
                 res = pymsis.calculate(s_dates, _SEASON_LON_DEG, lat_gd[a], [h],
                                        np.full(n, f + SEASON_REF_DF_SFU), np.full(n, f), ap7s,
-                                       version=0, options=options)
+                                       version=version, options=options)
                 rho[a] = res[:, :, :, 0, rho_var]
             evaluations += rho.size
             filled += _fill_invalid(rho, alt)
@@ -180,8 +205,9 @@ def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, 
     provenance = {
         "generator": "deorbit.tools.msis_table.build_table",
         "generator_version": GENERATOR_VERSION,
-        "model": "NRLMSISE-00 via pymsis.calculate(version=0), default switches "
+        "model": f"{name} via pymsis.calculate(version={version}), default switches "
                  "(daily-Ap mode), F10.7/F10.7a/Ap passed explicitly",
+        "model_key": model,
         "pymsis_version": pymsis.__version__,
         "numpy_version": np.__version__,
         "python_version": sys.version.split()[0],
@@ -205,7 +231,8 @@ def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, 
             "ref_df_sfu": SEASON_REF_DF_SFU, "ref_ap": SEASON_REF_AP,
             "ratio": "mean rho on the day / trapezoid annual mean of the daily means"},
         "invalid_fill": "samples with rho <= 0 or NaN: ln rho interpolated linearly in "
-                        "altitude between the nearest valid nodes of the same sample",
+                        "altitude between the nearest valid nodes of the same sample "
+                        "(extrapolated from the two nearest beyond the last valid one)",
         "storage": "log_rho and season_log_ratio as int16 codes with per-altitude float64 "
                    "offset and step",
     }
@@ -229,6 +256,8 @@ def main(argv=None) -> int:
                     "correction) and write it as .npz. Takes about 5 minutes on one core.",
     )
     parser.add_argument("--out", required=True, help="output .npz path")
+    parser.add_argument("--model", choices=sorted(PYMSIS_MODELS), default="nrlmsise00",
+                        help="the model tabulated (default nrlmsise00, the packaged table)")
     parser.add_argument("--no-season", action="store_true",
                         help="omit the seasonal correction")
     parser.add_argument("--keep-fortran-output", action="store_true",
@@ -241,7 +270,7 @@ def main(argv=None) -> int:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
         os.close(null)
-    build_table(args.out, season=not args.no_season, progress=True)
+    build_table(args.out, season=not args.no_season, progress=True, model=args.model)
     return 0
 
 
