@@ -34,6 +34,7 @@ from .casualty import (
 from .coastlines import load_coastlines
 from .footprint import Footprint, footprint_km, max_separation_km
 from .grid import (
+    GroundDataError,
     PopulationGrid,
     density_per_km2,
     is_land,
@@ -60,6 +61,7 @@ __all__ = [
     "POINT_NEMO_LAT_DEG",
     "POINT_NEMO_LON_DEG",
     "Footprint",
+    "GroundDataError",
     "LandCounts",
     "PopulationGrid",
     "TargetZone",
