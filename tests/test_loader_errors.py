@@ -134,6 +134,19 @@ def test_grid_header_with_an_object_dtype_is_refused(tmp_path):
         load_grid(str(p))
 
 
+@pytest.mark.parametrize("header", [b"{'descr': '<f8', 'fortran_order': False, 'shape': (2",
+                                    b"\x00\xff(", b"{'descr': 'zz', 'shape': (2, 4), }"])
+def test_grid_header_that_is_not_a_header_is_corrupt(tmp_path, header):
+    """numpy reads a .npy header as Python literals: a cut or garbled one is no crash."""
+    p = tmp_path / "bad.npz"
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("population_density_per_km2.npy", b"\x93NUMPY\x01\x00"
+                    + len(header).to_bytes(2, "little") + header)
+    with pytest.raises(GroundDataError, match=r"bad.npz: array 'population_density_per_km2' "
+                                              "is corrupt"):
+        load_grid(str(p))
+
+
 def test_scenario_with_a_byte_order_mark_parses(iss, tmp_path):
     plain = parse_scenario(iss, "s.toml")
     p = tmp_path / "bom.toml"

@@ -42,6 +42,7 @@ import functools
 import io
 import json
 import math
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -446,16 +447,17 @@ def _check_header(path, npz, key):
     """
     fmt = np.lib.format
     try:
-        names = npz.zip.namelist()
-        with npz.zip.open(f"{key}.npy" if f"{key}.npy" in names else key) as f:
+        # the member NpzFile reads for ``key``: the exact name first, then with ".npy"
+        with npz.zip.open(key if key in npz.zip.namelist() else f"{key}.npy") as f:
             version = fmt.read_magic(f)
             if version not in ((1, 0), (2, 0)):
                 raise ValueError(f".npy format version {version}; allowed 1.0 or 2.0")
             read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
             shape, _, dtype = read(f)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+    except (OSError, ValueError, SyntaxError, tokenize.TokenError, EOFError,
+            zipfile.BadZipFile, zlib.error) as exc:   # numpy parses the header as Python
         raise GroundDataError(f"{path}: array '{key}' is corrupt "
-                              f"({type(exc).__name__}: {exc})") from exc
+                              f"({type(exc).__name__}: {shown(str(exc))})") from exc
     where = f"{path}: '{key}' header: shape {shown(shape)}, dtype {dtype}"
     size = math.prod(shape)
     if key == METADATA_KEY:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -537,7 +538,7 @@ def load_space_weather(path: str | os.PathLike[str] | None = None) -> SpaceWeath
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise SpaceWeatherError(f"{name}: not a valid gzip file: {exc}") from exc
     try:
         text = raw.decode("ascii")
