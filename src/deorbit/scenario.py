@@ -48,6 +48,7 @@ class ScenarioError(ValueError):
             where = f"{key} = {shown(value)}: "
         super().__init__(f"{source}: {where}{allowed}")
 
+
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: What a scenario name may be. A name is also a folder of a run directory (``blocks/NAME``)
 #: and a field of summary.csv: no separator, no leading dot, no space or line break.
@@ -626,12 +627,10 @@ def _check_solar_model(solar, source, sw_rel):
 
     try:
         solar.make_model()
-    except (SpaceWeatherError, OSError) as exc:
-        if sw_rel is None:
-            raise
-        raise ScenarioError(source, "solar.space_weather_file", sw_rel, str(exc)) from None
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         text = str(exc)
+        if sw_rel is not None and isinstance(exc, (SpaceWeatherError, OSError)):
+            raise ScenarioError(source, "solar.space_weather_file", sw_rel, text) from None
         bad = next((k for k, _ in solar.params
                     if repr(k) in text or text.startswith(f"{k} = ")), None)
         raise ScenarioError(source, f"solar.{bad}" if bad else "solar.model",
