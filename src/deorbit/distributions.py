@@ -10,11 +10,13 @@ family is the same (common random numbers).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
 
+from ._messages import did_you_mean, shown
 from .time import epoch_from_datetime
 
 #: The accepted forms, with their parameters (shown in error messages).
@@ -34,7 +36,7 @@ class DistributionError(ValueError):
 
     def __init__(self, path, value, allowed):
         self.path, self.value, self.allowed = path, value, allowed
-        super().__init__(f"{path or 'value'} = {value!r}: {allowed}")
+        super().__init__(f"{path or 'value'} = {shown(value)}: {allowed}")
 
 
 @dataclass(frozen=True)
@@ -128,9 +130,13 @@ def _number(value, path, is_date):
         raise DistributionError(path, value, "expected a date (ISO 8601 string or TOML date)")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise DistributionError(path, value, "expected a number")
-    if not np.isfinite(value):
+    try:
+        number = float(value)   # an integer beyond float range overflows
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
         raise DistributionError(path, value, "expected a finite number")
-    return float(value)
+    return number
 
 
 def parse_distribution(value, *, is_date=False) -> Distribution:
@@ -147,16 +153,18 @@ def parse_distribution(value, *, is_date=False) -> Distribution:
     if "dist" not in value:
         raise DistributionError("dist", None, f"required: one of {', '.join(FORMS)}")
     kind = value["dist"]
-    if kind not in FORMS or (is_date and kind == "lognormal"):
-        forms = [f for f in FORMS if not (is_date and f == "lognormal")]
-        raise DistributionError("dist", kind, f"allowed {', '.join(forms)}")
+    forms = [f for f in FORMS if not (is_date and f == "lognormal")]
+    if not isinstance(kind, str) or kind not in forms:
+        raise DistributionError("dist", kind, f"allowed {', '.join(forms)}"
+                                + (did_you_mean(kind, forms) if isinstance(kind, str) else ""))
     # Dates give their spread in days: sd_days instead of sd.
     keys = {name: ("sd_days" if is_date and name == "sd" else name) for name in FORMS[kind]}
     optional = {"weights"} if kind == "choice" else set()
     for key in value:
         if key != "dist" and key not in keys.values():
             raise DistributionError(key, value[key], f"not a parameter of {kind!r}; allowed "
-                                    f"{', '.join(keys.values())}")
+                                    f"{', '.join(keys.values())}"
+                                    + did_you_mean(key, keys.values()))
     for key in keys.values():
         if key not in value and key not in optional:
             raise DistributionError(key, None, f"required by {kind!r}")
@@ -166,14 +174,16 @@ def parse_distribution(value, *, is_date=False) -> Distribution:
             raise DistributionError("values", values, "expected a non-empty list")
         nums = tuple(_number(v, f"values[{i}]", is_date) for i, v in enumerate(values))
         weights = value.get("weights", [1.0] * len(nums))
-        if (not isinstance(weights, list) or len(weights) != len(nums)
-                or any(isinstance(w, bool) or not isinstance(w, (int, float)) or not w >= 0
-                       for w in weights) or sum(weights) <= 0):
-            raise DistributionError("weights", weights, f"expected {len(nums)} non-negative "
-                                    "numbers with a positive sum")
-        total = float(sum(weights))
+        if not isinstance(weights, list) or len(weights) != len(nums):
+            raise DistributionError("weights", weights, f"expected a list of {len(nums)} "
+                                    "numbers (one per value)")
+        ws = tuple(_number(w, f"weights[{i}]", False) for i, w in enumerate(weights))
+        if any(not w >= 0 for w in ws) or not math.isfinite(sum(ws)) or sum(ws) <= 0:
+            raise DistributionError("weights", weights, "expected non-negative numbers with "
+                                    "a positive finite sum")
+        total = sum(ws)
         return Distribution("choice", (("values", nums),
-                                       ("weights", tuple(w / total for w in weights))), is_date)
+                                       ("weights", tuple(w / total for w in ws))), is_date)
     p = {name: _number(value[key], key, is_date and name not in ("sd", "sigma"))
          for name, key in keys.items()}
     if kind == "uniform" and not p["low"] < p["high"]:

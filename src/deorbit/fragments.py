@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._messages import decode_utf8, shown
 from .constants import EARTH_RADIUS_M, MU_M3_S2
 from .frames import eci_to_geodetic, ground_relative_velocity
 
@@ -76,49 +77,64 @@ ISS_DEFAULT = FragmentModel(classes=(
 ), source="deorbit default ISS fragment model (assumption; see deorbit.fragments)")
 
 
+class FragmentFileError(ValueError):
+    """A fragment file is unreadable or malformed; the message names the file and line."""
+
+
 def load_fragment_model(path) -> FragmentModel:
-    """Read a fragment CSV (see the module docstring).
+    """Read a fragment CSV (see the module docstring): UTF-8, a byte-order mark allowed.
 
     Raises
     ------
-    ValueError
-        Naming the file, the 1-based line and what is wrong.
+    FragmentFileError
+        Naming the file, the 1-based line (``path:line:``) and what is wrong.
     """
     path = Path(path)
+
+    def fail(lineno, message):
+        return FragmentFileError(f"{path}:{lineno}: {message}")
+
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        raw = path.read_bytes()
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read the fragment file ({exc})") from None
-    rows = [(i + 1, line) for i, line in enumerate(lines)
+        raise FragmentFileError(f"{path}: cannot read the fragment file ({exc})") from None
+    rows = [(i + 1, line) for i, line in enumerate(decode_utf8(raw, fail).splitlines())
             if line.strip() and not line.lstrip().startswith("#")]
     if not rows:
-        raise ValueError(f"{path}: no header line; expected {','.join(COLUMNS)}")
+        raise fail(1, f"no header line; expected {','.join(COLUMNS)}")
     lineno, header = rows[0]
-    if [h.strip() for h in next(csv.reader([header]))] != list(COLUMNS):
-        raise ValueError(f"{path} line {lineno}: header must be {','.join(COLUMNS)}, "
-                         f"got {header!r}")
+    if [h.strip() for h in _csv_fields(header, lineno, fail)] != list(COLUMNS):
+        raise fail(lineno, f"header must be {','.join(COLUMNS)}, got {shown(header)}")
     classes = []
     for lineno, line in rows[1:]:
-        fields = [f.strip() for f in next(csv.reader([line]))]
+        fields = [f.strip() for f in _csv_fields(line, lineno, fail)]
         if len(fields) != len(COLUMNS):
-            raise ValueError(f"{path} line {lineno}: expected {len(COLUMNS)} fields, "
-                             f"got {len(fields)}: {line!r}")
+            raise fail(lineno, f"expected {len(COLUMNS)} fields, got {len(fields)}: "
+                               f"{shown(line)}")
         values = []
         for col, text in zip(COLUMNS[1:], fields[1:]):
             try:
                 v = float(text)
             except ValueError:
-                raise ValueError(f"{path} line {lineno}: {col} = {text!r} is not a "
-                                 "number") from None
+                raise fail(lineno, f"{col} = {shown(text)} is not a number") from None
             ok = v >= 0 if col == "bc_sigma_ln" else v > 0
             if not np.isfinite(v) or not ok:
-                raise ValueError(f"{path} line {lineno}: {col} = {text!r}; allowed "
-                                 f"{'>= 0' if col == 'bc_sigma_ln' else '> 0'}")
+                raise fail(lineno, f"{col} = {shown(text)}; allowed "
+                                   f"{'>= 0' if col == 'bc_sigma_ln' else '> 0'}")
             values.append(v)
         classes.append(FragmentClass(fields[0], *values))
     if not classes:
-        raise ValueError(f"{path}: no fragment classes after the header")
+        raise fail(rows[-1][0], "no fragment classes after the header")
     return FragmentModel(tuple(classes), source=str(path))
+
+
+def _csv_fields(line, lineno, fail):
+    """The fields of one CSV line; a line the csv module refuses (a field over its size
+    limit, a NUL byte) raises ``fail(lineno, ...)``."""
+    try:
+        return next(csv.reader([line]))
+    except csv.Error as exc:
+        raise fail(lineno, f"not a CSV line ({exc}): {shown(line)}") from None
 
 
 def sample_classes(model: FragmentModel, rng: np.random.Generator, n: int):

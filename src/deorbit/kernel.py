@@ -221,6 +221,9 @@ class DailyIndices:
                             _packed=(daily, rows[idx]))
 
 
+#: Smallest start radius :func:`propagate` accepts, km: half the equatorial radius (closer
+#: to the centre the geodetic altitude is not defined, and no orbit starts there).
+_MIN_RADIUS_KM = 0.5e-3 * EARTH_RADIUS_M
 _METHODS = ("hybrid", "cowell")
 _ALTITUDES = ("ellipsoid", "sphere")
 
@@ -404,7 +407,9 @@ def propagate(
     ValueError
         Naming the argument, the offending value and the allowed range, for NaN or
         infinite inputs, a non-positive ballistic coefficient, a start below the stop
-        altitude or below the surface, a wrong shape or dtype.
+        altitude or below the surface (a state within half an Earth radius of the centre, or
+        whose altitude is not finite, names the sample and its radius), a wrong shape or
+        dtype.
     """
     if method not in _METHODS:
         raise ValueError(f"method = {method!r}: allowed {', '.join(map(repr, _METHODS))}")
@@ -451,9 +456,19 @@ def propagate(
     rtol = float(_per_sample("rtol", rtol, 1, 1e-14, 1e-3)[0])
     max_step = float(_per_sample("mean_max_step_days", mean_max_step_days, 1, 0.01, 100.0)[0])
     if mean_elements is None:
+        radius_km = np.linalg.norm(state[:, :3], axis=1) * 1e-3
+        inside = radius_km < _MIN_RADIUS_KM
+        if inside.any():
+            i = int(np.flatnonzero(inside)[0])
+            raise ValueError(f"state_eci[{i}]: radius {radius_km[i]:.3f} km; allowed a radius "
+                             f">= {_MIN_RADIUS_KM:.3f} km (half the equatorial radius)")
         start_alt = frames.altitude_km(state[:, :3], ellipsoid=altitude == "ellipsoid")
     else:  # perigee radius of the mean orbit above the equatorial radius
         start_alt = (state[:, 0] * (1.0 - ecc) - EARTH_RADIUS_M) * 1e-3
+    if not np.all(np.isfinite(start_alt)):
+        i = int(np.flatnonzero(~np.isfinite(start_alt))[0])
+        raise ValueError(f"{name}[{i}]: start altitude {start_alt[i]!r} km; allowed a finite "
+                         "altitude")
     below = start_alt <= entry
     if below.any():
         i = int(np.flatnonzero(below)[0])

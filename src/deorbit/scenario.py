@@ -15,26 +15,40 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from ._messages import ECHO_LIMIT, decode_utf8, did_you_mean, shown
 from .atmosphere import DensityTable, load_msis_table
 from .atmosphere.msis import PACKAGED_SOURCE
 from .distributions import Distribution, DistributionError, parse_distribution
 
+#: The value of a key that is not in the file.
+_MISSING = object()
+
 
 class ScenarioError(ValueError):
-    """A scenario file is invalid. ``source``, ``path`` and ``value`` say where and what."""
+    """A scenario file is invalid. ``source``, ``path`` and ``value`` say where and what.
+
+    The message is ``source: path = value: allowed`` (``source: path allowed`` for a key
+    that is missing, ``source: allowed`` without a path), the value and an overlong path
+    cut by :func:`deorbit._messages.shown`.
+    """
 
     def __init__(self, source, path, value, allowed):
         self.source, self.path, self.value, self.allowed = source, path, value, allowed
-        where = f"{path} = {value!r}: " if path else ""
+        key = path if len(path) <= 2 * ECHO_LIMIT else shown(path)
+        if not path:
+            where = ""
+        elif value is _MISSING:
+            where = f"{key} "
+        else:
+            where = f"{key} = {shown(value)}: "
         super().__init__(f"{source}: {where}{allowed}")
 
 
-_MISSING = object()
 _STANDARD_NORMAL = Distribution("normal", (("mean", 0.0), ("sd", 1.0)))
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: What a scenario name may be. A name is also a folder of a run directory (``blocks/NAME``)
@@ -317,27 +331,37 @@ class Scenario:
 
 
 class _Table:
-    """A TOML table being read: remembers its key path, refuses unknown keys."""
+    """A TOML table being read: remembers its key path, refuses unknown keys.
 
-    def __init__(self, data, path, source):
+    ``keys`` are all the keys the table may hold (in any configuration): a required key
+    that is missing is reported with the given keys outside them that resemble it (a
+    misspelling), and :meth:`done` refuses every key that was not read.
+    """
+
+    def __init__(self, data, path, source, keys):
         if not isinstance(data, dict):
             raise ScenarioError(source, path, data, "expected a table")
         self.data, self.path, self.source, self.used = data, path, source, set()
+        self.keys = frozenset(keys)
 
     def _key(self, key):
         return f"{self.path}.{key}" if self.path else key
 
     def raw(self, key, default=_MISSING):
+        assert key in self.keys, f"{self._key(key)} is read but not declared"
         self.used.add(key)
         if key not in self.data:
             if default is _MISSING:
-                raise ScenarioError(self.source, self._key(key), None, "is required")
+                hint = "".join(f"; unknown key {self._key(k)}{close}" for k in self.data
+                               if k not in self.keys and (close := did_you_mean(k, [key])))
+                raise ScenarioError(self.source, self._key(key), _MISSING, "is required" + hint)
             return default
         return self.data[key]
 
-    def table(self, key, required=True):
+    def table(self, key, *keys, required=True):
+        """The sub-table ``key``, which may hold ``keys``."""
         value = self.raw(key, _MISSING if required else {})
-        return _Table(value, self._key(key), self.source)
+        return _Table(value, self._key(key), self.source, keys)
 
     def number(self, key, lo, hi, default=_MISSING, integer=False, lo_open=False):
         value = self.raw(key, default)
@@ -388,7 +412,8 @@ class _Table:
         if unknown:
             allowed = ", ".join(sorted(self.used)) or "none"
             raise ScenarioError(self.source, self._key(unknown[0]), self.data[unknown[0]],
-                                f"unknown key; allowed here: {allowed}")
+                                f"unknown key; allowed here: {allowed}"
+                                + did_you_mean(unknown[0], self.used))
 
 
 def _epoch(iso):
@@ -417,19 +442,23 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
     ------
     ScenarioError
     """
+    from .solar import MODELS
+
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text.removeprefix("\ufeff"))   # a byte-order mark is no error
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, "", None, f"not valid TOML: {exc}") from None
-    top = _Table(data, "", source)
+    top = _Table(data, "", source, ("name", "title", "description", "start", "vehicle",
+                                    "orbit", "solar", "atmosphere", "propagation",
+                                    "monte_carlo", "operations", "breakup", "ground"))
     name = top.string("name")
     if not valid_name(name):
         raise ScenarioError(source, "name", name, NAME_RULE)
     title = top.string("title")
     description = top.string("description", default="")
 
-    orbit = _orbit(top.table("orbit"), base_dir)
-    t = top.table("start")
+    orbit = _orbit(top.table("orbit", *ORBIT_KEYS), base_dir)
+    t = top.table("start", "epoch_utc", "horizon_years")
     if orbit.initial is None:
         epoch = t.dist("epoch_utc", *EPOCH_RANGE, is_date=True)
     elif "epoch_utc" in t.data:
@@ -442,13 +471,14 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
                   horizon_years=t.number("horizon_years", 0.0, 100.0, lo_open=True))
     t.done()
 
-    t = top.table("vehicle")
+    t = top.table("vehicle", "ballistic_coefficient_kg_m2", "mass_kg")
     vehicle = Vehicle(t.dist("ballistic_coefficient_kg_m2", 0.0, 1e5, lo_open=True),
                       mass_kg=t.dist("mass_kg", 0.0, 1e7, lo_open=True))
     t.done()
 
 
-    t = top.table("solar")
+    t = top.table("solar", "model", "f107_sfu", "f107a_sfu", "ap", "space_weather_file",
+                  *(k for _, allowed, _ in MODELS.values() for k in allowed))
     model = t.string("model", allowed=SOLAR_MODELS)
     if model == "constant":
         solar = Solar(model=model, f107_sfu=t.number("f107_sfu", 50.0, 400.0),
@@ -456,24 +486,20 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
                       ap=t.number("ap", 0.0, 400.0))
         t.done()
     else:
-        sw_file = t.raw("space_weather_file", None)
-        if sw_file is not None:
-            if not isinstance(sw_file, str):
-                raise ScenarioError(source, "solar.space_weather_file", sw_file,
+        sw_rel = t.raw("space_weather_file", None)
+        sw_file = None
+        if sw_rel is not None:
+            if not isinstance(sw_rel, str):
+                raise ScenarioError(source, "solar.space_weather_file", sw_rel,
                                     "expected the path of a CelesTrak SW-All file")
-            sw_file = str((base_dir or Path.cwd()) / sw_file)
+            sw_file = str((base_dir or Path.cwd()) / sw_rel)
         params = tuple(sorted((k, v) for k, v in t.data.items()
                               if k not in ("model", "space_weather_file")))
         t.used.update(k for k, _ in params)
         solar = Solar(model=model, params=params, space_weather_file=sw_file)
-        try:
-            solar.make_model()
-        except (ValueError, OSError) as exc:
-            bad = next((k for k, _ in params if repr(k) in str(exc)), None)
-            raise ScenarioError(source, f"solar.{bad}" if bad else "solar",
-                                dict(params).get(bad, dict(params)), str(exc)) from None
+        _check_solar_model(solar, source, sw_rel)
 
-    t = top.table("atmosphere")
+    t = top.table("atmosphere", "model", "path", "density_scale")
     amodel = t.string("model", allowed=("msis", "table"))
     table = path = None
     rel = t.raw("path", None if amodel == "msis" else _MISSING)
@@ -505,7 +531,8 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
                             path=path)
     t.done()
 
-    t = top.table("propagation", required=False)
+    t = top.table("propagation", "entry_alt_km", "method", "handover_alt_km", "rtol",
+                  required=False)
     entry = t.number("entry_alt_km", 60.0, 200.0, default=120.0)
     propagation = Propagation(
         method=t.string("method", allowed=("hybrid", "cowell"), default="hybrid"),
@@ -515,13 +542,13 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
         rtol=float(t.number("rtol", 1e-13, 1e-5, default=1e-9)))
     t.done()
 
-    t = top.table("monte_carlo")
+    t = top.table("monte_carlo", "samples", "seed", "block_size", "convergence")
     samples = t.number("samples", 1, 10**9, integer=True)
     seed = t.number("seed", 0, 2**63 - 1, integer=True)
     block_size = t.number("block_size", 1, 10**6, integer=True, default=1000)
     conv = None
     if "convergence" in t.data:
-        c = t.table("convergence")
+        c = t.table("convergence", "metric", "half_width", "confidence")
         metric = c.string("metric", allowed=tuple(CONVERGENCE_METRICS))
         conv = Convergence(metric=metric,
                            half_width=float(c.number("half_width", 0.0, 1e6, lo_open=True)),
@@ -533,10 +560,10 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
                              convergence=conv)
     t.done()
 
-    t = top.table("operations", required=False)
+    t = top.table("operations", "deorbit_vehicle", required=False)
     dv = None
     if "deorbit_vehicle" in t.data:
-        d = t.table("deorbit_vehicle")
+        d = t.table("deorbit_vehicle", *(f.name for f in fields(DeorbitVehicle)))
         lowering = d.number("start_lowering_altitude_km", 150.0, 400.0)
         dv = DeorbitVehicle(
             ready_utc=d.dist("ready_utc", *EPOCH_RANGE, is_date=True),
@@ -558,7 +585,7 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
     operations = Operations(deorbit_vehicle=dv)
     t.done()
 
-    t = top.table("breakup")
+    t = top.table("breakup", "fragments", "altitude_km", "surviving_mass_fraction")
     frag = t.raw("fragments", "iss-default")
     if frag == "iss-default":
         from .fragments import ISS_DEFAULT
@@ -580,7 +607,8 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
                       fragments=fragments)
     t.done()
 
-    t = top.table("ground", required=False)
+    t = top.table("ground", "target_zone", "population_grid", "target_lat_deg",
+                  "target_lon_deg", required=False)
     zone_file = t.raw("target_zone", None)
     grid_file = t.raw("population_grid", None)
     ground = Ground(target_lat_deg=float(t.number("target_lat_deg", -90.0, 90.0,
@@ -599,6 +627,11 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
                     propagation=propagation, monte_carlo=monte_carlo, operations=operations,
                     breakup=breakup, ground=ground, source=source,
                     text=text, sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+#: The keys of ``[orbit]``: the mean-element form, and the tracking-data forms.
+ORBIT_KEYS = ("mean_altitude_km", "inclination_deg", "raan_deg", "arg_latitude_deg", "file",
+              "use", "covariance", "sigma_rtn_m", "sigma_rtn_m_s", "state")
 
 
 def _orbit(t, base_dir):
@@ -639,7 +672,7 @@ def _orbit(t, base_dir):
             raise ScenarioError(t.source, t._key("file"), path, str(exc)) from None
         file = str(full)
     else:
-        s = t.table("state")
+        s = t.table("state", "epoch_utc", "frame", "position_km", "velocity_km_s")
         when = s.raw("epoch_utc")
         try:
             epoch = _epoch(when if isinstance(when, str) else when.isoformat())
@@ -681,6 +714,23 @@ def _packaged_tracking(name):
 
     return data_path(PACKAGED[name]) if name in PACKAGED else None
 
+def _check_solar_model(solar, source, sw_rel):
+    """Build the solar model once (so a bad parameter or record fails at parse time),
+    naming the key at fault: the space-weather file, the parameter the model's message
+    names, or else ``solar.model``."""
+    from .spaceweather import SpaceWeatherError
+
+    try:
+        solar.make_model()
+    except (ValueError, OSError) as exc:
+        text = str(exc)
+        if sw_rel is not None and isinstance(exc, (SpaceWeatherError, OSError)):
+            raise ScenarioError(source, "solar.space_weather_file", sw_rel, text) from None
+        bad = next((k for k, _ in solar.params
+                    if repr(k) in text or text.startswith(f"{k} = ")), None)
+        raise ScenarioError(source, f"solar.{bad}" if bad else "solar.model",
+                            dict(solar.params)[bad] if bad else solar.model, text) from None
+
 
 def _ground_file(source, base_dir, path, value, kind):
     """Load (and so check) a target-zone file, or check a population-grid file."""
@@ -711,9 +761,11 @@ def load_scenario(name_or_path) -> Scenario:
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except OSError as exc:
             raise ScenarioError(str(path), "", None, f"cannot read the file: {exc}") from None
+        text = decode_utf8(raw, lambda line, message: ScenarioError(
+            path.name, "", None, f"line {line}: {message}"))
         return parse_scenario(text, source=path.name, base_dir=path.resolve().parent)
     names = builtin_names()
     if str(name_or_path) not in names:

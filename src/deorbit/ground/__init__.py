@@ -35,6 +35,7 @@ from .casualty import (
 from .coastlines import load_coastlines
 from .footprint import Footprint, footprint_km, max_separation_km
 from .grid import (
+    GroundDataError,
     PopulationGrid,
     density_per_km2,
     is_land,
@@ -61,6 +62,7 @@ __all__ = [
     "POINT_NEMO_LAT_DEG",
     "POINT_NEMO_LON_DEG",
     "Footprint",
+    "GroundDataError",
     "LandCounts",
     "PopulationGrid",
     "TargetZone",

@@ -41,6 +41,8 @@ from __future__ import annotations
 import functools
 import io
 import json
+import math
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -48,6 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from .._data import data_path
+from .._messages import did_you_mean, shown
 from .sphere import MEAN_EARTH_RADIUS_KM, as_lat_lon
 
 #: Key of the density array in a grid ``.npz``.
@@ -64,6 +67,17 @@ LAND_THRESHOLD = 0.5
 PACKAGED_GRID_NAME = "ground_grid.npz"
 
 _KNOWN_KEYS = (DENSITY_KEY, LAND_KEY, DISTANCE_KEY, METADATA_KEY)
+#: Most values a grid array in a ``.npz`` may hold: the corners of a 2.5 arc-minute grid
+#: (4320 x 8640 cells, GPW v4's 2.5' product), ~37 million. Checked in the file's header,
+#: before anything is allocated.
+MAX_GRID_VALUES = 4321 * 8641
+#: Largest ``metadata_json`` string, bytes (numpy stores 4 per character).
+MAX_METADATA_BYTES = 2**22
+
+
+class GroundDataError(ValueError):
+    """A population grid or target zone (a file, or arrays) is invalid; the message names
+    the source and, for text files, the line (``path:line:``)."""
 
 
 def _check_cell_deg(cell_deg):
@@ -99,8 +113,8 @@ class PopulationGrid:
         self.source = str(source)
         dens = np.array(population_density_per_km2, dtype=np.float64, copy=True)
         if dens.ndim != 2 or dens.shape[0] < 1 or dens.shape[1] < 1:
-            raise ValueError(f"{self.source}: '{DENSITY_KEY}' must be a 2-D array "
-                             f"(n_lat, n_lon), got shape {dens.shape}")
+            raise GroundDataError(f"{self.source}: '{DENSITY_KEY}' must be a 2-D array "
+                                  f"(n_lat, n_lon), got shape {dens.shape}")
         self._check_values(dens, DENSITY_KEY, lo=0.0)
         self.n_lat, self.n_lon = dens.shape
         self.dlat_deg = 180.0 / self.n_lat
@@ -112,8 +126,8 @@ class PopulationGrid:
         if land_fraction is not None:
             lf = np.array(land_fraction, dtype=np.float64, copy=True)
             if lf.shape != dens.shape:
-                raise ValueError(f"{self.source}: '{LAND_KEY}' has shape {lf.shape}, "
-                                 f"expected {dens.shape} like '{DENSITY_KEY}'")
+                raise GroundDataError(f"{self.source}: '{LAND_KEY}' has shape {lf.shape}, "
+                                      f"expected {dens.shape} like '{DENSITY_KEY}'")
             self._check_values(lf, LAND_KEY, lo=0.0, hi=1.0)
             lf.setflags(write=False)
             self.land_fraction_grid = lf
@@ -123,12 +137,12 @@ class PopulationGrid:
             dist = np.array(distance_to_land_km, dtype=np.float64, copy=True)
             want = (self.n_lat + 1, self.n_lon + 1)
             if dist.shape != want:
-                raise ValueError(f"{self.source}: '{DISTANCE_KEY}' has shape {dist.shape}, "
-                                 f"expected {want} (one value per cell corner)")
+                raise GroundDataError(f"{self.source}: '{DISTANCE_KEY}' has shape {dist.shape}, "
+                                      f"expected {want} (one value per cell corner)")
             self._check_values(dist, DISTANCE_KEY, lo=0.0)
             if not np.array_equal(dist[:, 0], dist[:, -1]):
-                raise ValueError(f"{self.source}: '{DISTANCE_KEY}' column {self.n_lon} "
-                                 f"(lon +180) must repeat column 0 (lon -180)")
+                raise GroundDataError(f"{self.source}: '{DISTANCE_KEY}' column {self.n_lon} "
+                                      f"(lon +180) must repeat column 0 (lon -180)")
             dist.setflags(write=False)
             self.distance_grid_km = dist
 
@@ -149,8 +163,8 @@ class PopulationGrid:
             i, j = np.unravel_index(int(np.flatnonzero(bad)[0]), a.shape)
             allowed = "finite" + (f", >= {lo}" if lo is not None else "") + (
                 f", <= {hi}" if hi is not None else "")
-            raise ValueError(f"{self.source}: '{key}'[{i}, {j}] = {float(a[i, j])!r} "
-                             f"({int(bad.sum())} bad value(s)); allowed: {allowed}")
+            raise GroundDataError(f"{self.source}: '{key}'[{i}, {j}] = {float(a[i, j])!r} "
+                                  f"({int(bad.sum())} bad value(s)); allowed: {allowed}")
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -168,34 +182,38 @@ class PopulationGrid:
 
     @classmethod
     def from_npz(cls, path):
-        """Load a grid ``.npz``; a corrupt or inconsistent file raises ValueError naming it."""
+        """Load a grid ``.npz``; a corrupt or inconsistent file raises
+        :class:`GroundDataError` naming it (and the array at fault)."""
         path = Path(path)
         try:
-            z = np.load(path, allow_pickle=False)
+            z = np.load(path, allow_pickle=False, mmap_mode="r")   # a .npy is not read
         except FileNotFoundError:
             raise
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{path}: not a readable .npz file "
-                             f"({type(exc).__name__}: {exc})") from exc
+            raise GroundDataError(f"{path}: not a readable .npz file "
+                                  f"({type(exc).__name__}: {exc})") from exc
         if not isinstance(z, np.lib.npyio.NpzFile):
-            raise ValueError(f"{path}: a single .npy array, not a .npz archive with the keys "
-                             f"{list(_KNOWN_KEYS)}")
+            raise GroundDataError(f"{path}: a single .npy array, not a .npz archive with the "
+                                  f"keys {list(_KNOWN_KEYS)}")
         with z:
             keys = list(z.files)
             if DENSITY_KEY not in keys:
-                raise ValueError(f"{path}: missing array '{DENSITY_KEY}' "
-                                 f"(found {keys}; expected keys: {list(_KNOWN_KEYS)})")
+                raise GroundDataError(f"{path}: missing array '{DENSITY_KEY}' "
+                                      f"(found {shown(keys)}; expected keys: "
+                                      f"{list(_KNOWN_KEYS)})")
             unknown = sorted(set(keys) - set(_KNOWN_KEYS))
             if unknown:
-                raise ValueError(f"{path}: unknown array(s) {unknown}; "
-                                 f"expected keys: {list(_KNOWN_KEYS)}")
+                raise GroundDataError(f"{path}: unknown array(s) {shown(unknown)}; "
+                                      f"expected keys: {list(_KNOWN_KEYS)}"
+                                      + did_you_mean(unknown[0], _KNOWN_KEYS))
             arrays = {}
             for k in keys:
+                _check_header(path, z, k)
                 try:
                     arrays[k] = z[k]
                 except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-                    raise ValueError(f"{path}: array '{k}' is corrupt "
-                                     f"({type(exc).__name__}: {exc})") from exc
+                    raise GroundDataError(f"{path}: array '{k}' is corrupt "
+                                          f"({type(exc).__name__}: {exc})") from exc
         meta = {}
         if METADATA_KEY in arrays:
             m = arrays[METADATA_KEY]
@@ -206,11 +224,8 @@ class PopulationGrid:
                 if not isinstance(meta, dict):
                     raise TypeError("the JSON is not an object")
             except (TypeError, json.JSONDecodeError) as exc:
-                raise ValueError(f"{path}: '{METADATA_KEY}' is not a JSON object ({exc})") from exc
-        for key in (DENSITY_KEY, LAND_KEY, DISTANCE_KEY):
-            if key in arrays and arrays[key].dtype.kind not in "fiu":
-                raise ValueError(f"{path}: '{key}' has dtype {arrays[key].dtype}, "
-                                 f"expected a numeric array")
+                raise GroundDataError(f"{path}: '{METADATA_KEY}' is not a JSON object "
+                                      f"({exc})") from exc
         return cls(arrays[DENSITY_KEY], arrays.get(LAND_KEY), arrays.get(DISTANCE_KEY),
                    metadata=meta, source=str(path))
 
@@ -247,24 +262,24 @@ class PopulationGrid:
         try:
             with rasterio.open(path) as ds:
                 if ds.count < 1:
-                    raise ValueError(f"{path}: the raster has no band")
+                    raise GroundDataError(f"{path}: the raster has no band")
                 if ds.crs is not None and not ds.crs.is_geographic:
-                    raise ValueError(f"{path}: CRS {ds.crs} is projected; a geographic "
-                                     f"(lat/lon, EPSG:4326) raster is required")
+                    raise GroundDataError(f"{path}: CRS {ds.crs} is projected; a geographic "
+                                          f"(lat/lon, EPSG:4326) raster is required")
                 t = ds.transform
                 data = ds.read(1, masked=True)
                 width, height = ds.width, ds.height
         except rasterio.errors.RasterioError as exc:
-            raise ValueError(f"{path}: not a readable GeoTIFF ({exc})") from exc
+            raise GroundDataError(f"{path}: not a readable GeoTIFF ({exc})") from exc
         if t.b != 0 or t.d != 0 or t.a <= 0 or t.e >= 0:
-            raise ValueError(f"{path}: the raster must be north-up without rotation "
-                             f"(transform {tuple(t)[:6]})")
+            raise GroundDataError(f"{path}: the raster must be north-up without rotation "
+                                  f"(transform {tuple(t)[:6]})")
         dlon, dlat = t.a, -t.e
 
         def whole(x, what):
             if not (x > 0 and abs(x - round(x)) < 1e-6 * max(1.0, x)):
-                raise ValueError(f"{path}: {what} = {x!r} is not a whole number: the pixels "
-                                 f"do not line up with a global grid")
+                raise GroundDataError(f"{path}: {what} = {x!r} is not a whole number: the "
+                                      "pixels do not line up with a global grid")
             return int(round(x))
 
         n_lon = whole(360.0 / dlon, "360 / pixel width")
@@ -272,13 +287,15 @@ class PopulationGrid:
         j0 = whole((t.c + 180.0) / dlon + 1.0, "column offset from -180 deg (+1)") - 1
         top = whole((90.0 - t.f) / dlat + 1.0, "row offset from +90 deg (+1)") - 1
         if top + height > n_lat or width > n_lon:
-            raise ValueError(f"{path}: the raster ({height} x {width}) extends beyond the globe")
+            raise GroundDataError(f"{path}: the raster ({height} x {width}) extends beyond "
+                                  "the globe")
         values = np.ma.filled(data.astype(np.float64), 0.0)
         bad = ~np.isfinite(values) | (values < 0)
         if bad.any():
             i, j = np.unravel_index(int(np.flatnonzero(bad)[0]), values.shape)
-            raise ValueError(f"{path}: pixel (row {i}, column {j}) = {float(values[i, j])!r} is "
-                             f"negative or not finite and not flagged as no-data")
+            raise GroundDataError(f"{path}: pixel (row {i}, column {j}) = "
+                                  f"{float(values[i, j])!r} is negative or not finite and "
+                                  "not flagged as no-data")
         north_up = np.zeros((n_lat, n_lon))
         cols = (j0 + np.arange(width)) % n_lon
         north_up[top:top + height][:, cols] = values
@@ -408,6 +425,50 @@ class PopulationGrid:
     def __repr__(self):
         return (f"PopulationGrid({self.n_lat} x {self.n_lon} cells of {self.dlat_deg:g} x "
                 f"{self.dlon_deg:g} deg, source={self.source!r})")
+
+
+def _check_header(path, npz, key):
+    """Refuse the array ``key`` of an open ``.npz`` if its ``.npy`` header claims a dtype or
+    a size no grid has, before numpy allocates it.
+
+    Parameters
+    ----------
+    path : Path
+        The file, for the message.
+    npz : numpy.lib.npyio.NpzFile
+        The open archive.
+    key : str
+        One of its arrays (:data:`_KNOWN_KEYS`).
+
+    Raises
+    ------
+    GroundDataError
+        Naming the file, the array and the header's shape or dtype, and what is allowed.
+    """
+    fmt = np.lib.format
+    try:
+        # the member NpzFile reads for ``key``: the exact name first, then with ".npy"
+        with npz.zip.open(key if key in npz.zip.namelist() else f"{key}.npy") as f:
+            version = fmt.read_magic(f)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f".npy format version {version}; allowed 1.0 or 2.0")
+            read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            shape, _, dtype = read(f)
+    except (OSError, ValueError, SyntaxError, tokenize.TokenError, EOFError,
+            zipfile.BadZipFile, zlib.error) as exc:   # numpy parses the header as Python
+        raise GroundDataError(f"{path}: array '{key}' is corrupt "
+                              f"({type(exc).__name__}: {shown(str(exc))})") from exc
+    where = f"{path}: '{key}' header: shape {shown(shape)}, dtype {dtype}"
+    size = math.prod(shape)
+    if key == METADATA_KEY:
+        if size * dtype.itemsize > MAX_METADATA_BYTES:
+            raise GroundDataError(f"{where}; allowed a string of at most "
+                                  f"{MAX_METADATA_BYTES} bytes")
+    elif dtype.kind not in "fiu":
+        raise GroundDataError(f"{where}; allowed a numeric array (float or integer)")
+    elif size > MAX_GRID_VALUES:
+        raise GroundDataError(f"{where}; allowed at most {MAX_GRID_VALUES} values (a 2.5 "
+                              "arc-minute grid, 4320 x 8640 cells)")
 
 
 def write_npz(path, arrays):

@@ -33,7 +33,8 @@ Zone files (:func:`load_zone`) are UTF-8 text, CSV-like::
 
 The header may be ``lon_deg,lat_deg`` instead. The polygon closes itself (repeating the first
 vertex at the end is allowed), must have >= 3 distinct vertices and be simple (no crossing
-edges). Any problem raises ValueError naming the file and the 1-based line.
+edges). Any problem raises :class:`~deorbit.ground.grid.GroundDataError` naming the file
+and the 1-based line (``path:line:``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ from pathlib import Path
 import numpy as np
 
 from .._data import data_path
-from .grid import packaged_grid
+from .._messages import decode_utf8, shown
+from .grid import GroundDataError, packaged_grid
 from .sphere import MEAN_EARTH_RADIUS_KM, as_lat_lon, lat_lon_from_vectors, unit_vectors
 
 #: Point Nemo (oceanic pole of inaccessibility), 48°52.6′S, deg.
@@ -82,35 +84,37 @@ class TargetZone:
         where = list(_where) if _where is not None else [
             f"{self.source}: vertex {k + 1}" for k in range(lat.size)]
         if lat.ndim != 1 or lat.shape != lon.shape:
-            raise ValueError(f"{self.source}: lat_deg and lon_deg must be 1-D of equal length, "
-                             f"got shapes {lat.shape} and {lon.shape}")
+            raise GroundDataError(f"{self.source}: lat_deg and lon_deg must be 1-D of equal "
+                                  f"length, got shapes {lat.shape} and {lon.shape}")
         for k in range(lat.size):
             if not (np.isfinite(lat[k]) and np.isfinite(lon[k])):
-                raise ValueError(f"{where[k]}: vertex ({float(lat[k])!r}, "
-                                 f"{float(lon[k])!r}) is not finite")
+                raise GroundDataError(f"{where[k]}: vertex ({float(lat[k])!r}, "
+                                      f"{float(lon[k])!r}) is not finite")
             if not -90.0 <= lat[k] <= 90.0:
-                raise ValueError(f"{where[k]}: lat_deg = {float(lat[k])!r} is outside [-90, 90]")
+                raise GroundDataError(f"{where[k]}: lat_deg = {float(lat[k])!r} is outside "
+                                      "[-90, 90]")
         v = unit_vectors(lat, lon)
         if lat.size >= 2 and np.allclose(v[0], v[-1], rtol=0, atol=1e-12):
             lat, lon, v, where = lat[:-1], lon[:-1], v[:-1], where[:-1]
         if lat.size < 3:
-            raise ValueError(f"{self.source}: a zone needs at least 3 distinct vertices, "
-                             f"got {lat.size}")
+            raise GroundDataError(f"{self.source}: a zone needs at least 3 distinct vertices, "
+                                  f"got {lat.size}")
         for k in range(1, lat.size):
             if np.allclose(v[k], v[k - 1], rtol=0, atol=1e-12):
-                raise ValueError(f"{where[k]}: vertex repeats the previous one")
+                raise GroundDataError(f"{where[k]}: vertex repeats the previous one")
         c = v.sum(axis=0)
         norm = np.linalg.norm(c)
         if norm < 1e-9:
-            raise ValueError(f"{self.source}: the vertices have no well-defined centre "
-                             f"(they are spread around the globe)")
+            raise GroundDataError(f"{self.source}: the vertices have no well-defined centre "
+                                  f"(they are spread around the globe)")
         c /= norm
         cos_max = np.cos(np.radians(_MAX_ANGLE_DEG))
         for k in range(lat.size):
             if v[k] @ c <= cos_max:
                 ang = np.degrees(np.arccos(np.clip(v[k] @ c, -1, 1)))
-                raise ValueError(f"{where[k]}: vertex lies {ang:.1f} deg from the zone's centre; "
-                                 f"a zone must fit within {_MAX_ANGLE_DEG:g} deg of its centre")
+                raise GroundDataError(f"{where[k]}: vertex lies {ang:.1f} deg from the zone's "
+                                      f"centre; a zone must fit within {_MAX_ANGLE_DEG:g} deg "
+                                      "of its centre")
         self._centre = c
         self._east, self._north = _tangent_basis(c)
         self._xy = self._project(v)
@@ -224,24 +228,23 @@ def _check_simple(xy, where):
             if i == 0 and j == n - 1:
                 continue  # adjacent through the closing edge
             if _segments_cross(xy[i], xy[(i + 1) % n], xy[j], xy[(j + 1) % n]):
-                raise ValueError(
+                raise GroundDataError(
                     f"{where[i]} / {where[j]}: the edge starting at the first vertex crosses "
                     f"the edge starting at the second; the polygon must be simple")
     twice_area = np.sum(xy[:, 0] * np.roll(xy[:, 1], -1) - np.roll(xy[:, 0], -1) * xy[:, 1])
     if abs(twice_area) < 1e-14:
-        raise ValueError(f"{where[0]}: the zone has zero area (collinear vertices)")
+        raise GroundDataError(f"{where[0]}: the zone has zero area (collinear vertices)")
 
 
 def load_zone(path, *, name=None):
     """Read a zone file (format in the module docstring) into a :class:`TargetZone`.
 
-    Raises ValueError naming the file and the 1-based line of the first problem.
+    Raises :class:`~deorbit.ground.grid.GroundDataError` naming the file and the 1-based
+    line of the first problem (UTF-8, a byte-order mark allowed).
     """
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text ({exc})") from exc
+    text = decode_utf8(path.read_bytes(),
+                       lambda lineno, message: GroundDataError(f"{path}:{lineno}: {message}"))
     order = None
     lat, lon, where = [], [], []
     for lineno, raw in enumerate(text.splitlines(), start=1):
@@ -252,30 +255,31 @@ def load_zone(path, *, name=None):
         if order is None:
             names = [c.lower() for c in cells]
             if names not in (["lat_deg", "lon_deg"], ["lon_deg", "lat_deg"]):
-                raise ValueError(f"{path}:{lineno}: expected the header 'lat_deg,lon_deg' "
-                                 f"(or 'lon_deg,lat_deg'), got {line!r}")
+                raise GroundDataError(f"{path}:{lineno}: expected the header 'lat_deg,lon_deg' "
+                                      f"(or 'lon_deg,lat_deg'), got {shown(line)}")
             order = names
             continue
         if len(cells) != 2:
-            raise ValueError(f"{path}:{lineno}: expected 2 comma-separated numbers "
-                             f"({','.join(order)}), got {line!r}")
+            raise GroundDataError(f"{path}:{lineno}: expected 2 comma-separated numbers "
+                                  f"({','.join(order)}), got {shown(line)}")
         try:
             vals = dict(zip(order, (float(c) for c in cells), strict=True))
         except ValueError:
-            raise ValueError(f"{path}:{lineno}: expected 2 numbers ({','.join(order)}), "
-                             f"got {line!r}") from None
+            raise GroundDataError(f"{path}:{lineno}: expected 2 numbers ({','.join(order)}), "
+                                  f"got {shown(line)}") from None
         if not (np.isfinite(vals["lat_deg"]) and np.isfinite(vals["lon_deg"])):
-            raise ValueError(f"{path}:{lineno}: coordinates must be finite, got {line!r}")
+            raise GroundDataError(f"{path}:{lineno}: coordinates must be finite, got {shown(line)}")
         if not -90.0 <= vals["lat_deg"] <= 90.0:
-            raise ValueError(f"{path}:{lineno}: lat_deg = {vals['lat_deg']!r} is outside "
-                             f"[-90, 90]")
+            raise GroundDataError(f"{path}:{lineno}: lat_deg = {vals['lat_deg']!r} is outside "
+                                  f"[-90, 90]")
         lat.append(vals["lat_deg"])
         lon.append(vals["lon_deg"])
         where.append(f"{path}:{lineno}")
     if order is None:
-        raise ValueError(f"{path}: empty zone file (no header line 'lat_deg,lon_deg')")
+        raise GroundDataError(f"{path}:1: no header line 'lat_deg,lon_deg' (the file is "
+                              "empty or holds only comments)")
     if len(lat) < 3:
-        raise ValueError(f"{path}: a zone needs at least 3 vertices, found {len(lat)}")
+        raise GroundDataError(f"{path}: a zone needs at least 3 vertices, found {len(lat)}")
     return TargetZone(lat, lon, name=name or path.stem, source=str(path), _where=where)
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .._messages import did_you_mean, shown
 from ..spaceweather import SpaceWeather, load_space_weather
 from ._common import (
     SolarActivityModel,
@@ -90,7 +91,7 @@ def _day_index(name: str, value: Any) -> int:
         else:
             return int((d - np.datetime64("2000-01-01", "D")).astype(np.int64))
     raise ValueError(
-        f"{name} = {value!r}: allowed a day index (int, days since 2000-01-01) or an ISO "
+        f"{name} = {shown(value)}: allowed a day index (int, days since 2000-01-01) or an ISO "
         "date 'YYYY-MM-DD'"
     )
 
@@ -134,8 +135,9 @@ def make_model(
     for key in params:
         if key not in allowed:
             raise ValueError(
-                f"solar model {name!r}: unknown parameter {key!r} = {params[key]!r}; "
-                f"allowed {list(allowed) or 'none'}"
+                f"solar model {name!r}: unknown parameter {shown(key)} = "
+                f"{shown(params[key])}; allowed {list(allowed) or 'none'}"
+                + did_you_mean(key, allowed)
             )
     missing = [k for k in required if k not in params]
     if missing:

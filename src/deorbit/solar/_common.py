@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from .._messages import shown
 from ..spaceweather import REGIME_NAMES, SpaceWeather
 
 __all__ = [
@@ -228,6 +229,40 @@ def sample_streams(seed: int, start: int, stop: int) -> list[np.random.SeedSeque
     same streams.
     """
     return [np.random.SeedSequence(seed, spawn_key=(j,)) for j in range(start, stop)]
+
+
+def check_setting(name: str, value, lo, hi, *, integer: bool = True,
+                  lo_open: bool = False):
+    """A model setting, checked: a real number (not a bool) in its range.
+
+    Parameters
+    ----------
+    name : str
+        The setting's name, for the message.
+    value : object
+        What was given (a scenario value may be of any TOML type).
+    lo, hi : int or float
+        The allowed range, ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``).
+    integer : bool
+        Whether the value must be a whole number (``162.0`` reads as ``162``).
+
+    Returns
+    -------
+    int or float
+
+    Raises
+    ------
+    ValueError
+        Naming the setting, its value and the allowed range.
+    """
+    real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value,
+                                                                                         bool)
+    if (real and (lo < value if lo_open else lo <= value) and value <= hi
+            and (not integer or float(value).is_integer())):
+        return int(value) if integer else float(value)
+    allowed = (f"an integer in [{lo}, {hi}]" if integer else
+               f"{'(' if lo_open else '['}{lo}, {hi}]")
+    raise ValueError(f"{name} = {shown(value)}: allowed {allowed}")
 
 
 def check_window(first_day: int, n_days: int, n_samples: int,

@@ -8,6 +8,7 @@ from ..spaceweather import LONG_FORECAST, SpaceWeather
 from ._common import (
     HALF_WINDOW,
     SolarPaths,
+    check_setting,
     check_window,
     file_paths,
     iso_day,
@@ -62,10 +63,8 @@ class ForecastModel:
     name = "forecast"
 
     def __init__(self, space_weather: SpaceWeather, *, block_days: int = 81) -> None:
-        if int(block_days) != block_days or not 27 <= block_days <= 365:
-            raise ValueError(f"block_days = {block_days!r}: allowed an integer in [27, 365]")
         self.space_weather = space_weather
-        self.block_days = int(block_days)
+        self.block_days = check_setting("block_days", block_days, 27, 365)
         sw = space_weather
         n_obs = sw.n_rows_observed
         self._first = int(sw.day_j2000[0])

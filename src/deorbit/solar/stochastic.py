@@ -74,6 +74,7 @@ from ._common import (
     HALF_WINDOW,
     SolarPaths,
     centred_mean_81,
+    check_setting,
     check_window,
     distance_factor,
     iso_day,
@@ -190,20 +191,16 @@ class StochasticModel:
                 f"{first + 30 * 365} ({iso_day(first + 30 * 365)}, 30 years into the record) "
                 f"to the last observed day {last} ({iso_day(last)})"
             )
-        if not 0.0 < float(likelihood_power) <= 1.0:
-            raise ValueError(f"likelihood_power = {likelihood_power!r}: allowed (0, 1]")
-        for pname, value, lo, hi in (
-            ("block_days", block_days, 27, 365),
-            ("n_particles", n_particles, 500, 10**6),
-            ("analog_k", analog_k, 1, 10**4),
-        ):
-            if int(value) != value or not lo <= value <= hi:
-                raise ValueError(f"{pname} = {value!r}: allowed an integer in [{lo}, {hi}]")
+        likelihood_power = check_setting("likelihood_power", likelihood_power, 0.0, 1.0,
+                                         integer=False, lo_open=True)
+        block_days = check_setting("block_days", block_days, 27, 365)
+        n_particles = check_setting("n_particles", n_particles, 500, 10**6)
+        analog_k = check_setting("analog_k", analog_k, 1, 10**4)
         self.space_weather = space_weather
         self.cutoff = int(cut)
-        self.block_days = int(block_days)
-        self.analog_k = int(analog_k)
-        self.likelihood_power = float(likelihood_power)
+        self.block_days = block_days
+        self.analog_k = analog_k
+        self.likelihood_power = likelihood_power
         self.first_record_day = first
         n = self.cutoff - first + 1
         self._day = obs["day"][:n]
@@ -221,7 +218,7 @@ class StochasticModel:
         self._ctr81[HALF_WINDOW:-HALF_WINDOW] = centred_mean_81(fa)
         self._fit_cycles()
         self._fit_prior()
-        self._condition(int(n_particles))
+        self._condition(n_particles)
         self._fit_residual_processes()
         self._build_bootstrap_pool()
 

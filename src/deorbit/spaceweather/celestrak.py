@@ -38,6 +38,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -45,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._data import data_bytes, data_label
+from .._messages import shown
 
 __all__ = [
     "LONG_FORECAST",
@@ -110,6 +112,8 @@ _FIELDS: tuple[tuple[str, int, int], ...] = (
     ("Lst81 Obs", 6, 1),
 )
 _N_FIELDS = len(_FIELDS)
+# Longest echo of a line in an error message, characters: a whole data row.
+_QUOTE = _LINE_WIDTH + 10
 _STARTS = np.concatenate([[0], np.cumsum([w for _, w, _ in _FIELDS])])
 assert _STARTS[-1] == _LINE_WIDTH and _N_FIELDS == 33
 
@@ -534,7 +538,7 @@ def load_space_weather(path: str | os.PathLike[str] | None = None) -> SpaceWeath
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise SpaceWeatherError(f"{name}: not a valid gzip file: {exc}") from exc
     try:
         text = raw.decode("ascii")
@@ -605,13 +609,15 @@ def parse_sw_all(
                 continue
             if line.startswith("END "):
                 if line.strip() != f"END {current}":
-                    raise fail(i + 1, f"expected 'END {current}', got {line.strip()!r}")
+                    raise fail(i + 1, f"expected 'END {current}', got "
+                                      f"{shown(line.strip(), _QUOTE)}")
                 current = None
                 continue
             if line.strip() == "" or line[:1].isalpha() or line.startswith("#"):
                 raise fail(
                     i + 1,
-                    f"missing 'END {current}': found {line.strip()!r} inside the {current}"
+                    f"missing 'END {current}': found {shown(line.strip(), _QUOTE)} inside the "
+                    f"{current}"
                     " section, where only data rows and 'END' may appear",
                 )
             section_rows.append(i)
@@ -627,31 +633,33 @@ def parse_sw_all(
                 raise fail(i + 1, f"{key} header without a value")
             header[key] = " ".join(words[1:])
             if key == "DATATYPE" and header[key] != "CssiSpaceWeather":
-                raise fail(i + 1, f"DATATYPE is {header[key]!r}, expected 'CssiSpaceWeather'")
+                raise fail(i + 1, f"DATATYPE is {shown(header[key], _QUOTE)}, expected "
+                                  "'CssiSpaceWeather'")
             if key == "VERSION" and header[key] != _SUPPORTED_VERSION:
                 raise fail(
                     i + 1,
-                    f"VERSION is {header[key]!r}; this parser reads version "
+                    f"VERSION is {shown(header[key], _QUOTE)}; this parser reads version "
                     f"{_SUPPORTED_VERSION} only",
                 )
             continue
         if key.startswith("NUM_") and key.endswith("_POINTS"):
             section = key[4:-7]
             if section not in _SECTIONS:
-                raise fail(i + 1, f"unknown count {key!r}")
+                raise fail(i + 1, f"unknown count {shown(key, _QUOTE)}")
             if section in counts:
                 raise fail(i + 1, f"repeated {key}")
             if len(words) != 2 or not words[1].isdigit():
-                raise fail(i + 1, f"expected '{key} <count>', got {line.strip()!r}")
+                raise fail(i + 1, f"expected '{key} <count>', got {shown(line.strip(), _QUOTE)}")
             counts[section] = (int(words[1]), i + 1)
             continue
         if key == "BEGIN":
             section = words[1] if len(words) == 2 else ""
             if section not in _SECTIONS:
-                raise fail(i + 1, f"unknown section {line.strip()!r}")
+                raise fail(i + 1, f"unknown section {shown(line.strip(), _QUOTE)}")
             missing_header = [k for k in ("DATATYPE", "VERSION", "UPDATED") if k not in header]
             if missing_header:
-                raise fail(i + 1, f"header {', '.join(missing_header)} missing before {line!r}")
+                raise fail(i + 1, f"header {', '.join(missing_header)} missing before "
+                                  f"{shown(line, _QUOTE)}")
             if section in rows:
                 raise fail(i + 1, f"repeated section {section}")
             expected = _SECTIONS[len(rows)]
@@ -663,9 +671,13 @@ def parse_sw_all(
             current = section
             continue
         if key == "END":
-            raise fail(i + 1, f"{line.strip()!r} outside any section")
-        raise fail(i + 1, f"unexpected line outside the data sections: {line.strip()!r}")
+            raise fail(i + 1, f"{shown(line.strip(), _QUOTE)} outside any section")
+        raise fail(i + 1, "unexpected line outside the data sections: "
+                          f"{shown(line.strip(), _QUOTE)}")
     n_lines = len(stripped)
+    if not n_lines:
+        raise fail(1, "the file is empty; expected a CelesTrak SW-All file (DATATYPE "
+                      "CssiSpaceWeather, VERSION 1.2)")
     if current is not None:
         raise fail(n_lines, f"end of file inside the {current} section: 'END {current}' missing")
     for section in _SECTIONS:
@@ -704,13 +716,13 @@ def _parse_rows(stripped: list[str], indices: list[int], section: str, fail) -> 
         raise fail(
             indices[r] + 1,
             f"expected {_N_FIELDS} fields in {_LINE_WIDTH} columns ({_FORMAT}), got "
-            f"{len(texts[r].split())} fields in {lengths[r]} columns: {texts[r]!r}",
+            f"{len(texts[r].split())} fields in {lengths[r]} columns: {shown(texts[r], _QUOTE)}",
         )
     try:
         chars = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8)
     except UnicodeEncodeError as exc:
         r = exc.start // _LINE_WIDTH
-        raise fail(indices[r] + 1, f"non-ASCII character in {texts[r]!r}") from None
+        raise fail(indices[r] + 1, f"non-ASCII character in {shown(texts[r], _QUOTE)}") from None
     value, blank, malformed = _decode(chars.reshape(n, _LINE_WIDTH))
 
     required = np.ones(_N_FIELDS, dtype=bool)
