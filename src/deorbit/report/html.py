@@ -378,7 +378,7 @@ def _fan_figure(sc, step_days):
         cap.append(f"Beneath: the 81-day mean F10.7 the samples still in orbit saw (model "
                    f"'{s.get('model', '?')}'), P5–P95 and P25–P75 bands and the median, at "
                    "the same times after each sample's start.")
-    data = {"band-times": int(full.sum()),
+    data = {"band-times": int((full & np.isfinite(hist[kept]).any(axis=0)).sum()),  # in orbit
             "samples-with-history": int(known.all(axis=1).sum())}  # stored until reentry
     return _Figure("altitude-fan", "Altitude over time", _e(" ".join(cap)), png, data)
 
