@@ -229,8 +229,9 @@ def run_block(scenario, block_index: int, samples: int | None = None) -> dict[st
         ``final_burn_epoch_utc_days`` and ``targeting_miss_km`` (controlled attempts),
         per fragment class (n, K): ``impact_lat_deg``, ``impact_lon_deg``,
         ``impact_speed_m_s``, ``fragment_count``; and, every ``HISTORY_STEP_DAYS`` after the
-        start (n, H): ``history_sma_alt_km``, the mean altitude, and ``history_f107a_sfu``,
-        the 81-day mean F10.7 the sample saw while in orbit (NaN after its breakup).
+        start (n, H): ``history_sma_alt_km``, the mean altitude along the whole flight (the
+        deorbit sequence included; NaN after breakup), and ``history_f107a_sfu``, the
+        81-day mean F10.7 the sample saw while in orbit (NaN after its breakup).
     """
     first, n = block_samples(scenario, block_index, samples)
     x = sampling.draw_block(scenario, block_index, n)
