@@ -520,7 +520,8 @@ cdef double semi_major_axis_m(const double* y) noexcept nogil:
 ctypedef struct History:
     int n
     int i
-    const double* t_s        # history times, s since the start epoch, ascending
+    const double* t_s        # history times, s since the history's origin, ascending
+    double start_s           # the start epoch, s after the history's origin
     double* sma_alt_km       # out: semi-major axis minus R_e, km (NaN-filled by the caller)
     int n_eph
     int i_eph
@@ -529,8 +530,9 @@ ctypedef struct History:
 
 
 cdef inline void record(History* hist, double t, double sma_alt_km) noexcept nogil:
-    """Store sma_alt_km for every history time <= t not yet recorded."""
-    while hist.i < hist.n and hist.t_s[hist.i] <= t:
+    """Store sma_alt_km for every history time <= t (s since the start epoch) not yet
+    recorded."""
+    while hist.i < hist.n and hist.t_s[hist.i] <= t + hist.start_s:
         hist.sma_alt_km[hist.i] = sma_alt_km
         hist.i += 1
 
@@ -1000,7 +1002,8 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                     const double[::1] season_nodes, double season_period_days,
                     const double[:, :, ::1] daily, const long long[::1] daily_row,
                     const double[::1] day_offset,
-                    const double[::1] history_days, const double[::1] ephemeris_days,
+                    const double[::1] history_days, const double[::1] history_start_days,
+                    const double[::1] ephemeris_days,
                     signed char[::1] status, double[::1] end_epoch_days,
                     double[::1] entry_epoch_days, double[::1] handover_epoch_days,
                     double[:, ::1] end_state, double[:, ::1] history_sma_alt_km,
@@ -1012,7 +1015,8 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     (``table_alt_km``, ``axis_f107a``, ``axis_df``, ``axis_ap``), plus ``season_log``
     (n_alt x n_f x n_s) on ``season_nodes`` padded periodically (n_s + 2 nodes) if not empty;
     ``daily[daily_row[i]]`` holds sample i's (F10.7a, dF10.7, Ap, day of year) per day,
-    from ``day_offset[i]`` days before its start epoch (samples may share a row). Inputs are
+    from ``day_offset[i]`` days before its start epoch (samples may share a row). Sample i
+    starts ``history_start_days[i]`` after the origin of the ``history_days``. Inputs are
     validated and outputs allocated (NaN-filled) by the wrapper; this function releases the
     GIL for the block.
     """
@@ -1108,6 +1112,7 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                 hist.n = n_hist
                 hist.i = 0
                 hist.t_s = buf
+                hist.start_s = history_start_days[i] * SECONDS_PER_DAY
                 hist.sma_alt_km = &history_sma_alt_km[i, 0] if n_hist > 0 else NULL
                 hist.n_eph = n_eph
                 hist.i_eph = 0

@@ -1,6 +1,8 @@
 """The HTML report and run comparisons, from small real runs (F200 density table).
 
 - every figure and table is present, embedded as PNG and written beside the HTML;
+- per scenario a short decision table on top, the full risk table (with the summary.json
+  keys) folded in a <details>; the altitude fan has bands, a deorbit vehicle or not;
 - every number in the page is the value of summary.json (exact repr in ``data-value``, and
   the visible text rounds that value);
 - user strings (title, description) appear only escaped;
@@ -20,7 +22,7 @@ from distributed import Client, LocalCluster
 import deorbit
 from deorbit import runner
 from deorbit.report import compare_runs, format_comparison, write_report
-from deorbit.report.html import GROUND_METRICS, NOT_COMPUTED
+from deorbit.report.html import DECISION_METRICS, GROUND_METRICS, NOT_COMPUTED
 from deorbit.scenario import load_scenario
 from deorbit.store import RunStore
 
@@ -152,6 +154,32 @@ def test_every_figure_and_table_is_present(run_dir, report):
         assert "not-computed" in page
     # The solar fan is missing and the caption says why.
     assert page.count("No solar-activity fan is drawn beneath this chart") == 2
+
+
+@pytest.mark.parametrize("name, samples, times", [("plain", 16, 1),   # all down by day 30
+                                                  ("with-dv", 12, 2)])
+def test_decision_table_then_the_full_table_folded(report, name, samples, times):
+    _, page = report
+    section = page[page.index(f'id="scenario-{name}"'):]
+    section = section[: section.index("</section>")]
+    decision = re.search(r'<table class="decision-table" id="decision-([^"]+)">(.*?)</table>',
+                         section, re.S)
+    assert decision.group(1) == name
+    rows = re.findall(r"<tr><th scope=\"row\">", decision.group(2))
+    assert len(rows) == len(DECISION_METRICS)
+    shown = re.findall(r'data-metric="([^"]+)"(?! data-field)', decision.group(2))
+    assert [m for m in shown if m in DECISION_METRICS] == list(DECISION_METRICS)
+    assert "<code>" not in decision.group(2)            # no summary.json keys up here
+    folded = re.search(r'<details class="risk-details"><summary>(.*?)</summary>(.*?)</details>',
+                       section, re.S)
+    assert folded.start() >= decision.end()
+    assert f'id="risk-{name}"' in folded.group(2) and "summary.json key" in folded.group(2)
+    # The altitude fan: bands while samples are in orbit, every sample's history stored
+    # (with-dv: through the deorbit sequence).
+    fan = re.search(rf'<figure id="fig-{name}-altitude-fan"([^>]*)>', section).group(1)
+    attrs = dict(re.findall(r'data-([a-z-]+)="(\d+)"', fan))
+    assert int(attrs["band-times"]) >= times
+    assert int(attrs["samples-with-history"]) == samples
 
 
 def _expected_text(metric, fig):

@@ -429,18 +429,20 @@ def semi_major_axis_m(y):
 class History:
     """Altitude history: a value for every history time <= t, at the first step after it;
     and the Cowell phase's ephemeris: the state at every ephemeris time, from the dense
-    output of the step that spans it."""
+    output of the step that spans it. History times count from ``start_s`` before the
+    start epoch, the other times from the start epoch."""
 
-    def __init__(self, t_s, out, eph_t_s=(), eph_out=None):
+    def __init__(self, t_s, out, eph_t_s=(), eph_out=None, start_s=0.0):
         self.t_s = t_s
         self.out = out
+        self.start_s = start_s
         self.i = 0
         self.eph_t_s = eph_t_s
         self.eph_out = eph_out
         self.i_eph = 0
 
     def record(self, t, sma_alt_km):
-        while self.i < len(self.t_s) and self.t_s[self.i] <= t:
+        while self.i < len(self.t_s) and self.t_s[self.i] <= t + self.start_s:
             self.out[self.i] = sma_alt_km
             self.i += 1
 
@@ -767,7 +769,7 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
                     mean_max_step_days, rtol, zonal_degree, ellipsoid, table_alt_km,
                     table_log_rho, axis_f107a, axis_df, axis_ap, season_log, season_nodes,
                     season_period_days, daily, daily_row, day_offset, history_days,
-                    ephemeris_days, status, end_epoch_days, entry_epoch_days,
+                    history_start_days, ephemeris_days, status, end_epoch_days, entry_epoch_days,
                     handover_epoch_days, end_state, history_sma_alt_km, ephemeris_state,
                     n_steps, n_rhs, along=None):
     """Propagate every sample of a block; same contract as ``_kernel.propagate_block``.
@@ -789,7 +791,8 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
                   float(day_offset[i]), along, float(start_epoch_days[i]))
         row = [math.nan] * len(hist_s)
         eph_row = [[math.nan] * 6 for _ in eph_s]
-        hist = History(hist_s, row, eph_s, eph_row)
+        hist = History(hist_s, row, eph_s, eph_row,
+                       float(history_start_days[i]) * SECONDS_PER_DAY)
         targets = [float(entry_alt_km)]
         if stop_alt_km[i] < entry_alt_km:
             targets.append(float(stop_alt_km[i]))

@@ -190,8 +190,9 @@ def run_block(scenario, block_index: int, samples: int | None = None) -> dict[st
         ``final_burn_epoch_utc_days`` and ``targeting_miss_km`` (controlled attempts),
         per fragment class (n, K): ``impact_lat_deg``, ``impact_lon_deg``,
         ``impact_speed_m_s``, ``fragment_count``; and, every ``HISTORY_STEP_DAYS`` after the
-        start (n, H): ``history_sma_alt_km``, the mean altitude, and ``history_f107a_sfu``,
-        the 81-day mean F10.7 the sample saw while in orbit (NaN after its breakup).
+        start (n, H): ``history_sma_alt_km``, the mean altitude along the whole flight (the
+        deorbit sequence included; NaN after breakup), and ``history_f107a_sfu``, the
+        81-day mean F10.7 the sample saw while in orbit (NaN after its breakup).
     """
     first, n = block_samples(scenario, block_index, samples)
     x = sampling.draw_block(scenario, block_index, n)
@@ -225,8 +226,7 @@ def _fly(blk, idx, block_index):
     # Natural decay from the end of station keeping (until the deorbit vehicle is ready).
     stop = horizon if dv is None else np.minimum(
         np.maximum(x["operations.deorbit_vehicle.ready_utc"][idx], start), horizon)
-    res = blk.decay(idx, start, stop, hist=history_days(scenario), **_initial(scenario, x, idx))
-    blk.history[idx] = res.history_sma_alt_km
+    res = blk.decay(idx, start, stop, **_initial(scenario, x, idx))
     waiting = res.status == Status.HORIZON
     if dv is None:
         blk.outcome[idx[waiting]] = Outcome.IN_ORBIT
@@ -296,7 +296,8 @@ class _Block:
         self.reentry, self.brk_epoch = np.empty(n), np.empty(n)
         self.brk_state = np.empty((n, 6))
         self.burn_epoch, self.miss = np.empty(n), np.empty(n)
-        self.history = np.empty((n, history_days(scenario).size))
+        self.history_days = history_days(scenario)
+        self.history = np.empty((n, self.history_days.size))
         self.solar_history = np.empty_like(self.history)
 
     def reset(self, idx):
@@ -321,7 +322,9 @@ class _Block:
         return again
 
     def record(self, idx, res):
-        """Store entry and breakup of the samples idx whose propagation res reached breakup."""
+        """Store the altitude history of the samples idx along their propagation res, and
+        entry and breakup of those that reached breakup."""
+        self.keep_history(idx, res)
         entered = res.status == Status.ENTERED
         j = idx[entered]
         self.reentry[j] = res.entry_epoch_utc_days[entered]
@@ -329,24 +332,35 @@ class _Block:
         self.brk_state[j] = res.end_state_eci[entered]
         self.outcome[idx[res.status == Status.NUMERICAL_FAILURE]] = Outcome.NUMERICAL_FAILURE
 
-    def propagate(self, idx, epoch, stop_epoch, state=None, mean=None, hist=None,
-                  method="cowell", **kw):
+    def propagate(self, idx, epoch, stop_epoch, state=None, mean=None, method="cowell", **kw):
         """Propagate samples idx down to their breakup altitude or stop_epoch; record."""
         opts = {**self.common, **(self.hybrid if method == "hybrid" else {}), **kw}
         res = propagate(epoch, state, self.bc[idx], self.table, stop_epoch, method=method,
-                        mean_elements=mean, density_scale=self.scale[idx], history_days=hist,
+                        mean_elements=mean, density_scale=self.scale[idx],
                         stop_alt_km=self.breakup_alt[idx], space_weather=self.take_sw(idx),
-                        **opts)
+                        **self.history_times(idx), **opts)
         self.record(idx, res)
         return res
+
+    def history_times(self, idx):
+        """The altitude history's ``propagate`` arguments for samples idx: the history
+        times, counted from each sample's start epoch, whatever piece of its flight."""
+        return dict(history_days=self.history_days,
+                    history_origin_utc_days=self.x["start.epoch_utc"][idx])
+
+    def keep_history(self, idx, res):
+        """Add the altitude history of the samples idx along their propagation res: the
+        times not stored by an earlier piece of their flight."""
+        old = self.history[idx]
+        self.history[idx] = np.where(np.isnan(old), res.history_sma_alt_km, old)
 
     def take_sw(self, idx):
         """Daily indices of samples idx (None with a static atmosphere)."""
         return None if self.sw is None else self.sw.take(self.sw_row[idx])
 
-    def decay(self, idx, epoch, stop_epoch, state=None, mean=None, hist=None):
+    def decay(self, idx, epoch, stop_epoch, state=None, mean=None):
         """Hybrid propagation of samples idx to breakup or stop_epoch."""
-        return self.propagate(idx, epoch, stop_epoch, state, mean, hist, method="hybrid")
+        return self.propagate(idx, epoch, stop_epoch, state, mean, method="hybrid")
 
     def settle(self, idx, res, entered_outcome):
         """Outcome of samples idx after their last propagation res."""
@@ -400,7 +414,8 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
         r = propagate(epoch[above], state[above], blk.bc[j], blk.table, blk.horizon[j],
                       density_scale=blk.scale[j], entry_alt_km=low, handover_alt_km=low + 10.0,
                       rtol=blk.common["rtol"], mean_max_step_days=MEAN_MAX_STEP_DAYS,
-                      space_weather=blk.take_sw(j))
+                      space_weather=blk.take_sw(j), **blk.history_times(j))
+        blk.keep_history(j, r)
         lost = r.status != Status.ENTERED    # still above at the horizon, or a failure
         blk.outcome[j[r.status == Status.HORIZON]] = Outcome.IN_ORBIT
         blk.outcome[j[r.status == Status.NUMERICAL_FAILURE]] = Outcome.NUMERICAL_FAILURE

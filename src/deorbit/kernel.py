@@ -67,6 +67,7 @@ class BlockInputs(NamedTuple):
     zonal_degree: int
     ellipsoid: bool
     history_days: np.ndarray
+    history_start_days: np.ndarray
     ephemeris_days: np.ndarray
 
 
@@ -248,7 +249,8 @@ class PropagationResult:
         Geodetic latitude, longitude (east, -180..180) and altitude of ``end_state_eci``
         above the WGS-84 ellipsoid, degrees and km.
     history_days : ndarray, shape (H,)
-        Times of the altitude history, days after each sample's start epoch.
+        Times of the altitude history, days after each sample's start epoch (or the
+        ``history_origin_utc_days`` asked for).
     history_sma_alt_km : ndarray, shape (N, H)
         Semi-major axis minus R_e, km (mean elements in the mean phase, osculating in the
         Cowell phase), taken at the first integrator step ending at or after each history
@@ -325,6 +327,7 @@ def propagate(
     zonal_degree: int = 4,
     altitude: str = "ellipsoid",
     history_days=None,
+    history_origin_utc_days=None,
     mean_elements=None,
     mean_max_step_days: float = 1.0,
     space_weather: DailyIndices | None = None,
@@ -374,7 +377,13 @@ def propagate(
     altitude : {"ellipsoid", "sphere"}
         Altitude used by the density model and the events.
     history_days : array_like, shape (H,), optional
-        Ascending times after the start epoch, days, at which to record the altitude history.
+        Ascending times after the start epoch (or ``history_origin_utc_days``), days, at
+        which to record the altitude history.
+    history_origin_utc_days : float or array_like, shape (N,), optional
+        The epoch ``history_days`` count from, UTC days since J2000 (default: the start
+        epoch), e.g. a sample's first epoch when its flight is propagated piece by piece:
+        history times before the start epoch then get the start value (the first state at
+        or after them), so a caller joining the pieces keeps the earlier pieces' values.
     mean_elements : array_like, shape (N, 6), optional
         Start from mean elements instead of an osculating state (see
         :func:`mean_circular_elements`): semi-major axis (m), eccentricity vector (ex, ey)
@@ -475,6 +484,8 @@ def propagate(
         raise ValueError(f"{name}[{i}]: start altitude {start_alt[i]:.3f} km is at or below "
                          f"entry_alt_km = {entry} km; allowed: above it")
     hist = _times("history_days", history_days)
+    hist_start = np.zeros(n) if history_origin_utc_days is None else epoch - _per_sample(
+        "history_origin_utc_days", history_origin_utc_days, n, -1e6, 1e6)
     eph = _times("ephemeris_days", ephemeris_days)
     if eph.size and method != "cowell":
         raise ValueError("ephemeris_days: states along the trajectory need method = 'cowell' "
@@ -498,7 +509,7 @@ def propagate(
         handover_alt_km=handover, hybrid=method == "hybrid",
         mean_input=mean_elements is not None, mean_max_step_days=max_step, rtol=rtol,
         zonal_degree=int(zonal_degree), ellipsoid=altitude == "ellipsoid", history_days=hist,
-        ephemeris_days=eph)
+        history_start_days=hist_start, ephemeris_days=eph)
     outputs = BlockOutputs(
         status=status, end_epoch_days=end_epoch, entry_epoch_days=entry_epoch,
         handover_epoch_days=handover_epoch, end_state=end_state, history_sma_alt_km=history,

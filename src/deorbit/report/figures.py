@@ -107,16 +107,32 @@ def reentry_cdf_png(reentry_epoch_utc_days, marks=None, *, title="") -> bytes:
 
 
 # -- altitude fan chart --------------------------------------------------------------------
+def history_known(history_sma_alt_km, lifetime_days, history_days):
+    """Whether each sample's state is known at each stored time: its altitude is stored
+    (finite), or it had already re-entered (``lifetime_days <= t``).
+
+    Returns
+    -------
+    ndarray of bool, shape (n, H)
+    """
+    h = np.asarray(history_sma_alt_km, dtype=np.float64)
+    life = np.asarray(lifetime_days, dtype=np.float64)
+    t = np.asarray(history_days, dtype=np.float64)[: h.shape[1]]
+    reentered = np.isfinite(life)[:, None] & (life[:, None] <= t[None, :])
+    return np.isfinite(h) | reentered
+
+
 def altitude_bands(history_sma_alt_km, lifetime_days, history_days, exclude=None,
                    quantiles=FAN_QUANTILES):
     """Quantiles across samples of the mean altitude at each stored time.
 
     A sample's state at time t is known if its altitude is stored (finite) or if it had
     already re-entered (``lifetime_days <= t``; counted as 0 km, below every band). A sample
-    with NaN before its reentry is unknown at t: the engine stopped storing its history
-    (e.g. when a deorbit vehicle took over). An unknown altitude could rank anywhere, so the
-    bands are computed only at times when every sample is known (an estimate from the known
-    ones alone would drop exactly the samples still in orbit).
+    with NaN before its reentry is unknown at t: its history was not stored (e.g. blocks
+    written before the engine recorded it through a deorbit vehicle's sequence). An unknown
+    altitude could rank anywhere, so the bands are computed only at times when every sample
+    is known (an estimate from the known ones alone would drop exactly the samples still in
+    orbit).
 
     Parameters
     ----------
@@ -134,10 +150,8 @@ def altitude_bands(history_sma_alt_km, lifetime_days, history_days, exclude=None
     if exclude is not None:
         keep = ~np.asarray(exclude, dtype=bool)
         h, life = h[keep], life[keep]
-    t = np.asarray(history_days, dtype=np.float64)
     n, k = h.shape
-    reentered = np.isfinite(life)[:, None] & (life[:, None] <= t[None, :k])
-    known = np.isfinite(h) | reentered
+    known = history_known(h, life, history_days)
     alt = np.where(np.isfinite(h), h, 0.0)
     bands = np.full((len(quantiles), k), np.nan)
     frac = known.mean(axis=0) if n else np.zeros(k)

@@ -6,8 +6,11 @@ Layout of the page:
    P(uncontrolled), P(in orbit at the horizon), expected casualties Ec with its 90 % interval
    against the 1e-4 limit, P(Ec > 1e-4), P(debris outside the target zone), median reentry
    date and footprint length, each with its Monte Carlo standard error;
-2. per scenario: reentry-epoch CDF, altitude fan chart, impact map, footprint-length
-   distribution, and a risk table with every figure of ``summary.json``;
+2. per scenario: a short decision table (P(controlled), P(uncontrolled), Ec with its
+   interval against the limit, P(debris outside the zone), reentry date P5/P50/P95), the
+   full risk table with every figure of ``summary.json`` and its key folded in a
+   ``<details>``; reentry-epoch CDF, altitude fan chart, impact map, footprint-length
+   distribution;
 3. provenance: versions, seeds, scenario hashes, data sources.
 
 Every number comes from ``summary.json`` and is formatted from that value; each number is
@@ -79,6 +82,10 @@ for _q in ("05", "25", "50", "75", "95"):
     _LABELS[f"reentry_epoch_p{_q}_utc_days"] = f"reentry date, P{int(_q)}"
     _LABELS[f"lifetime_p{_q}_days"] = f"lifetime, P{int(_q)}"
 
+#: The per-scenario decision table: the headline figures, each with its standard error.
+DECISION_METRICS = ("p_controlled", "p_uncontrolled", "ec_mean", "p_debris_outside_zone",
+                    "reentry_epoch_p05_utc_days", "reentry_epoch_p50_utc_days",
+                    "reentry_epoch_p95_utc_days")
 #: Order of the per-scenario risk table (other metrics follow in summary order).
 _RISK_ORDER = ("samples", "p_controlled", "p_uncontrolled", "p_uncontrolled_after_failure",
                "p_uncontrolled_natural_decay", "p_in_orbit_at_horizon", "p_numerical_failure",
@@ -292,6 +299,7 @@ class _Figure:
     heading: str
     caption: str         # HTML (already escaped where needed)
     png: bytes | None    # None: not computed (caption says why)
+    data: dict = field(default_factory=dict)  # what is drawn: data-* attributes (numbers)
 
 
 def _value(metrics, name):
@@ -341,19 +349,22 @@ def _fan_figure(sc, step_days):
                                    entry_alt_km=sc.entry_alt_km, title=sc.name,
                                    history_f107a_sfu=None if solar is None
                                    else solar[:, : days.size])
-    _, frac = figures.altitude_bands(hist, a["lifetime_days"], days, failed)
+    kept = slice(None) if failed is None else ~failed
+    known = figures.history_known(hist[kept], a["lifetime_days"][kept], days)
+    full = known.all(axis=0) & (known.shape[0] > 0)   # the times with bands
     cap = [f"Mean altitude (semi-major axis minus the equatorial radius) across samples every "
            f"{step_days:g} days after each sample's start epoch: P5–P95 and P25–P75 bands and "
            "the median; re-entered samples count as below every band"
            + (", numerical failures are left out" if failed is not None and failed.any()
               else "") + ". The top axis puts calendar dates on the median start epoch."]
-    short = np.flatnonzero(frac < 1.0)
-    if short.size:
+    short = np.flatnonzero(~full)
+    if short.size and known.shape[0]:
         cap.append(f"From day {days[short[0]]:,.0f} the altitude of "
-                   f"{100 * (1 - frac[short[0]]):.0f} % of the samples is not stored (the engine "
-                   "records the history only during the natural decay before a deorbit "
-                   "vehicle's sequence, not during it), so the bands stop there: quantiles "
-                   "without those samples would leave out exactly the ones still in orbit.")
+                   f"{int((~known[:, short[0]]).sum()):,} of {known.shape[0]:,} samples is "
+                   "not stored in this run's blocks (blocks written before deorbit recorded "
+                   "it through a deorbit vehicle's sequence), so the bands stop there: "
+                   "quantiles without those samples would leave out exactly the ones still "
+                   "in orbit.")
     s = sc.solar
     if s.get("model") == "constant":
         solar = ("constant solar activity"
@@ -367,7 +378,9 @@ def _fan_figure(sc, step_days):
         cap.append(f"Beneath: the 81-day mean F10.7 the samples still in orbit saw (model "
                    f"'{s.get('model', '?')}'), P5–P95 and P25–P75 bands and the median, at "
                    "the same times after each sample's start.")
-    return _Figure("altitude-fan", "Altitude over time", _e(" ".join(cap)), png)
+    data = {"band-times": int((full & np.isfinite(hist[kept]).any(axis=0)).sum()),  # in orbit
+            "samples-with-history": int(known.all(axis=1).sum())}  # stored until reentry
+    return _Figure("altitude-fan", "Altitude over time", _e(" ".join(cap)), png, data)
 
 
 def _map_figure(sc):
@@ -455,6 +468,8 @@ figcaption{font-size:.88em;color:#424949;max-width:900px}
 .facts{font-size:.88em;color:#566573}
 code{font-size:.92em}
 nav a{margin-right:1em}
+details.risk-details{margin:0 0 1em}details.risk-details summary{cursor:pointer;
+color:#1f4e79;font-size:.92em}
 """
 
 
@@ -471,7 +486,8 @@ def _figure_html(sc, fig, out_dir):
     name = _png_name(sc, fig.key)
     (out_dir / name).write_bytes(fig.png)
     data = base64.b64encode(fig.png).decode("ascii")
-    return (f'<figure id="{fid}"><h3>{_e(fig.heading)}</h3>'
+    attrs = "".join(f' data-{k}="{_e(v)}"' for k, v in fig.data.items())
+    return (f'<figure id="{fid}"{attrs}><h3>{_e(fig.heading)}</h3>'
             f'<img src="data:image/png;base64,{data}" alt="{_e(fig.heading)}: {_e(sc.name)}">'
             f'<figcaption>{fig.caption} <span class="sub">(file: {_e(name)})</span>'
             f"</figcaption></figure>")
@@ -538,27 +554,39 @@ def _side_by_side(scenarios):
             f'</thead><tbody>{"".join(body)}</tbody></table></div>')
 
 
-def _risk_table(sc):
-    m = sc.metrics
-    names = [k for k in _RISK_ORDER if k in m or k in GROUND_METRICS]  # absent: said so
-    names += [k for k in m if k not in names]
-    rows = []
-    for k in names:
-        fig = m.get(k)
+def _risk_row(sc, k, full):
+    """One row of a scenario's table: label and value ± standard error (Ec: with its
+    limit flag and interval); ``full`` adds the unit and the summary.json key."""
+    fig = sc.metrics.get(k)
+    value = _ec_cell(sc) if k == "ec_mean" else _num(sc.name, k, fig)
+    cells = f'<th scope="row">{_e(_LABELS.get(k, k))}</th><td>{value}</td>'
+    if full:
         unit = "" if fig is None else fig.get("unit", "")
         if fig is not None and ("date_utc" in fig or k.startswith("reentry_epoch_")):
             unit = f"UTC date, ± days (value in {unit})"
-        label = _LABELS.get(k, k)
-        extra = ""
-        if k == "ec_mean" and fig is not None:
-            interval, high = _ec_interval(sc)
-            extra = _ec_flag(_value(m, k), high) + "<br>" + interval
-        rows.append(f'<tr><th scope="row">{_e(label)}</th><td>{_num(sc.name, k, fig)}{extra}'
-                    f'</td><td class="sub">{_e(unit)}</td><td class="sub"><code>{_e(k)}</code>'
-                    "</td></tr>")
-    return (f'<table class="risk-table" id="risk-{_e(sc.name)}"><thead><tr><th>figure</th>'
+        cells += f'<td class="sub">{_e(unit)}</td><td class="sub"><code>{_e(k)}</code></td>'
+    return f"<tr>{cells}</tr>"
+
+
+def _decision_table(sc):
+    """The headline figures of a scenario (:data:`DECISION_METRICS`)."""
+    rows = "".join(_risk_row(sc, k, full=False) for k in DECISION_METRICS)
+    return (f'<table class="decision-table" id="decision-{_e(sc.name)}"><thead><tr>'
+            "<th>figure</th><th>value ± standard error</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
+
+
+def _risk_table(sc):
+    """Every figure of the scenario's summary.json with its unit and key, folded."""
+    m = sc.metrics
+    names = [k for k in _RISK_ORDER if k in m or k in GROUND_METRICS]  # absent: said so
+    names += [k for k in m if k not in names]
+    rows = "".join(_risk_row(sc, k, full=True) for k in names)
+    return (f'<details class="risk-details"><summary>All {len(names)} figures of this '
+            "scenario, with their units and summary.json keys</summary>"
+            f'<table class="risk-table" id="risk-{_e(sc.name)}"><thead><tr><th>figure</th>'
             "<th>value ± standard error</th><th>unit</th><th>summary.json key</th></tr></thead>"
-            f'<tbody>{"".join(rows)}</tbody></table>')
+            f"<tbody>{rows}</tbody></table></details>")
 
 
 def _scenario_section(sc, figs, out_dir):
@@ -573,7 +601,7 @@ def _scenario_section(sc, figs, out_dir):
     for para in re.split(r"\n\s*\n", sc.description.strip()):
         if para.strip():
             parts.append(f'<p class="desc">{_e(" ".join(para.split()))}</p>')
-    parts.append("<h3>Risk table</h3>" + _risk_table(sc))
+    parts.append("<h3>Decision table</h3>" + _decision_table(sc) + _risk_table(sc))
     parts += [_figure_html(sc, f, out_dir) for f in figs]
     parts.append("</section>")
     return "\n".join(parts)

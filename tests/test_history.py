@@ -1,0 +1,112 @@
+"""The altitude history is an output only, and it covers every sample's whole flight.
+
+The history (``history_sma_alt_km``) is recorded along every propagation of the station,
+the deorbit sequence included (natural decay to the lowering altitude, the coasts and burn
+segments, the descent after the final burn). Recording it must not move any other result:
+
+- pinned: the sha256 of block 0's other per-sample arrays, for the five built-in scenarios,
+  equal the values recorded before the history was carried through the deorbit sequence
+  (compiled kernel, gcc 12.2 -O3, NumPy 2.4, x86-64 Linux: the arrays are bit-exact only for
+  one build of the kernel and one NumPy);
+- on any build: a block with no history asked for gives the same arrays, bit for bit.
+
+The pin is also the refactors' guard (issue 18): the keyword kernel contract, the engine's
+split and the orbit helpers left it unchanged. A change of results that is a fix updates
+these values in a commit of its own that says why.
+
+The kernel's ``history_origin_utc_days`` (history times counted from an earlier epoch than
+the propagation's start) is what lets the engine carry one time axis through the pieces.
+"""
+import hashlib
+
+import numpy as np
+import pytest
+
+import deorbit
+from deorbit import engine
+from deorbit.kernel import circular_state, propagate
+from deorbit.scenario import load_scenario
+
+BUILTIN = ("iss-2028", "iss-2030", "iss-early", "iss-uncontrolled", "smallsat-lifetime")
+#: sha256 of :func:`_digest` of ``engine.run_block(load_scenario(name), 0)``, recorded at
+#: commit bc5c6e1, before the history was carried through the deorbit sequence.
+BEFORE_SHA256 = {
+    "iss-2028": "3c9dddd66e7a475810844c503c30fe5089df8204dcb44b00cae152d082d9ed1f",
+    "iss-2030": "7419ba8e069ca50002f9a8a5322cbf167da1008d09d676d1632f398850485075",
+    "iss-early": "10bb425f4a79996acd94ba0950dce2754f166e121e0992a9773485cbe4f26f88",
+    "iss-uncontrolled": "252d4ce83c9812fb15c39a6c53b1efedcecff8179cac900efbebf80102cd880b",
+    "smallsat-lifetime": "8f5b6ab0769ff38d4ada33809bfdf12a7a35cf818e175cfd5c97284cba973ff7",
+}
+HISTORY = "history_sma_alt_km"
+
+
+def _digest(out, skip=(HISTORY,)):
+    """sha256 over every array of a block but those in ``skip``: key, dtype, shape and
+    bytes, in key order."""
+    h = hashlib.sha256()
+    for key in sorted(out):
+        if key in skip:
+            continue
+        a = np.ascontiguousarray(out[key])
+        for part in (key, str(a.dtype), str(a.shape)):
+            h.update(part.encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def blocks():
+    """Block 0 of every built-in scenario (computed once for the module)."""
+    return {name: engine.run_block(load_scenario(name), 0) for name in BUILTIN}
+
+
+@pytest.mark.skipif(not deorbit.accelerated, reason="the pinned digests are of the compiled "
+                    "kernel")
+@pytest.mark.parametrize("name", BUILTIN)
+def test_other_results_unchanged_by_the_history(blocks, name):
+    assert _digest(blocks[name]) == BEFORE_SHA256[name]
+
+
+@pytest.mark.parametrize("name", ["iss-2030", "iss-uncontrolled"])
+def test_history_is_an_output_only(monkeypatch, name):
+    """Without history times (altitude and solar) every other array is the same, bit for
+    bit (any build)."""
+    s = load_scenario(name)
+    with_history = engine.run_block(s, 0, 24)
+    monkeypatch.setattr(engine, "history_days", lambda scenario: np.zeros(0))
+    without = engine.run_block(s, 0, 24)
+    assert without[HISTORY].shape == (24, 0)
+    histories = (HISTORY, "history_f107a_sfu")
+    assert _digest(with_history, histories) == _digest(without, histories)
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_history_covers_the_whole_flight(blocks, name):
+    """Every sample has an altitude at every history time up to its breakup (the deorbit
+    sequence included), none after; the first is the starting mean altitude."""
+    out = blocks[name]
+    hist = out[HISTORY]
+    s = load_scenario(name)
+    t = out["start.epoch_utc"][:, None] + engine.history_days(s)[None, :]
+    entry = out["reentry_epoch_utc_days"][:, None]
+    horizon = out["start.epoch_utc"][:, None] + s.start.horizon_years * engine.DAYS_PER_YEAR
+    flying = (t <= np.where(np.isnan(entry), horizon, entry))   # NaN: never re-entered
+    ok = out["outcome"] != engine.Outcome.NUMERICAL_FAILURE
+    assert np.isfinite(hist[ok][flying[ok]]).all()
+    assert np.isnan(hist[t > entry + 1.0]).all()
+    np.testing.assert_allclose(hist[:, 0], out["orbit.mean_altitude_km"], atol=0.5)
+
+
+@pytest.mark.parametrize("method", ["cowell", "hybrid"])
+def test_history_origin_shifts_the_times(backend, f200, method):
+    """History times counted from 1.5 days before the start: those before the start get the
+    start value, the others the values of the same times counted from the start."""
+    state = circular_state(300.0, 51.6, 10.0, 20.0)
+    kw = dict(method=method, handover_alt_km=150.0)
+    shifted = propagate(10.0, state, 100.0, f200["table"], 12.0, history_days=[0, 1, 2, 3],
+                        history_origin_utc_days=8.5, **kw)
+    plain = propagate(10.0, state, 100.0, f200["table"], 12.0, history_days=[0, 0.5, 1.5],
+                      **kw)
+    h, p = shifted.history_sma_alt_km[0], plain.history_sma_alt_km[0]
+    np.testing.assert_array_equal(h, [p[0], p[0], p[1], p[2]])
+    np.testing.assert_array_equal(shifted.end_state_eci, plain.end_state_eci)
