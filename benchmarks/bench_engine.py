@@ -6,7 +6,7 @@ The scenario is the built-in ``iss-uncontrolled`` with two changes, both stated 
   (with the target the run stops after the first few blocks and cancels the rest, which
   measures the stopping rule, not throughput);
 - if the built-in's NRLMSISE-00 density table is not available yet
-  (``deorbit.engine.density_table`` fails), ``atmosphere.model = "table"`` with a profile from
+  (``deorbit.environment.density_table`` fails), ``atmosphere.model = "table"`` with a profile from
   ``benchmarks/iss_f200.json`` written to a temporary directory (default ``F107_70_Ap_4``,
   the profile nearest the scenario's F10.7 = 80 sfu, Ap = 8). With the MSIS table present the
   built-in atmosphere is used as is.
@@ -123,7 +123,7 @@ def _table_profile(profile: str) -> dict:
 
 def make_scenario(tmp: Path, *, profile: str, block_size: int | None, force_table: bool):
     """The benchmark scenario (see the module docstring); returns (scenario, description)."""
-    from deorbit import engine
+    from deorbit import environment
     from deorbit.scenario import load_scenario
 
     text = (resources.files("deorbit") / "scenarios" / f"{SCENARIO}.toml").read_text("utf-8")
@@ -143,7 +143,7 @@ def make_scenario(tmp: Path, *, profile: str, block_size: int | None, force_tabl
     atmosphere = None
     if not force_table:
         try:
-            engine.density_table(load_scenario(SCENARIO))
+            environment.density_table(load_scenario(SCENARIO))
             atmosphere = "built-in NRLMSISE-00 table (scenario as is)"
         except Exception as exc:  # noqa: BLE001 - any failure means: use the table fallback
             log(f"built-in MSIS density table unavailable ({type(exc).__name__}: {exc}); "

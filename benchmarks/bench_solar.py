@@ -1,9 +1,9 @@
 """Sampling the space weather of a block against propagating it (issue 4).
 
 For each built-in scenario with a solar-activity model, and each of its first blocks, inside
-one ``engine.run_block`` call: the time of ``engine.daily_indices`` (the solar model's daily
+one ``engine.run_block`` call: the time of ``environment.daily_indices`` (the solar model's daily
 F10.7, F10.7a and Ap paths as NRLMSISE-00 inputs: of every sample for the block's first
-``engine.SOLAR_WINDOW_DAYS``, the "days" column, and to the horizon for the few samples that
+``environment.SOLAR_WINDOW_DAYS``, the "days" column, and to the horizon for the few samples that
 live longer) against the time of all the block's ``kernel.propagate`` calls (natural decay,
 deorbit burns and targeting, the fragments' fall), and the whole block. Prints a Markdown
 table with the ratio; the target is sampling < propagating.
@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from deorbit import engine, operations
+from deorbit import engine, environment, flight, operations
 from deorbit.scenario import load_scenario
 
 SCENARIOS = ("iss-uncontrolled", "iss-2030", "iss-2028", "iss-early", "smallsat-lifetime")
@@ -23,7 +23,7 @@ SCENARIOS = ("iss-uncontrolled", "iss-2030", "iss-2028", "iss-early", "smallsat-
 
 def time_block(scenario, block):
     """(sampling s, propagating s, samples, days per sample, samples flown twice, block s)
-    of one block: the time of ``engine.daily_indices`` and of every ``kernel.propagate``
+    of one block: the time of ``environment.daily_indices`` and of every ``kernel.propagate``
     call (the engine's: decay, the fragments' fall; and the deorbit sequence's, from
     ``operations``), both timed inside one run_block call, how many samples the block flew
     again with paths to the horizon, and the whole call's time."""
@@ -43,7 +43,7 @@ def time_block(scenario, block):
             return out
         return wrapper
 
-    patched = [(engine, "daily_indices"), (engine, "propagate"), (operations, "propagate")]
+    patched = [(environment, "daily_indices"), (flight, "propagate"), (operations, "propagate")]
     real = [(module, name, getattr(module, name)) for module, name in patched]
     try:
         for module, name, fn in real:
@@ -69,7 +69,7 @@ def main():
         s = load_scenario(name)
         if s.solar.model == "constant":
             continue
-        engine.density_table(s)  # load the table outside the timing
+        environment.density_table(s)  # load the table outside the timing
         time_block(s, 0)         # warm-up: imports, the solar model's calibration
         blocks = min(args.blocks, engine.n_blocks(s))
         rows = [time_block(s, b) for b in range(blocks)]

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from deorbit import engine, fall, fragments, frames
+from deorbit import engine, fall, flight, fragments, frames
 from deorbit.ground import great_circle_distance_km
 from deorbit.kernel import Status, propagate
 from deorbit.sampling import draw_block
@@ -35,8 +35,8 @@ def breakups(scenario, block_index=0):
     the samples of a block that broke up, from the engine's own steps."""
     first, n = engine.block_samples(scenario, block_index)
     x = draw_block(scenario, block_index, n)
-    blk = engine._Block(scenario, x, n, first)
-    engine._fly(blk, np.arange(n), block_index)
+    blk = flight.FlightBlock(scenario, x, n, first)
+    flight.fly(blk, np.arange(n), block_index)
     broke = np.isfinite(blk.brk_epoch)
     bc = fall.fragment_bc(scenario, block_index, n)[broke]
     return blk.brk_epoch[broke], blk.brk_state[broke], bc, blk.lower

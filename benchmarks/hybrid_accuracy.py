@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from deorbit import engine
+from deorbit import environment
+from deorbit.constants import DAYS_PER_YEAR
 from deorbit.kernel import mean_circular_elements, propagate
 from deorbit.sampling import draw_block
 from deorbit.scenario import load_scenario
@@ -32,9 +33,9 @@ def block_inputs(scenario, n, block_index=0):
     """The first ``n`` samples of a block: start epochs, bc, density scales and daily indices."""
     x = draw_block(scenario, block_index, n)
     start = x["start.epoch_utc"]
-    horizon = start + scenario.start.horizon_years * engine.DAYS_PER_YEAR
+    horizon = start + scenario.start.horizon_years * DAYS_PER_YEAR
     first_sample = block_index * scenario.monte_carlo.block_size
-    sw = engine.daily_indices(scenario, first_sample, start, horizon)
+    sw = environment.daily_indices(scenario, first_sample, start, horizon)
     return x, start, horizon, sw
 
 
@@ -46,7 +47,7 @@ def run(scenario, n, alt_km=None, block_index=0):
     mean = mean_circular_elements(alt, x["orbit.inclination_deg"], x["orbit.raan_deg"],
                                   x["orbit.arg_latitude_deg"])
     common = dict(bc_kg_m2=x["vehicle.ballistic_coefficient_kg_m2"],
-                  atmosphere=engine.density_table(scenario), stop_epoch_utc_days=horizon,
+                  atmosphere=environment.density_table(scenario), stop_epoch_utc_days=horizon,
                   density_scale=x["atmosphere.density_scale"], space_weather=sw,
                   mean_elements=mean, entry_alt_km=scenario.propagation.entry_alt_km,
                   rtol=scenario.propagation.rtol)

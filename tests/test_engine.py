@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import deorbit
-from deorbit import engine
+from deorbit import engine, environment, flight
+from deorbit.constants import DAYS_PER_YEAR
 from deorbit.sampling import draw_block
 from deorbit.scenario import load_scenario, parse_scenario
 
@@ -21,21 +22,21 @@ def test_solar_window_changes_nothing(monkeypatch, name):
     (500 km, lifetimes of a decade) have none, since most samples would fly twice."""
     s = load_scenario(name)
     flown_again = []
-    beyond = engine._Block.beyond_window
+    beyond = flight.FlightBlock.beyond_window
 
     def counted(blk):
         again = beyond(blk)
         flown_again.append(again.size)
         return again
 
-    monkeypatch.setattr(engine._Block, "beyond_window", counted)
+    monkeypatch.setattr(flight.FlightBlock, "beyond_window", counted)
     runs = {}
-    for days, share in ((1e9, engine.LONG_LIVED_SHARE),
-                        (engine.SOLAR_WINDOW_DAYS, engine.LONG_LIVED_SHARE),
-                        (engine.SOLAR_WINDOW_DAYS + 0.5, 1.01),  # window on every block
-                        (2 * engine.DAYS_PER_YEAR, 1.01)):
-        monkeypatch.setattr(engine, "SOLAR_WINDOW_DAYS", days)
-        monkeypatch.setattr(engine, "LONG_LIVED_SHARE", share)
+    for days, share in ((1e9, environment.LONG_LIVED_SHARE),
+                        (environment.SOLAR_WINDOW_DAYS, environment.LONG_LIVED_SHARE),
+                        (environment.SOLAR_WINDOW_DAYS + 0.5, 1.01),  # window on every block
+                        (2 * DAYS_PER_YEAR, 1.01)):
+        monkeypatch.setattr(environment, "SOLAR_WINDOW_DAYS", days)
+        monkeypatch.setattr(environment, "LONG_LIVED_SHARE", share)
         runs[days] = engine.run_block(s, 0, 24)
     assert flown_again[0] == 0 and 0 < flown_again[3] <= 24, flown_again
     if name == "smallsat-lifetime":
@@ -48,7 +49,7 @@ def test_solar_window_changes_nothing(monkeypatch, name):
         for key in ref:
             np.testing.assert_array_equal(out[key], ref[key], err_msg=f"{days} days: {key}")
     # the solar history is what each sample saw in orbit: it ends at its breakup
-    t = ref["start.epoch_utc"][:, None] + engine.history_days(s)[None, :]
+    t = ref["start.epoch_utc"][:, None] + flight.history_days(s)[None, :]
     entry = ref["reentry_epoch_utc_days"][:, None]
     solar = ref["history_f107a_sfu"]
     assert np.isfinite(solar[t < entry]).all() and np.isnan(solar[t > entry + 0.1]).all()
@@ -62,12 +63,12 @@ def test_lifetime_guess_matches_the_engine_at_constant_activity(name):
     lifetimes when activity is held at its indices (measured: ISS 0.98, the 97.5 deg
     smallsat 1.07 times the guess)."""
     text = (Path(deorbit.__file__).parent / "scenarios" / f"{name}.toml").read_text()
-    f107a, f107, ap = engine.GUESS_INDICES
+    f107a, f107, ap = environment.GUESS_INDICES
     text = re.sub(r"\[solar\][^\[]*", f"[solar]\nmodel = 'constant'\nf107_sfu = {f107}\n"
                   f"f107a_sfu = {f107a}\nap = {ap}\n\n", text)
     s = parse_scenario(re.sub(r"horizon_years = \d+", "horizon_years = 60", text))
     ratio = (engine.run_block(s, 0, 16)["lifetime_days"]
-             / engine.expected_lifetime_days(s, draw_block(s, 0, 16)))
+             / environment.expected_lifetime_days(s, draw_block(s, 0, 16)))
     assert np.all((ratio > 0.9) & (ratio < 1.1)), ratio
 
 
@@ -78,10 +79,10 @@ def test_without_daily_paths_nothing_flies_twice(monkeypatch, tmp_path, f200):
 
     s = load_scenario(write_scenario(tmp_path, f200, samples=6, block=6, horizon=1.0))
     flown_again = []
-    beyond = engine._Block.beyond_window
-    monkeypatch.setattr(engine._Block, "beyond_window",
+    beyond = flight.FlightBlock.beyond_window
+    monkeypatch.setattr(flight.FlightBlock, "beyond_window",
                         lambda blk: flown_again.append(beyond(blk).size) or beyond(blk))
-    monkeypatch.setattr(engine, "SOLAR_WINDOW_DAYS", 1.0)
+    monkeypatch.setattr(environment, "SOLAR_WINDOW_DAYS", 1.0)
     out = engine.run_block(s, 0)
     assert np.nanmax(out["lifetime_days"]) > 10.0   # past the would-be window and margin
     assert flown_again == [0]

@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 import deorbit
-from deorbit import engine
+from deorbit import engine, flight
+from deorbit.constants import DAYS_PER_YEAR
 from deorbit.kernel import circular_state, propagate
 from deorbit.scenario import load_scenario
 
@@ -73,7 +74,7 @@ def test_history_is_an_output_only(monkeypatch, name):
     bit (any build)."""
     s = load_scenario(name)
     with_history = engine.run_block(s, 0, 24)
-    monkeypatch.setattr(engine, "history_days", lambda scenario: np.zeros(0))
+    monkeypatch.setattr(flight, "history_days", lambda scenario: np.zeros(0))
     without = engine.run_block(s, 0, 24)
     assert without[HISTORY].shape == (24, 0)
     histories = (HISTORY, "history_f107a_sfu")
@@ -87,9 +88,9 @@ def test_history_covers_the_whole_flight(blocks, name):
     out = blocks[name]
     hist = out[HISTORY]
     s = load_scenario(name)
-    t = out["start.epoch_utc"][:, None] + engine.history_days(s)[None, :]
+    t = out["start.epoch_utc"][:, None] + flight.history_days(s)[None, :]
     entry = out["reentry_epoch_utc_days"][:, None]
-    horizon = out["start.epoch_utc"][:, None] + s.start.horizon_years * engine.DAYS_PER_YEAR
+    horizon = out["start.epoch_utc"][:, None] + s.start.horizon_years * DAYS_PER_YEAR
     flying = (t <= np.where(np.isnan(entry), horizon, entry))   # NaN: never re-entered
     ok = out["outcome"] != engine.Outcome.NUMERICAL_FAILURE
     assert np.isfinite(hist[ok][flying[ok]]).all()

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from deorbit import engine, fall, fragments, frames, operations
+from deorbit import engine, environment, fall, flight, fragments, frames, operations
 from deorbit.engine import Outcome
 from deorbit.ground import great_circle_distance_km
 from deorbit.kernel import circular_state
@@ -107,9 +107,9 @@ def test_finite_burn_without_motion_adds_the_full_delta_v():
 def test_a_sample_burns_and_flies_the_same_alone_as_in_a_block(nominal):
     """A sample's finite burn (its own number of impulses) and its flight on from inside the
     atmosphere (its own event altitude) do not depend on the other samples of the call: the
-    engine flies a subset of a block again (engine.SOLAR_WINDOW_DAYS)."""
+    engine flies a subset of a block again (environment.SOLAR_WINDOW_DAYS)."""
     s, _ = nominal
-    table = engine.density_table(s)
+    table = environment.density_table(s)
     state = circular_state([300.0, 300.0, 127.0], 51.64)
     bc, brk = np.array([104.0, 90.0, 104.0]), np.array([78.0, 78.0, 78.0])
     dv, dur = np.array([50.0, 10.0, 80.0]), np.array([600.0, 125.0, 1800.0])
@@ -200,7 +200,7 @@ def test_an_entry_during_a_finite_burn_ends_at_breakup(nominal):
     impulses and flies on to breakup instead of burning inside the atmosphere."""
     s, _ = nominal
     state = circular_state([135.0, 135.0], 51.64)
-    table = engine.density_table(s)
+    table = environment.density_table(s)
     coast = operations.station_coast(np.array([104.0, 104.0]), table, np.array([78.0, 78.0]))
     t, y, at_breakup = operations.fire(np.zeros(2), state, np.array([80.0, 80.0]),
                                        np.zeros((2, 3)), 0.0, 0.0, 1800.0, coast)
@@ -215,17 +215,17 @@ def test_coast_to_a_burn_that_ends_inside_the_atmosphere(tmp_path, f200):
     (regression: iss-2028 block 8 handed such a state, at 116.5 km, to the targeting)."""
     s = _scenario(tmp_path, f200, samples=2)
     x = {k: v[:2] for k, v in engine.sampling.draw_block(s, 0, 2).items()}
-    blk = engine._Block(s, x, 2, 0)
+    blk = flight.FlightBlock(s, x, 2, 0)
     idx = np.arange(2)
     epoch = np.full(2, x["start.epoch_utc"][0])
     state = np.stack([circular_state(125.0, 51.64, 0.0, 0.0), circular_state(300.0, 51.64)])
     # 125 km circular: below 120 km within minutes, at breakup (75-80 km) a few minutes on
     probe = blk.propagate(idx[:1], epoch[:1], epoch[:1] + 1.0, state[:1])
     crossing = probe.entry_epoch_utc_days[0]
-    blk = engine._Block(s, x, 2, 0)
+    blk = flight.FlightBlock(s, x, 2, 0)
     until = np.full(2, crossing + 30.0 / 86400.0)   # 30 s past the crossing, above breakup
     assert until[0] < probe.end_epoch_utc_days[0]
-    alive_idx, t, y = engine._coast(blk, idx, epoch, state, until)
+    alive_idx, t, y = flight._coast(blk, idx, epoch, state, until)
     assert list(alive_idx) == [1]
     assert blk.outcome[0] == Outcome.UNCONTROLLED_FAILURE
     assert blk.reentry[0] == pytest.approx(crossing, abs=1e-9)

@@ -30,5 +30,7 @@ J3 = -2.53265649e-6
 J4 = -1.61962159e-6
 #: Seconds per day.
 SECONDS_PER_DAY = 86400.0
+#: Days of a (Julian) year, for horizons given in years.
+DAYS_PER_YEAR = 365.25
 #: Julian date of the J2000 epoch (2000-01-01 12:00); epochs are days since then, UTC.
 JD_J2000 = 2451545.0

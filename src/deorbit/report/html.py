@@ -33,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine import DAYS_PER_YEAR, Outcome
+from ..constants import DAYS_PER_YEAR
+from ..engine import Outcome
 from . import figures
 
 #: Ec limit per reentry (NASA-STD-8719.14); taken from deorbit.ground when available.
