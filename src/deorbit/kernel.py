@@ -103,6 +103,16 @@ class BlockOutputs(NamedTuple):
     n_steps: np.ndarray
     n_rhs: np.ndarray
 
+    @classmethod
+    def allocate(cls, n, n_history, n_ephemeris):
+        """Outputs for n samples: NaN-filled values, zero status and counters."""
+        return cls(status=np.zeros(n, dtype=np.int8), end_epoch_days=np.full(n, np.nan),
+                   entry_epoch_days=np.full(n, np.nan), handover_epoch_days=np.full(n, np.nan),
+                   end_state=np.full((n, 6), np.nan),
+                   history_sma_alt_km=np.full((n, n_history), np.nan),
+                   ephemeris_state=np.full((n, n_ephemeris, 6), np.nan),
+                   n_steps=np.zeros(n, dtype=np.int64), n_rhs=np.zeros(n, dtype=np.int64))
+
 
 def backend_for(atmosphere):
     """The backend that propagates with this atmosphere: ``(name, module, extra keyword
@@ -420,35 +430,9 @@ def propagate(
         whose altitude is not finite, names the sample and its radius), a wrong shape or
         dtype.
     """
-    if method not in _METHODS:
-        raise ValueError(f"method = {method!r}: allowed {', '.join(map(repr, _METHODS))}")
-    if altitude not in _ALTITUDES:
-        raise ValueError(f"altitude = {altitude!r}: allowed {', '.join(map(repr, _ALTITUDES))}")
-    if not isinstance(atmosphere, (DensityTable, OrbitDensityTable, MsisAlongTrajectory)):
-        raise ValueError("atmosphere: expected a DensityTable, an OrbitDensityTable or an "
-                         f"MsisAlongTrajectory, got {type(atmosphere).__name__}")
-    if zonal_degree not in (0, 2, 3, 4):
-        raise ValueError(f"zonal_degree = {zonal_degree!r}: allowed 0, 2, 3 or 4")
-    if (state_eci is None) == (mean_elements is None):
-        raise ValueError("give exactly one of state_eci and mean_elements")
-    name = "state_eci" if mean_elements is None else "mean_elements"
-    state = np.asarray(state_eci if mean_elements is None else mean_elements)
-    if state.dtype.kind not in "fiu":
-        raise ValueError(f"{name}: expected real numbers, got dtype {state.dtype}")
-    if state.ndim == 1:
-        state = state[None, :]
-    if state.ndim != 2 or state.shape[1] != 6:
-        raise ValueError(f"{name}: expected shape (N, 6), got {np.shape(state)}")
-    state = np.ascontiguousarray(state, dtype=np.float64)
+    _check_options(method, altitude, atmosphere, zonal_degree)
+    name, state = _checked_state(state_eci, mean_elements)
     n = state.shape[0]
-    if not np.all(np.isfinite(state)):
-        i, j = np.argwhere(~np.isfinite(state))[0]
-        raise ValueError(f"{name}[{i}, {j}] = {float(state[i, j])!r}: allowed finite values")
-    if mean_elements is not None:
-        ecc = np.hypot(state[:, 1], state[:, 2])
-        if np.any(ecc >= 0.5):
-            i = int(np.flatnonzero(ecc >= 0.5)[0])
-            raise ValueError(f"mean_elements[{i}]: eccentricity {ecc[i]:.3g}; allowed < 0.5")
     epoch = _per_sample("epoch_utc_days", epoch_utc_days, n, -1e6, 1e6)
     stop_epoch = _per_sample("stop_epoch_utc_days", stop_epoch_utc_days, n, -1e6, 1e6)
     if np.any(stop_epoch < epoch):
@@ -464,25 +448,7 @@ def propagate(
                                  what=f">= entry_alt_km + 10 = {entry + 10} and <= 2000")[0])
     rtol = float(_per_sample("rtol", rtol, 1, 1e-14, 1e-3)[0])
     max_step = float(_per_sample("mean_max_step_days", mean_max_step_days, 1, 0.01, 100.0)[0])
-    if mean_elements is None:
-        radius_km = np.linalg.norm(state[:, :3], axis=1) * 1e-3
-        inside = radius_km < _MIN_RADIUS_KM
-        if inside.any():
-            i = int(np.flatnonzero(inside)[0])
-            raise ValueError(f"state_eci[{i}]: radius {radius_km[i]:.3f} km; allowed a radius "
-                             f">= {_MIN_RADIUS_KM:.3f} km (half the equatorial radius)")
-        start_alt = frames.altitude_km(state[:, :3], ellipsoid=altitude == "ellipsoid")
-    else:  # perigee radius of the mean orbit above the equatorial radius
-        start_alt = (state[:, 0] * (1.0 - ecc) - EARTH_RADIUS_M) * 1e-3
-    if not np.all(np.isfinite(start_alt)):
-        i = int(np.flatnonzero(~np.isfinite(start_alt))[0])
-        raise ValueError(f"{name}[{i}]: start altitude {start_alt[i]!r} km; allowed a finite "
-                         "altitude")
-    below = start_alt <= entry
-    if below.any():
-        i = int(np.flatnonzero(below)[0])
-        raise ValueError(f"{name}[{i}]: start altitude {start_alt[i]:.3f} km is at or below "
-                         f"entry_alt_km = {entry} km; allowed: above it")
+    _check_start_altitude(name, state, altitude, entry)
     hist = _times("history_days", history_days)
     hist_start = np.zeros(n) if history_origin_utc_days is None else epoch - _per_sample(
         "history_origin_utc_days", history_origin_utc_days, n, -1e6, 1e6)
@@ -494,37 +460,88 @@ def propagate(
 
     density = _density_arrays(atmosphere, space_weather, epoch, stop_epoch)
 
-    status = np.zeros(n, dtype=np.int8)
-    end_epoch = np.full(n, np.nan)
-    entry_epoch = np.full(n, np.nan)
-    handover_epoch = np.full(n, np.nan)
-    end_state = np.full((n, 6), np.nan)
-    history = np.full((n, hist.size), np.nan)
-    eph_state = np.full((n, eph.size, 6), np.nan)
-    n_steps = np.zeros(n, dtype=np.int64)
-    n_rhs = np.zeros(n, dtype=np.int64)
     inputs = BlockInputs(
         start_epoch_days=epoch, state0=state, drag_m2_kg=1.0 / bc, density_scale=scale,
         stop_epoch_days=stop_epoch, stop_alt_km=stop_alt, entry_alt_km=entry,
         handover_alt_km=handover, hybrid=method == "hybrid",
-        mean_input=mean_elements is not None, mean_max_step_days=max_step, rtol=rtol,
+        mean_input=name == "mean_elements", mean_max_step_days=max_step, rtol=rtol,
         zonal_degree=int(zonal_degree), ellipsoid=altitude == "ellipsoid", history_days=hist,
         history_start_days=hist_start, ephemeris_days=eph)
-    outputs = BlockOutputs(
-        status=status, end_epoch_days=end_epoch, entry_epoch_days=entry_epoch,
-        handover_epoch_days=handover_epoch, end_state=end_state, history_sma_alt_km=history,
-        ephemeris_state=eph_state, n_steps=n_steps, n_rhs=n_rhs)
-    name, module, extra = backend_for(atmosphere)
-    module.propagate_block(**inputs._asdict(), **density._asdict(), **outputs._asdict(),
-                           **extra)
-    lat, lon, alt = frames.eci_to_geodetic(end_state[:, :3], end_epoch)
+    out = BlockOutputs.allocate(n, hist.size, eph.size)
+    backend, module, extra = backend_for(atmosphere)
+    module.propagate_block(**inputs._asdict(), **density._asdict(), **out._asdict(), **extra)
+    lat, lon, alt = frames.eci_to_geodetic(out.end_state[:, :3], out.end_epoch_days)
     return PropagationResult(
-        status=status, end_epoch_utc_days=end_epoch, entry_epoch_utc_days=entry_epoch,
-        handover_epoch_utc_days=handover_epoch, end_state_eci=end_state, end_lat_deg=lat,
-        end_lon_deg=lon, end_alt_km=alt, history_days=hist, history_sma_alt_km=history,
-        ephemeris_days=eph, ephemeris_state_eci=eph_state, n_steps=n_steps, n_rhs=n_rhs,
-        backend=name,
-        lifetime_days=np.where(status == Status.ENTERED, end_epoch - epoch, np.nan))
+        status=out.status, end_epoch_utc_days=out.end_epoch_days,
+        entry_epoch_utc_days=out.entry_epoch_days,
+        handover_epoch_utc_days=out.handover_epoch_days, end_state_eci=out.end_state,
+        end_lat_deg=lat, end_lon_deg=lon, end_alt_km=alt, history_days=hist,
+        history_sma_alt_km=out.history_sma_alt_km, ephemeris_days=eph,
+        ephemeris_state_eci=out.ephemeris_state, n_steps=out.n_steps, n_rhs=out.n_rhs,
+        backend=backend, lifetime_days=np.where(out.status == Status.ENTERED,
+                                                out.end_epoch_days - epoch, np.nan))
+
+
+def _check_options(method, altitude, atmosphere, zonal_degree):
+    """The choices of :func:`propagate`: method, altitude convention, atmosphere, gravity."""
+    if method not in _METHODS:
+        raise ValueError(f"method = {method!r}: allowed {', '.join(map(repr, _METHODS))}")
+    if altitude not in _ALTITUDES:
+        raise ValueError(f"altitude = {altitude!r}: allowed {', '.join(map(repr, _ALTITUDES))}")
+    if not isinstance(atmosphere, (DensityTable, OrbitDensityTable, MsisAlongTrajectory)):
+        raise ValueError("atmosphere: expected a DensityTable, an OrbitDensityTable or an "
+                         f"MsisAlongTrajectory, got {type(atmosphere).__name__}")
+    if zonal_degree not in (0, 2, 3, 4):
+        raise ValueError(f"zonal_degree = {zonal_degree!r}: allowed 0, 2, 3 or 4")
+
+
+def _checked_state(state_eci, mean_elements):
+    """(name, (N, 6) contiguous float64) of the one start given: finite values, and an
+    eccentricity < 0.5 for mean elements."""
+    if (state_eci is None) == (mean_elements is None):
+        raise ValueError("give exactly one of state_eci and mean_elements")
+    name = "state_eci" if mean_elements is None else "mean_elements"
+    state = np.asarray(state_eci if mean_elements is None else mean_elements)
+    if state.dtype.kind not in "fiu":
+        raise ValueError(f"{name}: expected real numbers, got dtype {state.dtype}")
+    if state.ndim == 1:
+        state = state[None, :]
+    if state.ndim != 2 or state.shape[1] != 6:
+        raise ValueError(f"{name}: expected shape (N, 6), got {np.shape(state)}")
+    state = np.ascontiguousarray(state, dtype=np.float64)
+    if not np.all(np.isfinite(state)):
+        i, j = np.argwhere(~np.isfinite(state))[0]
+        raise ValueError(f"{name}[{i}, {j}] = {float(state[i, j])!r}: allowed finite values")
+    if mean_elements is not None:
+        ecc = np.hypot(state[:, 1], state[:, 2])
+        if np.any(ecc >= 0.5):
+            i = int(np.flatnonzero(ecc >= 0.5)[0])
+            raise ValueError(f"mean_elements[{i}]: eccentricity {ecc[i]:.3g}; allowed < 0.5")
+    return name, state
+
+
+def _check_start_altitude(name, state, altitude, entry):
+    """Every start above the entry interface (and a state not near the Earth's centre)."""
+    if name == "state_eci":
+        radius_km = np.linalg.norm(state[:, :3], axis=1) * 1e-3
+        inside = radius_km < _MIN_RADIUS_KM
+        if inside.any():
+            i = int(np.flatnonzero(inside)[0])
+            raise ValueError(f"state_eci[{i}]: radius {radius_km[i]:.3f} km; allowed a radius "
+                             f">= {_MIN_RADIUS_KM:.3f} km (half the equatorial radius)")
+        start_alt = frames.altitude_km(state[:, :3], ellipsoid=altitude == "ellipsoid")
+    else:  # perigee radius of the mean orbit above the equatorial radius
+        ecc = np.hypot(state[:, 1], state[:, 2])
+        start_alt = (state[:, 0] * (1.0 - ecc) - EARTH_RADIUS_M) * 1e-3
+    if not np.all(np.isfinite(start_alt)):
+        i = int(np.flatnonzero(~np.isfinite(start_alt))[0])
+        raise ValueError(f"{name}[{i}]: start altitude {start_alt[i]!r} km; allowed a finite "
+                         "altitude")
+    below = start_alt <= entry
+    if below.any():
+        i = int(np.flatnonzero(below)[0])
+        raise ValueError(f"{name}[{i}]: start altitude {start_alt[i]:.3f} km is at or below "
+                         f"entry_alt_km = {entry} km; allowed: above it")
 
 
 def trajectory(epoch_utc_days, state_eci, epochs_utc_days, bc_kg_m2, atmosphere,
