@@ -106,6 +106,7 @@ __all__ = [
     "GENERATOR_VERSION",
     "MsisTable",
     "OrbitDensityTable",
+    "PACKAGED_TABLES",
     "load_msis_table",
     "orbit_latitude_weights",
     "utc_day_of_year",
@@ -118,9 +119,11 @@ FORMAT_VERSION = 1
 #: Version of :func:`deorbit.tools.msis_table.build_table` (bump when the recipe changes).
 GENERATOR_VERSION = "1.0"
 
-_PACKAGE_FILE = "msis_table.npz"
-#: How the packaged table names itself (:attr:`MsisTable.source`).
-PACKAGED_SOURCE = data_label(_PACKAGE_FILE)
+#: The tables shipped with deorbit, by model name: NRLMSISE-00 (the default) and NRLMSIS 2.1
+#: (the model-form alternative; provenance in ``deorbit/data/README.md``).
+PACKAGED_TABLES = {"nrlmsise00": "msis_table.npz", "nrlmsis21": "nrlmsis21_table.npz"}
+#: How the packaged NRLMSISE-00 table names itself (:attr:`MsisTable.source`).
+PACKAGED_SOURCE = data_label(PACKAGED_TABLES["nrlmsise00"])
 
 #: Period of the season axis, days.
 SEASON_PERIOD_DAYS = 365.25
@@ -581,18 +584,21 @@ def _check_arrays(t) -> str | None:
 _REQUIRED = ("format", "format_version", "alt_km", "f107a_sfu", "df_sfu", "ap", "lat_deg")
 
 
-def load_msis_table(path=None) -> MsisTable:
-    """Load an NRLMSISE-00 density table.
+def load_msis_table(path=None, *, model="nrlmsise00") -> MsisTable:
+    """Load a density table: NRLMSISE-00's, NRLMSIS 2.1's, or a file of the same format.
 
     Parameters
     ----------
     path : str or os.PathLike or None
-        None (default) reads the table shipped with deorbit (``deorbit/data/msis_table.npz``,
-        provenance in ``deorbit/data/README.md``); otherwise a file in the same format (e.g.
-        written by ``python -m deorbit.atmosphere.msis --out PATH`` or
+        None (default) reads the table of ``model`` shipped with deorbit
+        (:data:`PACKAGED_TABLES`, provenance in ``deorbit/data/README.md``); otherwise a file
+        in the same format (e.g. written by ``python -m deorbit.tools.msis_table --out PATH`` or
         :meth:`MsisTable.save`). ``log_rho`` may be given either quantized (``log_rho_q``,
         ``log_rho_offset``, ``log_rho_step``) or as a float array ``log_rho``; the season
         arrays are optional.
+    model : str
+        With ``path`` None: a key of :data:`PACKAGED_TABLES` (``"nrlmsise00"``, the
+        default, or ``"nrlmsis21"``).
 
     Raises
     ------
@@ -602,8 +608,11 @@ def load_msis_table(path=None) -> MsisTable:
         If ``path`` does not exist.
     """
     if path is None:
-        raw = data_bytes(_PACKAGE_FILE)
-        name = PACKAGED_SOURCE
+        if model not in PACKAGED_TABLES:
+            raise ValueError(f"model = {model!r}: allowed "
+                             f"{', '.join(map(repr, PACKAGED_TABLES))}")
+        raw = data_bytes(PACKAGED_TABLES[model])
+        name = data_label(PACKAGED_TABLES[model])
     else:
         name = os.fspath(path)
         raw = Path(path).read_bytes()
