@@ -429,6 +429,10 @@ EPOCH_RANGE = (_epoch("1957-10-04"), _epoch("2100-01-01"))
 def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = None) -> Scenario:
     """Parse scenario TOML text.
 
+    The sections are read one after the other, and the first error found is raised:
+    ``[orbit]`` first (a start epoch from tracking data is the orbit's), then the others in
+    the order of the calls below; ``[breakup]`` reads ``[propagation]``'s entry altitude.
+
     Parameters
     ----------
     text : str
@@ -442,184 +446,25 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
     ------
     ScenarioError
     """
-    from .solar import MODELS
-
-    try:
-        data = tomllib.loads(text.removeprefix("\ufeff"))   # a byte-order mark is no error
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(source, "", None, f"not valid TOML: {exc}") from None
-    top = _Table(data, "", source, ("name", "title", "description", "start", "vehicle",
-                                    "orbit", "solar", "atmosphere", "propagation",
-                                    "monte_carlo", "operations", "breakup", "ground"))
+    top = _document(text, source)
     name = top.string("name")
     if not valid_name(name):
         raise ScenarioError(source, "name", name, NAME_RULE)
     title = top.string("title")
     description = top.string("description", default="")
 
-    orbit = _orbit(top.table("orbit", *ORBIT_KEYS), base_dir)
-    t = top.table("start", "epoch_utc", "horizon_years")
-    if orbit.initial is None:
-        epoch = t.dist("epoch_utc", *EPOCH_RANGE, is_date=True)
-    elif "epoch_utc" in t.data:
-        raise ScenarioError(source, "start.epoch_utc", t.data["epoch_utc"],
-                            "not allowed with orbit.file or orbit.state: the epoch is the "
-                            "tracking data's")
-    else:
-        epoch = Distribution("fixed", (("value", orbit.initial.epoch_utc_days),), True)
-    start = Start(epoch_utc=epoch,
-                  horizon_years=t.number("horizon_years", 0.0, 100.0, lo_open=True))
-    t.done()
-
-    t = top.table("vehicle", "ballistic_coefficient_kg_m2", "mass_kg")
-    vehicle = Vehicle(t.dist("ballistic_coefficient_kg_m2", 0.0, 1e5, lo_open=True),
-                      mass_kg=t.dist("mass_kg", 0.0, 1e7, lo_open=True))
-    t.done()
-
-
-    t = top.table("solar", "model", "f107_sfu", "f107a_sfu", "ap", "space_weather_file",
-                  *(k for _, allowed, _ in MODELS.values() for k in allowed))
-    model = t.string("model", allowed=SOLAR_MODELS)
-    if model == "constant":
-        solar = Solar(model=model, f107_sfu=t.number("f107_sfu", 50.0, 400.0),
-                      f107a_sfu=t.number("f107a_sfu", 50.0, 400.0),
-                      ap=t.number("ap", 0.0, 400.0))
-        t.done()
-    else:
-        sw_rel = t.raw("space_weather_file", None)
-        sw_file = None
-        if sw_rel is not None:
-            if not isinstance(sw_rel, str):
-                raise ScenarioError(source, "solar.space_weather_file", sw_rel,
-                                    "expected the path of a CelesTrak SW-All file")
-            sw_file = str((base_dir or Path.cwd()) / sw_rel)
-        params = tuple(sorted((k, v) for k, v in t.data.items()
-                              if k not in ("model", "space_weather_file")))
-        t.used.update(k for k, _ in params)
-        solar = Solar(model=model, params=params, space_weather_file=sw_file)
-        _check_solar_model(solar, source, sw_rel)
-
-    t = top.table("atmosphere", "model", "path", "density_scale")
-    amodel = t.string("model", allowed=("msis", "table"))
-    table = path = None
-    rel = t.raw("path", None if amodel == "msis" else _MISSING)
-    if rel is not None:
-        if not isinstance(rel, str):
-            raise ScenarioError(source, "atmosphere.path", rel, "expected the path of a "
-                                "density file: JSON alt_km/rho_kg_m3 for model 'table', a "
-                                "table .npz (python -m deorbit.tools.msis_table --out) for 'msis'")
-        path = str((base_dir or Path.cwd()) / rel)
-        try:
-            if amodel == "table":
-                table = DensityTable.from_json(path)
-            else:
-                _msis_table(path).orbit(orbit.inclination_deg.support()[0])
-        except (OSError, ValueError, KeyError) as exc:
-            raise ScenarioError(source, "atmosphere.path", rel, f"cannot read a density "
-                                f"table from {path}: {exc}") from None
-    if amodel == "table" and solar.model != "constant":
-        raise ScenarioError(source, "atmosphere.model", amodel,
-                            f"solar.model = {solar.model!r} drives the NRLMSISE-00 table: "
-                            "use atmosphere.model = 'msis' (a fixed table has no indices)")
-    if amodel == "msis" and orbit.inclination_deg.kind != "fixed":
-        raise ScenarioError(source, "orbit.inclination_deg", top.data["orbit"]["inclination_deg"],
-                            "must be a fixed number with atmosphere.model = 'msis' (the "
-                            "density profile is averaged over the latitudes of one inclination)")
-    atmosphere = Atmosphere(model=amodel, table=table,
-                            density_scale=t.dist("density_scale", 0.0, 100.0, default=1.0,
-                                                 lo_open=True),
-                            path=path)
-    t.done()
-
-    t = top.table("propagation", "entry_alt_km", "method", "handover_alt_km", "rtol",
-                  required=False)
-    entry = t.number("entry_alt_km", 60.0, 200.0, default=120.0)
-    propagation = Propagation(
-        method=t.string("method", allowed=("hybrid", "cowell"), default="hybrid"),
-        entry_alt_km=float(entry),
-        handover_alt_km=float(t.number("handover_alt_km", entry + 10.0, 1000.0,
-                                                     default=Propagation.handover_alt_km)),
-        rtol=float(t.number("rtol", 1e-13, 1e-5, default=1e-9)))
-    t.done()
-
-    t = top.table("monte_carlo", "samples", "seed", "block_size", "convergence")
-    samples = t.number("samples", 1, 10**9, integer=True)
-    seed = t.number("seed", 0, 2**63 - 1, integer=True)
-    block_size = t.number("block_size", 1, 10**6, integer=True, default=1000)
-    conv = None
-    if "convergence" in t.data:
-        c = t.table("convergence", "metric", "half_width", "confidence")
-        metric = c.string("metric", allowed=tuple(CONVERGENCE_METRICS))
-        conv = Convergence(metric=metric,
-                           half_width=float(c.number("half_width", 0.0, 1e6, lo_open=True)),
-                           confidence=float(c.number("confidence", 0.5, 0.9999, default=0.95)))
-        c.done()
-    else:
-        t.used.add("convergence")
-    monte_carlo = MonteCarlo(samples=samples, seed=seed, block_size=block_size,
-                             convergence=conv)
-    t.done()
-
-    t = top.table("operations", "deorbit_vehicle", required=False)
-    dv = None
-    if "deorbit_vehicle" in t.data:
-        d = t.table("deorbit_vehicle", *(f.name for f in fields(DeorbitVehicle)))
-        lowering = d.number("start_lowering_altitude_km", 150.0, 400.0)
-        dv = DeorbitVehicle(
-            ready_utc=d.dist("ready_utc", *EPOCH_RANGE, is_date=True),
-            min_altitude_km=float(d.number("min_altitude_km", lowering, 2000.0)),
-            start_lowering_altitude_km=float(lowering),
-            lowering_burns=d.number("lowering_burns", 0, 20, integer=True),
-            lowering_burn_dv_m_s=d.dist("lowering_burn_dv_m_s", 0.0, 200.0),
-            burn_spacing_h=float(d.number("burn_spacing_h", 0.5, 240.0)),
-            final_burn_dv_m_s=d.dist("final_burn_dv_m_s", 0.0, 500.0, lo_open=True),
-            final_window_h=float(d.number("final_window_h", 1.0, 240.0)),
-            failure_probability=float(d.number("failure_probability", 0.0, 1.0)),
-            dv_error_frac=float(d.number("dv_error_frac", 0.0, 0.5)),
-            pointing_error_deg=float(d.number("pointing_error_deg", 0.0, 30.0)),
-            timing_error_s=float(d.number("timing_error_s", 0.0, 3600.0)),
-            thrust_n=float(d.number("thrust_n", 0.0, 1e8, default=0.0)))
-        d.done()
-    else:
-        t.used.add("deorbit_vehicle")
-    operations = Operations(deorbit_vehicle=dv)
-    t.done()
-
-    t = top.table("breakup", "fragments", "altitude_km", "surviving_mass_fraction")
-    frag = t.raw("fragments", "iss-default")
-    if frag == "iss-default":
-        from .fragments import ISS_DEFAULT
-
-        fragments = ISS_DEFAULT
-    elif isinstance(frag, str):
-        from .fragments import load_fragment_model
-
-        try:
-            fragments = load_fragment_model((base_dir or Path.cwd()) / frag)
-        except ValueError as exc:
-            raise ScenarioError(source, "breakup.fragments", frag, str(exc)) from None
-    else:
-        raise ScenarioError(source, "breakup.fragments", frag,
-                            "expected 'iss-default' or the path of a fragment CSV file")
-    breakup = Breakup(altitude_km=t.dist("altitude_km", 0.0, propagation.entry_alt_km,
-                                         lo_open=True),
-                      surviving_mass_fraction=t.dist("surviving_mass_fraction", 0.0, 1.0),
-                      fragments=fragments)
-    t.done()
-
-    t = top.table("ground", "target_zone", "population_grid", "target_lat_deg",
-                  "target_lon_deg", required=False)
-    zone_file = t.raw("target_zone", None)
-    grid_file = t.raw("population_grid", None)
-    ground = Ground(target_lat_deg=float(t.number("target_lat_deg", -90.0, 90.0,
-                                                  default=-(48 + 52.6 / 60))),
-                    target_lon_deg=float(t.number("target_lon_deg", -180.0, 180.0,
-                                                  default=-(123 + 23.6 / 60))),
-                    target_zone=_ground_file(source, base_dir, "ground.target_zone",
-                                             zone_file, "zone"),
-                    population_grid_file=_ground_file(source, base_dir, "ground.population_grid",
-                                                      grid_file, "grid"))
-    t.done()
+    orbit_table = top.table("orbit", *ORBIT_KEYS)
+    orbit = _orbit(orbit_table, base_dir)
+    start = _start(top.table("start", *_START_KEYS), orbit)
+    vehicle = _vehicle(top.table("vehicle", *_VEHICLE_KEYS))
+    solar = _solar(top.table("solar", *_solar_keys()), base_dir)
+    atmosphere = _atmosphere(top.table("atmosphere", *_ATMOSPHERE_KEYS), base_dir, solar.model,
+                             orbit.inclination_deg, orbit_table.data.get("inclination_deg"))
+    propagation = _propagation(top.table("propagation", *_PROPAGATION_KEYS, required=False))
+    monte_carlo = _monte_carlo(top.table("monte_carlo", *_MONTE_CARLO_KEYS))
+    operations = _operations(top.table("operations", "deorbit_vehicle", required=False))
+    breakup = _breakup(top.table("breakup", *_BREAKUP_KEYS), base_dir, propagation.entry_alt_km)
+    ground = _ground(top.table("ground", *_GROUND_KEYS, required=False), base_dir)
     top.done()
 
     return Scenario(name=name, title=title, description=description, start=start,
@@ -627,6 +472,18 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
                     propagation=propagation, monte_carlo=monte_carlo, operations=operations,
                     breakup=breakup, ground=ground, source=source,
                     text=text, sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+def _document(text, source):
+    """The whole document as a table (its top-level keys: the name, title, description
+    and the sections)."""
+    try:
+        data = tomllib.loads(text.removeprefix("\ufeff"))   # a byte-order mark is no error
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, "", None, f"not valid TOML: {exc}") from None
+    return _Table(data, "", source, ("name", "title", "description", "start", "vehicle",
+                                     "orbit", "solar", "atmosphere", "propagation",
+                                     "monte_carlo", "operations", "breakup", "ground"))
 
 
 #: The keys of ``[orbit]``: the mean-element form, and the tracking-data forms.
@@ -714,6 +571,72 @@ def _packaged_tracking(name):
 
     return data_path(PACKAGED[name]) if name in PACKAGED else None
 
+_START_KEYS = ("epoch_utc", "horizon_years")
+
+
+def _start(t, orbit):
+    """``[start]``: the epoch (a distribution, or the tracking data's with ``orbit.file`` or
+    ``orbit.state``) and the horizon."""
+    if orbit.initial is None:
+        epoch = t.dist("epoch_utc", *EPOCH_RANGE, is_date=True)
+    elif "epoch_utc" in t.data:
+        raise ScenarioError(t.source, "start.epoch_utc", t.data["epoch_utc"],
+                            "not allowed with orbit.file or orbit.state: the epoch is the "
+                            "tracking data's")
+    else:
+        epoch = Distribution("fixed", (("value", orbit.initial.epoch_utc_days),), True)
+    start = Start(epoch_utc=epoch,
+                  horizon_years=t.number("horizon_years", 0.0, 100.0, lo_open=True))
+    t.done()
+    return start
+
+
+_VEHICLE_KEYS = ("ballistic_coefficient_kg_m2", "mass_kg")
+
+
+def _vehicle(t):
+    """``[vehicle]``: ballistic coefficient and mass."""
+    vehicle = Vehicle(t.dist("ballistic_coefficient_kg_m2", 0.0, 1e5, lo_open=True),
+                      mass_kg=t.dist("mass_kg", 0.0, 1e7, lo_open=True))
+    t.done()
+    return vehicle
+
+
+def _solar_keys():
+    """The keys of ``[solar]``: the constant model's indices, the space-weather file and
+    every parameter of the other models (:data:`deorbit.solar.MODELS`)."""
+    from .solar import MODELS
+
+    return ("model", "f107_sfu", "f107a_sfu", "ap", "space_weather_file",
+            *(k for _, allowed, _ in MODELS.values() for k in allowed))
+
+
+def _solar(t, base_dir):
+    """``[solar]``: constant indices, or a model with its parameters (the model is built
+    once here, so that a bad parameter or record fails at parse time)."""
+    model = t.string("model", allowed=SOLAR_MODELS)
+    if model == "constant":
+        solar = Solar(model=model, f107_sfu=t.number("f107_sfu", 50.0, 400.0),
+                      f107a_sfu=t.number("f107a_sfu", 50.0, 400.0),
+                      ap=t.number("ap", 0.0, 400.0))
+        t.done()
+        return solar
+    sw_rel = t.raw("space_weather_file", None)
+    sw_file = None
+    if sw_rel is not None:
+        if not isinstance(sw_rel, str):
+            raise ScenarioError(t.source, "solar.space_weather_file", sw_rel,
+                                "expected the path of a CelesTrak SW-All file")
+        sw_file = str((base_dir or Path.cwd()) / sw_rel)
+    params = tuple(sorted((k, v) for k, v in t.data.items()
+                          if k not in ("model", "space_weather_file")))
+    t.used.update(k for k, _ in params)
+    solar = Solar(model=model, params=params, space_weather_file=sw_file)
+    _check_solar_model(solar, t.source, sw_rel)
+    return solar
+
+
+
 def _check_solar_model(solar, source, sw_rel):
     """Build the solar model once (so a bad parameter or record fails at parse time),
     naming the key at fault: the space-weather file, the parameter the model's message
@@ -730,6 +653,164 @@ def _check_solar_model(solar, source, sw_rel):
                     if repr(k) in text or text.startswith(f"{k} = ")), None)
         raise ScenarioError(source, f"solar.{bad}" if bad else "solar.model",
                             dict(solar.params)[bad] if bad else solar.model, text) from None
+
+
+_ATMOSPHERE_KEYS = ("model", "path", "density_scale")
+
+
+def _atmosphere(t, base_dir, solar_model, inclination_deg, inclination_value):
+    """``[atmosphere]``: the density model and its file. ``inclination_deg`` is the orbit's
+    (a :class:`Distribution`; the msis table is checked at its lowest draw),
+    ``inclination_value`` the ``orbit.inclination_deg`` written in the file (for the
+    message that refuses a dispersed inclination with the msis model)."""
+    amodel = t.string("model", allowed=("msis", "table"))
+    table = path = None
+    rel = t.raw("path", None if amodel == "msis" else _MISSING)
+    if rel is not None:
+        if not isinstance(rel, str):
+            raise ScenarioError(t.source, "atmosphere.path", rel, "expected the path of a "
+                                "density file: JSON alt_km/rho_kg_m3 for model 'table', a "
+                                "table .npz (python -m deorbit.tools.msis_table --out) for 'msis'")
+        path = str((base_dir or Path.cwd()) / rel)
+        try:
+            if amodel == "table":
+                table = DensityTable.from_json(path)
+            else:
+                _msis_table(path).orbit(inclination_deg.support()[0])
+        except (OSError, ValueError, KeyError) as exc:
+            raise ScenarioError(t.source, "atmosphere.path", rel, f"cannot read a density "
+                                f"table from {path}: {exc}") from None
+    if amodel == "table" and solar_model != "constant":
+        raise ScenarioError(t.source, "atmosphere.model", amodel,
+                            f"solar.model = {solar_model!r} drives the NRLMSISE-00 table: "
+                            "use atmosphere.model = 'msis' (a fixed table has no indices)")
+    if amodel == "msis" and inclination_deg.kind != "fixed":
+        raise ScenarioError(t.source, "orbit.inclination_deg", inclination_value,
+                            "must be a fixed number with atmosphere.model = 'msis' (the "
+                            "density profile is averaged over the latitudes of one inclination)")
+    atmosphere = Atmosphere(model=amodel, table=table,
+                            density_scale=t.dist("density_scale", 0.0, 100.0, default=1.0,
+                                                 lo_open=True),
+                            path=path)
+    t.done()
+    return atmosphere
+
+
+_PROPAGATION_KEYS = ("entry_alt_km", "method", "handover_alt_km", "rtol")
+
+
+def _propagation(t):
+    """``[propagation]`` (optional): the method, the entry and hand-over altitudes and the
+    integrator's tolerance."""
+    entry = t.number("entry_alt_km", 60.0, 200.0, default=120.0)
+    propagation = Propagation(
+        method=t.string("method", allowed=("hybrid", "cowell"), default="hybrid"),
+        entry_alt_km=float(entry),
+        handover_alt_km=float(t.number("handover_alt_km", entry + 10.0, 1000.0,
+                                       default=Propagation.handover_alt_km)),
+        rtol=float(t.number("rtol", 1e-13, 1e-5, default=1e-9)))
+    t.done()
+    return propagation
+
+
+_MONTE_CARLO_KEYS = ("samples", "seed", "block_size", "convergence")
+
+
+def _monte_carlo(t):
+    """``[monte_carlo]``: samples, seed, block size and an optional convergence target."""
+    samples = t.number("samples", 1, 10**9, integer=True)
+    seed = t.number("seed", 0, 2**63 - 1, integer=True)
+    block_size = t.number("block_size", 1, 10**6, integer=True, default=1000)
+    conv = None
+    if "convergence" in t.data:
+        c = t.table("convergence", "metric", "half_width", "confidence")
+        metric = c.string("metric", allowed=tuple(CONVERGENCE_METRICS))
+        conv = Convergence(metric=metric,
+                           half_width=float(c.number("half_width", 0.0, 1e6, lo_open=True)),
+                           confidence=float(c.number("confidence", 0.5, 0.9999, default=0.95)))
+        c.done()
+    else:
+        t.used.add("convergence")
+    monte_carlo = MonteCarlo(samples=samples, seed=seed, block_size=block_size,
+                             convergence=conv)
+    t.done()
+    return monte_carlo
+
+
+def _operations(t):
+    """``[operations]`` (optional): the deorbit vehicle's sequence, if there is one."""
+    dv = None
+    if "deorbit_vehicle" in t.data:
+        d = t.table("deorbit_vehicle", *(f.name for f in fields(DeorbitVehicle)))
+        lowering = d.number("start_lowering_altitude_km", 150.0, 400.0)
+        dv = DeorbitVehicle(
+            ready_utc=d.dist("ready_utc", *EPOCH_RANGE, is_date=True),
+            min_altitude_km=float(d.number("min_altitude_km", lowering, 2000.0)),
+            start_lowering_altitude_km=float(lowering),
+            lowering_burns=d.number("lowering_burns", 0, 20, integer=True),
+            lowering_burn_dv_m_s=d.dist("lowering_burn_dv_m_s", 0.0, 200.0),
+            burn_spacing_h=float(d.number("burn_spacing_h", 0.5, 240.0)),
+            final_burn_dv_m_s=d.dist("final_burn_dv_m_s", 0.0, 500.0, lo_open=True),
+            final_window_h=float(d.number("final_window_h", 1.0, 240.0)),
+            failure_probability=float(d.number("failure_probability", 0.0, 1.0)),
+            dv_error_frac=float(d.number("dv_error_frac", 0.0, 0.5)),
+            pointing_error_deg=float(d.number("pointing_error_deg", 0.0, 30.0)),
+            timing_error_s=float(d.number("timing_error_s", 0.0, 3600.0)),
+            thrust_n=float(d.number("thrust_n", 0.0, 1e8, default=0.0)))
+        d.done()
+    else:
+        t.used.add("deorbit_vehicle")
+    operations = Operations(deorbit_vehicle=dv)
+    t.done()
+    return operations
+
+
+_BREAKUP_KEYS = ("fragments", "altitude_km", "surviving_mass_fraction")
+
+
+def _breakup(t, base_dir, entry_alt_km):
+    """``[breakup]``: the fragment model and the breakup altitude (below the entry
+    altitude ``entry_alt_km``, km) and surviving mass fraction."""
+    frag = t.raw("fragments", "iss-default")
+    if frag == "iss-default":
+        from .fragments import ISS_DEFAULT
+
+        fragments = ISS_DEFAULT
+    elif isinstance(frag, str):
+        from .fragments import load_fragment_model
+
+        try:
+            fragments = load_fragment_model((base_dir or Path.cwd()) / frag)
+        except ValueError as exc:
+            raise ScenarioError(t.source, "breakup.fragments", frag, str(exc)) from None
+    else:
+        raise ScenarioError(t.source, "breakup.fragments", frag,
+                            "expected 'iss-default' or the path of a fragment CSV file")
+    breakup = Breakup(altitude_km=t.dist("altitude_km", 0.0, entry_alt_km, lo_open=True),
+                      surviving_mass_fraction=t.dist("surviving_mass_fraction", 0.0, 1.0),
+                      fragments=fragments)
+    t.done()
+    return breakup
+
+
+_GROUND_KEYS = ("target_zone", "population_grid", "target_lat_deg", "target_lon_deg")
+
+
+def _ground(t, base_dir):
+    """``[ground]`` (optional): the aim point, the target zone and the population grid."""
+    zone_file = t.raw("target_zone", None)
+    grid_file = t.raw("population_grid", None)
+    ground = Ground(target_lat_deg=float(t.number("target_lat_deg", -90.0, 90.0,
+                                                  default=-(48 + 52.6 / 60))),
+                    target_lon_deg=float(t.number("target_lon_deg", -180.0, 180.0,
+                                                  default=-(123 + 23.6 / 60))),
+                    target_zone=_ground_file(t.source, base_dir, "ground.target_zone",
+                                             zone_file, "zone"),
+                    population_grid_file=_ground_file(t.source, base_dir,
+                                                      "ground.population_grid",
+                                                      grid_file, "grid"))
+    t.done()
+    return ground
 
 
 def _ground_file(source, base_dir, path, value, kind):

@@ -8,9 +8,13 @@ solar-activity models beyond the file). :meth:`SpaceWeather.msis_inputs` gives t
 F10.7A and Ap inputs of NRLMSISE-00 for any epochs.
 
 Dates are ``day_j2000``: UTC days since 2000-01-01T00:00 UTC.
+
+:mod:`.celestrak` reads the file (the format, its checks and messages); :mod:`.record` holds
+the record, its queries and the ``day_j2000`` conversions.
 """
 
-from .celestrak import (
+from .celestrak import load_space_weather, parse_sw_all
+from .record import (
     LONG_FORECAST,
     MODELLED,
     OBSERVED,
@@ -21,8 +25,6 @@ from .celestrak import (
     SpaceWeatherError,
     datetime64_to_day_j2000,
     day_j2000_to_datetime64,
-    load_space_weather,
-    parse_sw_all,
 )
 
 __all__ = [
