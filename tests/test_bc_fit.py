@@ -149,3 +149,18 @@ def test_fuzzed_tle_series_give_a_fit_or_one_line(tmp_path_factory, drop, digit,
     path.write_text("\n".join(kept) + "\n")
     code = main(["fit-bc", str(path), "--json"])
     assert code in (0, 2)
+
+
+def test_each_density_model_has_its_own_bc(capsys):
+    """A BC belongs to its density model (issue 21): on the same ISS element sets the
+    NRLMSIS 2.1 table needs a smaller BC than NRLMSISE-00's (measured 106.9 against 120.7
+    kg/m^2: NRLMSIS 2.1 is less dense), and each fit follows the decay equally well."""
+    fits = {}
+    for model in ("nrlmsise00", "nrlmsis21"):
+        assert main(["fit-bc", "iss-tle-2026-05", "--json", "--model", model]) == 0
+        fits[model] = json.loads(capsys.readouterr().out)
+    ratio = fits["nrlmsis21"]["bc_kg_m2"] / fits["nrlmsise00"]["bc_kg_m2"]
+    assert 0.8 < ratio < 0.95
+    assert "NRLMSIS 2.1" in fits["nrlmsis21"]["density_model"]
+    for f in fits.values():
+        assert abs(f["decay_residual"]) < 0.05

@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--min-gap", type=float, default=1.0, metavar="DAYS",
                      help="element sets: shortest time between the two sets of a pair "
                           "(default 1 day)")
+    fit.add_argument("--model", choices=("nrlmsise00", "nrlmsis21"), default="nrlmsise00",
+                     help="the density model the BC is fitted for (default nrlmsise00, the "
+                          "scenarios' model; a BC does not carry over between models)")
     fit.add_argument("--json", action="store_true",
                      help="print one JSON object (bc_kg_m2, bc_sigma_kg_m2, residuals, ...)")
 
@@ -248,7 +251,7 @@ def _fit_bc(args) -> int:
     data = read_tracking(path)
     try:
         result = fit_tracking(data, fitted=args.fit.replace("-", "_"), bc_kg_m2=args.bc,
-                              min_gap_days=args.min_gap, **bounds)
+                              min_gap_days=args.min_gap, model=args.model, **bounds)
     except ValueError as exc:  # too few data, a manoeuvre-free arc that enters, ...
         print(f"deorbit fit-bc: {path}: {exc}", file=sys.stderr)
         return 2

@@ -57,6 +57,8 @@ SUBARC_DAYS = 2.0
 MIN_SUBARC_DAYS = 0.5
 #: The density model the fits use (recorded with every result).
 DENSITY_MODEL = "NRLMSISE-00 orbit table (deorbit package data), observed daily indices"
+#: The packaged density tables a fit can use, by name: what their BCs belong to.
+MODEL_NAMES = {"nrlmsise00": "NRLMSISE-00", "nrlmsis21": "NRLMSIS 2.1"}
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,16 @@ def _arc(name, epochs_utc_days, states_m, minimum):
     return epochs, states
 
 
+def _table(model, inc_deg):
+    """The orbit table of a packaged density model (:data:`MODEL_NAMES`)."""
+    return load_msis_table(model=model).orbit(inc_deg)
+
+
+def _density_model(model):
+    return (f"{MODEL_NAMES[model]} orbit table (deorbit package data), observed daily "
+            "indices")
+
+
 def _space_weather(start, stop, n, space_weather):
     return observed_daily_indices(start, stop, n, space_weather=space_weather)
 
@@ -220,7 +232,8 @@ def _gauss_newton(state0, epochs, obs, p0, bc_kg_m2, scale, fitted, table, sw, m
 
 
 def fit_states(epochs_utc_days, states_m, *, fitted="bc", bc_kg_m2=100.0, density_scale=1.0,
-               inclination_deg=None, space_weather=None, source="<arrays>") -> BCFit:
+               inclination_deg=None, space_weather=None, source="<arrays>",
+               model="nrlmsise00") -> BCFit:
     """Fit the BC (or a density scale) to an arc of precise states of one object.
 
     Parameters
@@ -248,13 +261,13 @@ def fit_states(epochs_utc_days, states_m, *, fitted="bc", bc_kg_m2=100.0, densit
         raise ValueError(f"fitted = {fitted!r}: allowed 'bc' or 'density_scale'")
     epochs, obs = _arc("fit_states", epochs_utc_days, states_m, 10)
     inc = _inclination_deg(obs[0]) if inclination_deg is None else float(inclination_deg)
-    table = load_msis_table().orbit(inc)
+    table = _table(model, inc)
     sw8 = _space_weather(epochs[0], epochs[-1], 8, space_weather)
     held = bc_kg_m2 if fitted == "density_scale" else density_scale
     p0 = np.zeros(7)
     p0[6] = np.log(bc_kg_m2 if fitted == "bc" else density_scale)
-    p, model, r, jac = _gauss_newton(obs[0], epochs, obs, p0, bc_kg_m2, density_scale, fitted,
-                                     table, sw8)
+    p, fitted_states, r, jac = _gauss_newton(obs[0], epochs, obs, p0, bc_kg_m2,
+                                             density_scale, fitted, table, sw8)
     value = float(np.exp(p[6]))
     dof = max(r.size - 7, 1)
     cov = np.linalg.pinv(jac.T @ jac) * float(r @ r) / dof
@@ -263,10 +276,10 @@ def fit_states(epochs_utc_days, states_m, *, fitted="bc", bc_kg_m2=100.0, densit
     scatter = (value * float(np.std(np.log(subs), ddof=1)) / np.sqrt(len(subs))
                if len(subs) >= 3 else np.nan)
     sigma = float(np.nanmax([formal, scatter]))
-    rtn = rtn_components_m(obs, model[:, :3])
+    rtn = rtn_components_m(obs, fitted_states[:, :3])
     sw_all = _space_weather(epochs[0], epochs[-1], epochs.size, space_weather)
     decay_obs = decay_m(epochs, mean_sma_m(epochs, obs, table, sw_all))
-    decay_mod = decay_m(epochs, mean_sma_m(epochs, model, table, sw_all))
+    decay_mod = decay_m(epochs, mean_sma_m(epochs, fitted_states, table, sw_all))
     bc = value if fitted == "bc" else float(bc_kg_m2)
     return BCFit(
         bc_kg_m2=bc, bc_sigma_kg_m2=sigma if fitted == "bc" else 0.0,
@@ -275,13 +288,14 @@ def fit_states(epochs_utc_days, states_m, *, fitted="bc", bc_kg_m2=100.0, densit
         fitted=fitted, method="states", n_observations=int(epochs.size),
         start_epoch_utc_days=float(epochs[0]), end_epoch_utc_days=float(epochs[-1]),
         inclination_deg=inc, rms_position_m=float(np.sqrt(np.mean(np.sum(
-            (model[:, :3] - obs[:, :3]) ** 2, axis=-1)))),
+            (fitted_states[:, :3] - obs[:, :3]) ** 2, axis=-1)))),
         max_in_track_m=float(np.max(np.abs(rtn[:, 1]))),
         decay_residual=float(decay_mod / decay_obs - 1.0),
         decay_m_per_day=float(decay_obs / (epochs[-1] - epochs[0])),
         bc_formal_sigma_kg_m2=formal, bc_scatter_sigma_kg_m2=scatter,
         subarc_bc_kg_m2=tuple(float(v) for v in subs),
-        initial_state_m=tuple(float(v) for v in model[0]), source=source,
+        initial_state_m=tuple(float(v) for v in fitted_states[0]), source=source,
+        density_model=_density_model(model),
         residuals={"days": epochs - epochs[0], "rtn_m": rtn})
 
 
@@ -312,7 +326,8 @@ def _subarc_values(epochs, obs, p0, bc_kg_m2, scale, fitted, table, sw8):
 
 
 def fit_element_sets(epochs_utc_days, states_m, *, min_gap_days=1.0, bc_kg_m2=100.0,
-                     inclination_deg=None, space_weather=None, source="<arrays>") -> BCFit:
+                     inclination_deg=None, space_weather=None, source="<arrays>",
+                     model="nrlmsise00") -> BCFit:
     """Fit the BC to a series of element sets of one object by the decay of the mean
     semi-major axis between pairs of sets (see the module docstring).
 
@@ -347,17 +362,17 @@ def fit_element_sets(epochs_utc_days, states_m, *, min_gap_days=1.0, bc_kg_m2=10
     a, b = np.array(pairs).T
     inc = (float(np.median([_inclination_deg(s) for s in states]))
            if inclination_deg is None else float(inclination_deg))
-    table = load_msis_table().orbit(inc)
+    table = _table(model, inc)
     sw_sets = _space_weather(epochs[0], epochs[-1], epochs.size, space_weather)
     sma = mean_sma_m(epochs, states, table, sw_sets)
     drop = sma[a] - sma[b]
     sw = sw_sets.take(a)
     bc = np.full(a.size, float(bc_kg_m2))
     for _ in range(20):  # the drop is nearly proportional to 1/BC: fixed-point on it
-        model = _pair_drop(epochs, states, sma, a, b, bc, table, sw)
+        modelled = _pair_drop(epochs, states, sma, a, b, bc, table, sw)
         # a sample that came down before the second set needs a larger BC: double it
-        ratio = np.where(np.isnan(model), 2.0, np.where(
-            (model > 0) & (drop > 0), model / np.where(drop > 0, drop, 1.0), 1.0))
+        ratio = np.where(np.isnan(modelled), 2.0, np.where(
+            (modelled > 0) & (drop > 0), modelled / np.where(drop > 0, drop, 1.0), 1.0))
         bc = bc * ratio
         if np.all(np.abs(ratio - 1.0) < 1e-6):
             break
@@ -380,6 +395,7 @@ def fit_element_sets(epochs_utc_days, states_m, *, min_gap_days=1.0, bc_kg_m2=10
         decay_m_per_day=float(total_obs / (epochs[b[-1]] - epochs[a[0]])),
         bc_formal_sigma_kg_m2=np.nan, bc_scatter_sigma_kg_m2=scatter,
         subarc_bc_kg_m2=tuple(float(v) for v in bc), source=source,
+        density_model=_density_model(model),
         residuals={"start_days": epochs[a] - epochs[0], "end_days": epochs[b] - epochs[0],
                    "decay_m": drop, "model_decay_m": final})
 
@@ -395,7 +411,7 @@ def _pair_drop(epochs, states, sma, a, b, bc, table, sw):
 
 
 def fit_tracking(data, *, fitted="bc", bc_kg_m2=None, since_utc_days=None,
-                 until_utc_days=None, min_gap_days=1.0) -> BCFit:
+                 until_utc_days=None, min_gap_days=1.0, model="nrlmsise00") -> BCFit:
     """Fit the BC to what :func:`deorbit.tracking.read_tracking` returned.
 
     An OEM (tuple of :class:`~deorbit.tracking.Ephemeris`, one segment used: the longest)
@@ -403,7 +419,8 @@ def fit_tracking(data, *, fitted="bc", bc_kg_m2=None, since_utc_days=None,
     element-set series by :func:`fit_element_sets` (SGP4's TEME states). ``bc_kg_m2``
     defaults to the file's header BC where it has one (OEM), else 100 kg/m^2.
     ``since_utc_days`` / ``until_utc_days`` (UTC days since J2000) keep the data between
-    them, e.g. to stop before a manoeuvre.
+    them, e.g. to stop before a manoeuvre. ``model``: the packaged density table the BC
+    is fitted for (:data:`MODEL_NAMES`).
     """
     from ..frames import to_kernel_frame
     from .results import ElementSeries, Ephemeris
@@ -434,5 +451,6 @@ def fit_tracking(data, *, fitted="bc", bc_kg_m2=None, since_utc_days=None,
         if fitted != "bc":
             raise ValueError("fitted = 'density_scale' needs an ephemeris (OEM)")
         return fit_element_sets(epochs, states, min_gap_days=min_gap_days, bc_kg_m2=start,
-                                source=source)
-    return fit_states(epochs, states, fitted=fitted, bc_kg_m2=start, source=source)
+                                source=source, model=model)
+    return fit_states(epochs, states, fitted=fitted, bc_kg_m2=start, source=source,
+                      model=model)
