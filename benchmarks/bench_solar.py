@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from deorbit import engine, environment, flight, operations
+from deorbit import engine, environment, fall, flight, operations
 from deorbit.scenario import load_scenario
 
 SCENARIOS = ("iss-uncontrolled", "iss-2030", "iss-2028", "iss-early", "smallsat-lifetime")
@@ -43,7 +43,8 @@ def time_block(scenario, block):
             return out
         return wrapper
 
-    patched = [(environment, "daily_indices"), (flight, "propagate"), (operations, "propagate")]
+    patched = [(environment, "daily_indices"), (flight, "propagate"), (operations, "propagate"),
+               (fall, "propagate")]
     real = [(module, name, getattr(module, name)) for module, name in patched]
     try:
         for module, name, fn in real:
