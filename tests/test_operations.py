@@ -88,16 +88,18 @@ def test_fragments_scale_with_surviving_mass(nominal):
 
 
 def test_finite_burn_without_motion_adds_the_full_delta_v():
-    """With a coast that does not move the orbit, the N impulses add up to dv along -v."""
+    """With a station whose coast does not move the orbit, the N impulses add up to dv
+    along -v."""
     from deorbit.kernel import Status
 
     state = circular_state([300.0, 300.0], 51.64)
 
-    def frozen(rows, epoch, st, until):
-        return np.full(rows.size, Status.HORIZON), until, st
+    class Frozen:
+        def coast(self, rows, epoch, st, until):
+            return np.full(rows.size, Status.HORIZON), until, st
 
     t, y, done = operations.fire(np.zeros(2), state, np.array([50.0, 10.0]), np.zeros((2, 3)),
-                                 0.0, 0.0, np.array([600.0, 125.0]), frozen)
+                                 0.0, 0.0, np.array([600.0, 125.0]), Frozen())
     dv = np.linalg.norm(y[:, 3:] - state[:, 3:], axis=1)
     np.testing.assert_allclose(dv, [50.0, 10.0], rtol=1e-12)
     np.testing.assert_allclose(t * 86400.0, [600.0, 125.0], rtol=1e-12)
@@ -116,9 +118,9 @@ def test_a_sample_burns_and_flies_the_same_alone_as_in_a_block(nominal):
     errors = np.zeros((3, 3))
 
     def fire(rows):
-        coast = operations.station_coast(bc[rows], table, brk[rows])
+        station = operations.Station(bc[rows], brk[rows], np.ones(rows.size), table)
         return operations.fire(np.zeros(rows.size), state[rows], dv[rows], errors[rows], 0.0,
-                               0.0, dur[rows], coast)
+                               0.0, dur[rows], station)
 
     together = fire(np.arange(3))
     assert together[2].tolist() == [False, False, True]
@@ -201,9 +203,10 @@ def test_an_entry_during_a_finite_burn_ends_at_breakup(nominal):
     s, _ = nominal
     state = circular_state([135.0, 135.0], 51.64)
     table = environment.density_table(s)
-    coast = operations.station_coast(np.array([104.0, 104.0]), table, np.array([78.0, 78.0]))
+    station = operations.Station(np.array([104.0, 104.0]), np.array([78.0, 78.0]), np.ones(2),
+                                 table)
     t, y, at_breakup = operations.fire(np.zeros(2), state, np.array([80.0, 80.0]),
-                                       np.zeros((2, 3)), 0.0, 0.0, 1800.0, coast)
+                                       np.zeros((2, 3)), 0.0, 0.0, 1800.0, station)
     assert at_breakup.all()
     r_km = np.linalg.norm(y[:, :3], axis=1) / 1e3
     assert np.all(r_km < 6378.137 + 100.0)        # at breakup (78 km), not at 120 km

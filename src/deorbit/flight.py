@@ -167,6 +167,17 @@ class FlightBlock:
         """Daily indices of samples idx (None with a static atmosphere)."""
         return self.env.take(idx)
 
+    def station(self, idx):
+        """The samples idx as the burns see them (:class:`deorbit.operations.Station`):
+        their Cowell flights are recorded in the block (breakups, the altitude history, the
+        true entry-interface crossing)."""
+        return operations.Station(
+            self.bc[idx], self.breakup_alt[idx], self.scale[idx], self.table,
+            self.take_sw(idx), entry_alt_km=self.common["entry_alt_km"],
+            rtol=self.common["rtol"], history_days=self.history_days,
+            history_origin_utc_days=self.x["start.epoch_utc"][idx],
+            recorder=_Recorder(self, idx))
+
     def decay(self, idx, epoch, stop_epoch, state=None, mean=None):
         """Hybrid propagation of samples idx to breakup or stop_epoch."""
         return self.propagate(idx, epoch, stop_epoch, state, mean, method="hybrid")
@@ -224,14 +235,14 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
             idx, epoch, state = _coast(blk, idx, epoch, state, t_burn)
             if idx.size == 0:
                 return
+            final_dv = x["operations.deorbit_vehicle.final_burn_dv_m_s"][idx]
             t_burn, blk.miss[idx] = operations.target_final_burn(
-                epoch, state, dv.final_window_h * 3600.0,
-                x["operations.deorbit_vehicle.final_burn_dv_m_s"][idx], blk.bc[idx],
-                blk.breakup_alt[idx], fall.reference_fragment_bc(scenario), blk.table, blk.lower,
+                epoch, state, dv.final_window_h * 3600.0, final_dv,
+                operations.Station(blk.bc[idx], blk.breakup_alt[idx], blk.scale[idx],
+                                   blk.table, blk.take_sw(idx)),
+                fall.reference_fragment_bc(scenario), blk.lower,
                 scenario.ground.target_lat_deg, scenario.ground.target_lon_deg,
-                density_scale=blk.scale[idx], space_weather=blk.take_sw(idx),
-                duration_s=_burn_duration_s(
-                    dv, x, idx, x["operations.deorbit_vehicle.final_burn_dv_m_s"][idx]))
+                duration_s=_burn_duration_s(dv, x, idx, final_dv))
             blk.burn_epoch[idx] = t_burn
         t_exec = t_burn + dv.timing_error_s * errors[idx, k, 3] / SECONDS_PER_DAY
         no_solution = ~np.isfinite(t_exec)
@@ -248,7 +259,7 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
         size = x[f"operations.deorbit_vehicle.{key}"][idx]
         epoch, state, at_breakup = operations.fire(
             epoch, state, size, errors[idx, k, :3], dv.dv_error_frac, dv.pointing_error_deg,
-            _burn_duration_s(dv, x, idx, size), _block_coast(blk, idx))
+            _burn_duration_s(dv, x, idx, size), blk.station(idx))
         if at_breakup.any():   # the station entered during the burn (finite burns)
             blk.outcome[idx[at_breakup]] = (Outcome.CONTROLLED if final
                                             else Outcome.UNCONTROLLED_FAILURE)
@@ -259,6 +270,20 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
         blk.settle(idx, blk.propagate(idx, epoch, blk.horizon[idx], state), Outcome.CONTROLLED)
 
 
+class _Recorder:
+    """What a block's station reports back: each flight, and the entry-interface crossing of
+    the rows its coasts carried on to breakup (``rows`` index the samples ``idx``)."""
+
+    def __init__(self, blk, idx):
+        self.blk, self.idx = blk, idx
+
+    def flown(self, rows, res):
+        self.blk.record(self.idx[rows], res)
+
+    def entered(self, rows, entry_epoch_utc_days):
+        self.blk.reentry[self.idx[rows]] = entry_epoch_utc_days   # the real 120 km crossing
+
+
 def _burn_duration_s(dv, x, idx, size_m_s):
     """Burn durations m dv / thrust, s (0 for impulsive burns)."""
     if dv.thrust_n == 0.0:
@@ -266,30 +291,16 @@ def _burn_duration_s(dv, x, idx, size_m_s):
     return x["vehicle.mass_kg"][idx] * size_m_s / dv.thrust_n
 
 
-def _block_coast(blk, idx):
-    """A ``coast`` for :func:`operations.fire` over the samples idx (records breakups)."""
-    def fly(rows, epoch, state, until, entry_alt_km):
-        return blk.propagate(idx[rows], epoch, until, state, entry_alt_km=entry_alt_km)
-
-    def coast(rows, epoch, state, until):
-        res = fly(rows, epoch, state, until, blk.common["entry_alt_km"])
-        status, t, y, entry = operations.finish_entries(rows, res, fly)
-        crossed = np.isfinite(entry) & (status == Status.ENTERED)
-        blk.reentry[idx[rows][crossed]] = entry[crossed]   # the real 120 km crossing
-        return status, t, y
-    return coast
-
-
 def _coast(blk, idx, epoch, state, until, with_mask=False):
     """Cowell from epoch to until; samples that enter on the way are uncontrolled.
 
     The coast stops at the breakup altitude, so an entry is recorded with its breakup; a
     sample that crossed the entry interface but is still above breakup at ``until`` flies
-    on to breakup too (:func:`operations.finish_entries`): no burn is made inside the
+    on to breakup too (:meth:`operations.Station.coast`): no burn is made inside the
     atmosphere. Returns the samples still in orbit with their states at ``until`` (and the
     mask).
     """
-    status, t, y = _block_coast(blk, idx)(np.arange(idx.size), epoch, state, until)
+    status, t, y = blk.station(idx).coast(np.arange(idx.size), epoch, state, until)
     blk.outcome[idx[status == Status.ENTERED]] = Outcome.UNCONTROLLED_FAILURE
     alive = status == Status.HORIZON
     out = idx[alive], t[alive], y[alive]

@@ -20,6 +20,8 @@ All functions work on blocks: arrays over the samples that are still in the sequ
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
 from . import frames, orbits
@@ -66,13 +68,82 @@ def burn(state, dv_m_s, errors, dv_error_frac, pointing_error_deg):
     return out
 
 
-def _take(space_weather, idx):
-    return None if space_weather is None else space_weather.take(idx)
+@dataclass(frozen=True, eq=False)
+class Station:
+    """The samples still in the sequence, as the burns see them (arrays over their rows).
+
+    Attributes
+    ----------
+    bc_kg_m2, breakup_alt_km, density_scale : ndarray (n,)
+        The station's ballistic coefficient, breakup altitude (km) and density-model scale.
+    table : DensityTable or OrbitDensityTable
+        The station's density.
+    space_weather : deorbit.kernel.DailyIndices, optional
+        The rows' daily indices when ``table`` is an orbit table.
+    entry_alt_km : float
+        Entry-interface altitude, km.
+    rtol : float
+        Cowell tolerance of the station's flights.
+    history_days : ndarray, optional
+        Altitude-history times to record along the flights, days after each row's
+        ``history_origin_utc_days`` (n,) (see :func:`deorbit.kernel.propagate`).
+    recorder : object, optional
+        Sees every flight: ``recorder.flown(rows, result)`` after each propagation and
+        ``recorder.entered(rows, entry_epoch_utc_days)`` with the entry-interface crossing
+        of the rows that :meth:`coast` carried on to breakup (the engine's block records
+        breakups, the history and the true 120 km crossing); None for trial shots.
+    """
+
+    bc_kg_m2: np.ndarray
+    breakup_alt_km: np.ndarray
+    density_scale: np.ndarray
+    table: object
+    space_weather: object = None
+    entry_alt_km: float = 120.0
+    rtol: float = 1e-9
+    history_days: np.ndarray | None = None
+    history_origin_utc_days: np.ndarray | None = None
+    recorder: object = None
+
+    def take(self, rows):
+        """The station of ``rows`` (an index array or a mask), unrecorded."""
+        return replace(
+            self, bc_kg_m2=self.bc_kg_m2[rows], breakup_alt_km=self.breakup_alt_km[rows],
+            density_scale=self.density_scale[rows],
+            space_weather=None if self.space_weather is None else self.space_weather.take(rows),
+            history_origin_utc_days=(None if self.history_origin_utc_days is None
+                                     else self.history_origin_utc_days[rows]),
+            recorder=None)
+
+    def fly(self, rows, epoch, state, until, entry_alt_km=None):
+        """Cowell for ``rows`` from (epoch, state) to breakup or ``until``."""
+        history = {} if self.history_days is None else dict(
+            history_days=self.history_days,
+            history_origin_utc_days=self.history_origin_utc_days[rows])
+        res = propagate(epoch, state, self.bc_kg_m2[rows], self.table, until, method="cowell",
+                        entry_alt_km=self.entry_alt_km if entry_alt_km is None else entry_alt_km,
+                        stop_alt_km=self.breakup_alt_km[rows],
+                        density_scale=self.density_scale[rows],
+                        space_weather=(None if self.space_weather is None
+                                       else self.space_weather.take(rows)),
+                        rtol=self.rtol, **history)
+        if self.recorder is not None:
+            self.recorder.flown(rows, res)
+        return res
+
+    def coast(self, rows, epoch, state, until):
+        """:meth:`fly`, then the rows that crossed the entry interface on to breakup (no
+        burn inside the atmosphere: :func:`finish_entries`); returns (status, epoch,
+        state)."""
+        status, t, y, entry = finish_entries(rows, self.fly(rows, epoch, state, until),
+                                             self.fly)
+        if self.recorder is not None:
+            crossed = np.isfinite(entry) & (status == Status.ENTERED)
+            self.recorder.entered(rows[crossed], entry[crossed])
+        return status, t, y
 
 
-def fly_to_ground(epoch, state, bc_station, breakup_alt_km, bc_fragment, station_table,
-                  lower_table, density_scale=1.0, entry_alt_km=120.0, space_weather=None,
-                  at_breakup=None):
+def fly_to_ground(epoch, state, station, bc_fragment, lower_table, at_breakup=None):
     """Station from ``state`` to breakup, then one fragment per sample to the ground.
 
     Rows flagged in ``at_breakup`` are already at breakup (e.g. it came during a finite
@@ -84,11 +155,7 @@ def fly_to_ground(epoch, state, bc_station, breakup_alt_km, bc_fragment, station
     ok = np.ones(n, bool) if at_breakup is None else at_breakup.copy()
     fly = ~ok
     if fly.any():
-        scale = np.broadcast_to(density_scale, (n,))
-        st = propagate(epoch[fly], state[fly], bc_station[fly], station_table,
-                       epoch[fly] + SHOT_DAYS, method="cowell", entry_alt_km=entry_alt_km,
-                       stop_alt_km=breakup_alt_km[fly], density_scale=scale[fly],
-                       space_weather=_take(space_weather, fly))
+        st = station.fly(np.flatnonzero(fly), epoch[fly], state[fly], epoch[fly] + SHOT_DAYS)
         brk_t[fly], brk_y[fly] = st.end_epoch_utc_days, st.end_state_eci
         ok[fly] = st.status == Status.ENTERED
     imp_epoch = np.full(n, np.nan)
@@ -101,7 +168,8 @@ def fly_to_ground(epoch, state, bc_station, breakup_alt_km, bc_fragment, station
     return imp_epoch, imp_state
 
 
-def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, duration_s, coast):
+def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, duration_s,
+         station):
     """A retrograde burn starting at ``epoch``: impulsive, or finite over ``duration_s``.
 
     A finite burn is split into N equal impulses (N = duration / ``MAX_SEGMENT_S``, rounded
@@ -118,10 +186,10 @@ def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, durati
         As in :func:`burn`.
     duration_s : float or ndarray (n,)
         Burn durations, s (0: impulsive).
-    coast : callable
-        ``coast(rows, epoch, state, until) -> (status, epoch, state)`` propagates the rows
-        ``rows`` of the block; status ENTERED means the station reached breakup (the epoch
-        and state returned are the breakup ones).
+    station : Station
+        The rows' station: :meth:`Station.coast` flies them between the impulses; status
+        ENTERED means the station reached breakup (the epoch and state returned are the
+        breakup ones).
 
     Returns
     -------
@@ -141,29 +209,13 @@ def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, durati
             break
         n_r = n_seg[rows]
         frac = np.where(k < n_r, (k + 0.5) / n_r, 1.0)
-        st, t[rows], y[rows] = coast(rows, t[rows], y[rows],
-                                     epoch[rows] + frac * dur[rows] / SECONDS_PER_DAY)
+        st, t[rows], y[rows] = station.coast(rows, t[rows], y[rows],
+                                             epoch[rows] + frac * dur[rows] / SECONDS_PER_DAY)
         at_breakup[rows[st == Status.ENTERED]] = True
         go = (st == Status.HORIZON) & (k < n_r)
         y[rows[go]] = burn(y[rows[go]], dv_m_s[rows[go]] / n_r[go], errors[rows[go]],
                            dv_error_frac, pointing_error_deg)
     return t, y, at_breakup
-
-
-def station_coast(bc_station, station_table, breakup_alt_km, density_scale=1.0,
-                  space_weather=None, entry_alt_km=120.0):
-    """A ``coast`` for :func:`fire`: Cowell for the rows, stopping at their breakup."""
-    scale = np.broadcast_to(density_scale, (bc_station.size,))
-
-    def fly(rows, epoch, state, until, entry):
-        return propagate(epoch, state, bc_station[rows], station_table, until, method="cowell",
-                         entry_alt_km=entry, stop_alt_km=breakup_alt_km[rows],
-                         density_scale=scale[rows], space_weather=_take(space_weather, rows))
-
-    def coast(rows, epoch, state, until):
-        res = fly(rows, epoch, state, until, entry_alt_km)
-        return finish_entries(rows, res, fly)[:3]
-    return coast
 
 
 def finish_entries(rows, res, fly):
@@ -211,9 +263,8 @@ def _predict_impacts(state, epoch, dt_s, du, fall_s):
     return lat, lon
 
 
-def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km, bc_ref,
-                      station_table, lower_table, target_lat_deg, target_lon_deg,
-                      density_scale=1.0, space_weather=None, duration_s=0.0):
+def target_final_burn(epoch, state, window_s, dv_m_s, station, bc_ref, lower_table,
+                      target_lat_deg, target_lon_deg, duration_s=0.0):
     """Burn epochs (n,) that put the reference fragment's impact nearest the target.
 
     Parameters
@@ -222,15 +273,13 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
         Start of the window (UTC days since J2000) and the ECI state there.
     window_s : float
         Length of the window searched, s.
-    dv_m_s, bc_station, breakup_alt_km, bc_ref : ndarray (n,)
-        Final-burn size, station and reference-fragment ballistic coefficients, breakup
-        altitude (nominal values: targeting knows no execution errors).
-    station_table, lower_table : DensityTable
-        Densities for the station's descent and for the fragment's fall.
-    density_scale : float or ndarray (n,)
-        Multiplier on the station table's density (the sample's model error).
-    space_weather : deorbit.kernel.DailyIndices, optional
-        The samples' daily indices when ``station_table`` is an orbit table.
+    dv_m_s, bc_ref : ndarray (n,)
+        Final-burn size and reference-fragment ballistic coefficient (nominal values:
+        targeting knows no execution errors).
+    station : Station
+        The samples' station (unrecorded: the trial shots are not the flight).
+    lower_table : DensityTable
+        Density of the fragment's fall.
     duration_s : float or ndarray (n,)
         Final-burn durations (0: impulsive); the shots fly the same finite burn.
     target_lat_deg, target_lon_deg : float
@@ -245,11 +294,9 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
     """
     n = epoch.size
     bc_ref = np.broadcast_to(bc_ref, (n,)).astype(np.float64)
-    scale = np.broadcast_to(density_scale, (n,)).astype(np.float64)
     dur = np.broadcast_to(np.asarray(duration_s, dtype=np.float64), (n,))
     # 1. calibration shot at the window start
-    imp_t, imp_y = _shot(epoch, state, dv_m_s, dur, bc_station, breakup_alt_km, bc_ref, scale,
-                         station_table, lower_table, space_weather)
+    imp_t, imp_y = _shot(epoch, state, dv_m_s, dur, station, bc_ref, lower_table)
     ok = np.isfinite(imp_t)
     burn_epoch = np.full(n, np.nan)
     miss = np.full(n, np.nan)
@@ -282,44 +329,39 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
     speed2 = np.einsum("ij,ij->i", track, track)
     # 3. Newton on the true propagation: remove the along-track miss.
     lo, hi = e0, e0 + window_s / SECONDS_PER_DAY
-    sub = (bc_station[ok], dv_m_s[ok], dur[ok], breakup_alt_km[ok], bc_ref[ok], scale[ok])
-    sw = _take(space_weather, ok)
+    sub = (dv_m_s[ok], dur[ok], station.take(ok), bc_ref[ok], lower_table)
     for _ in range(NEWTON_ITERATIONS):
-        ilat, ilon = _shoot(e0, y0, t_burn, *sub, station_table, lower_table, sw)
+        ilat, ilon = _shoot(e0, y0, t_burn, *sub)
         err = _enu_step_km(ilat, ilon, np.full_like(ilat, target_lat_deg),
                            np.full_like(ilon, target_lon_deg))
         along = np.einsum("ij,ij->i", err, track) / speed2       # seconds to move the burn
         good = np.isfinite(along)
         t_burn = np.where(good, np.clip(t_burn + along / SECONDS_PER_DAY, lo, hi), t_burn)
-    ilat, ilon = _shoot(e0, y0, t_burn, *sub, station_table, lower_table, sw)
+    ilat, ilon = _shoot(e0, y0, t_burn, *sub)
     burn_epoch[ok] = np.where(np.isfinite(ilat), t_burn, np.nan)
     miss[ok] = great_circle_distance_km(ilat, ilon, target_lat_deg, target_lon_deg)
     return burn_epoch, miss
 
 
-def _shot(epoch, state, dv_m_s, duration_s, bc_station, breakup_alt_km, bc_ref, scale,
-          station_table, lower_table, space_weather):
+def _shot(epoch, state, dv_m_s, duration_s, station, bc_ref, lower_table):
     """Impact (epoch, ECI state) of the reference fragment after a nominal burn at epoch."""
-    coast = station_coast(bc_station, station_table, breakup_alt_km, scale, space_weather)
     t, y, at_breakup = fire(epoch, state, dv_m_s, np.zeros((epoch.size, 3)), 0.0, 0.0,
-                            duration_s, coast)
-    return fly_to_ground(t, y, bc_station, breakup_alt_km, bc_ref, station_table, lower_table,
-                         scale, space_weather=space_weather, at_breakup=at_breakup)
+                            duration_s, station)
+    return fly_to_ground(t, y, station, bc_ref, lower_table, at_breakup=at_breakup)
 
 
-def _shoot(epoch, state, t_burn, bc_station, dv_m_s, duration_s, breakup_alt_km, bc_ref,
-           scale, station_table, lower_table, space_weather):
+def _shoot(epoch, state, t_burn, dv_m_s, duration_s, station, bc_ref, lower_table):
     """Nominal impact lat/lon (deg) of a burn at t_burn; NaN if the station enters first."""
-    pre = propagate(epoch, state, bc_station, station_table, t_burn, method="cowell",
-                    entry_alt_km=120.0, density_scale=scale, space_weather=space_weather)
+    pre = propagate(epoch, state, station.bc_kg_m2, station.table, t_burn, method="cowell",
+                    entry_alt_km=station.entry_alt_km, density_scale=station.density_scale,
+                    space_weather=station.space_weather)
     lat = np.full(epoch.size, np.nan)
     lon = np.full(epoch.size, np.nan)
     alive = pre.status == Status.HORIZON
     if alive.any():
         imp_t, imp_y = _shot(t_burn[alive], pre.end_state_eci[alive], dv_m_s[alive],
-                             duration_s[alive], bc_station[alive], breakup_alt_km[alive],
-                             bc_ref[alive], scale[alive], station_table, lower_table,
-                             _take(space_weather, alive))
+                             duration_s[alive], station.take(alive), bc_ref[alive],
+                             lower_table)
         lat[alive], lon[alive], _ = frames.eci_to_geodetic(imp_y[:, :3], imp_t)
     return lat, lon
 
