@@ -256,10 +256,8 @@ def test_ground_metrics_shown_when_present(run_dir, tmp_path):
         over = i == 0
         summary["scenarios"][entry["name"]]["metrics"].update({
             "ec_mean": {"value": 2.5e-4 if over else 3.25e-5, "standard_error": 1.5e-5,
-                        "unit": "expected casualties"},
-            "ec_p05": {"value": 1e-6, "standard_error": None, "unit": "expected casualties"},
-            "ec_p95": {"value": 9e-4 if over else 8e-5, "standard_error": 2e-5,
-                       "unit": "expected casualties"},
+                        "unit": "casualties per reentry", "ci_low": 1e-6,
+                        "ci_high": 9e-4 if over else 8e-5, "confidence": 0.9},
             "p_ec_above_1e-4": {"value": 0.375, "standard_error": 0.05, "unit": "probability"},
             "p_debris_outside_zone": {"value": 0.125, "standard_error": 0.0625,
                                       "unit": "probability"},
@@ -275,7 +273,7 @@ def test_ground_metrics_shown_when_present(run_dir, tmp_path):
     page = write_report(run).read_text()
     p = _parse(page)
     values = {(a["data-scenario"], a["data-metric"]): (a.get("data-value"), t)
-              for a, t in p.nums}
+              for a, t in p.nums if "data-field" not in a}  # not the interval's ends
     for name in ("plain", "with-dv"):
         for metric in GROUND_METRICS:
             value, text = values[(name, metric)]
@@ -285,7 +283,7 @@ def test_ground_metrics_shown_when_present(run_dir, tmp_path):
     assert values[("plain", "ec_mean")][1] == "2.50e-04 ± 1.5e-05"
     assert values[("plain", "footprint_length_p50_km")][1] == "1,234 km ± 56"
     assert "over the 1e-4 limit" in page          # plain: Ec mean over the limit
-    assert "below 1e-4" in page                   # with-dv: mean and P95 below it
+    assert "below 1e-4" in page                   # with-dv: mean and interval below it
     imgs = [i for i in p.imgs if i["alt"].startswith("Footprint length")]
     assert len(imgs) == 2
     assert NOT_COMPUTED not in page
@@ -362,3 +360,89 @@ def test_compare_a_run_with_itself_is_zero(runs):
             assert m["standard_error"] in (0.0, None)
     with pytest.raises(ValueError, match="not in run B"):
         compare_runs(runs["A"], runs["B"], scenario_a="t", scenario_b="nope")
+
+
+# -- the metrics registry: every output reads it -------------------------------------------
+def test_every_registry_metric_in_summary_json_and_the_full_table(run_dir, report):
+    """summary.json holds the registry's figures under their keys, in registry order, and
+    nothing else; the report's full table has a row (with the key) for each of them."""
+    from deorbit.metrics import REGISTRY, report_order
+
+    _, page = report
+    order = [m.key for m in REGISTRY]
+    shown = [m.key for m in report_order()]
+    seen = set()
+    for name, s in _summary(run_dir)["scenarios"].items():
+        keys = list(s["metrics"])
+        assert keys == [k for k in order if k in keys], name   # registry order, no stranger
+        seen |= set(keys)
+        table = re.search(rf'<table class="risk-table" id="risk-{re.escape(name)}">(.*?)'
+                          "</table>", page, re.S).group(1)
+        assert re.findall(r"<code>([^<]+)</code>", table) == [k for k in shown if k in keys]
+    assert seen == set(order)  # the two scenarios between them have every figure
+
+
+def test_every_compared_metric_in_compare_output(runs):
+    from deorbit.metrics import COMPARED, METRICS, short_label
+
+    for other in "BC":                      # paired, then independent
+        res = compare_runs(runs["A"], runs[other])
+        (c,) = res["comparisons"]
+        assert list(c["metrics"]) + c["not_in_both"] == list(COMPARED)
+        assert not c["not_in_both"]
+        text = format_comparison(res)
+        for key in COMPARED:
+            assert f"\n  {short_label(METRICS[key])} " in text, key
+
+
+def _copy_runs(runs, tmp_path):
+    out = {}
+    for k in "AB":
+        out[k] = tmp_path / k
+        shutil.copytree(runs[k], out[k], ignore=shutil.ignore_patterns("report"))
+    return out
+
+
+def test_compare_refuses_a_figure_it_cannot_pair(runs, tmp_path):
+    """A summary.json that the registry's per-sample definition does not reproduce, or
+    blocks without the figure's column: an error naming the figure, never a quiet switch
+    to independent standard errors."""
+    from deorbit.report import CompareError
+
+    copies = _copy_runs(runs, tmp_path)
+    path = copies["B"] / "summary.json"
+    summary = json.loads(path.read_text())
+    fig = summary["scenarios"]["t"]["metrics"]["p_controlled"]
+    fig["value"] = fig["value"] + 0.125
+    path.write_text(json.dumps(summary))
+    with pytest.raises(CompareError, match=r"p_controlled \(P\(controlled entry\)\): cannot "
+                                           r"pair it: .* summary.json says"):
+        compare_runs(copies["A"], copies["B"])
+    # Independent standard errors (different seeds) are a stated mode: no per-sample check.
+    (c,) = compare_runs(runs["C"], copies["B"])["comparisons"]
+    assert not c["paired"] and c["metrics"]["p_controlled"]["se_method"] == "independent"
+    # The CLI says it in one line, exit status 2.
+    from deorbit.cli import main
+
+    assert main(["compare", str(copies["A"]), str(copies["B"])]) == 2
+
+    shutil.copy(runs["B"] / "summary.json", path)
+    store = RunStore(copies["A"])
+    for b in store.read_manifest()["scenarios"][0]["blocks_used"]:
+        arrays = store.read_block("t", b)
+        del arrays["ec"]
+        store.write_block("t", b, arrays)
+    with pytest.raises(CompareError, match=r"ec_mean \(Ec \(mean\)\): cannot pair it: the "
+                                           "blocks of scenario 't' of run A .* have no ec"):
+        compare_runs(copies["A"], copies["B"])
+
+
+def test_compare_has_no_unpaired_kind():
+    """A kind without a paired difference is refused by name (and kept out of COMPARED)."""
+    from deorbit.metrics import METRICS
+    from deorbit.report import CompareError
+    from deorbit.report.compare import _paired_se
+
+    x = np.zeros(4)
+    with pytest.raises(CompareError, match="ec_given_uncontrolled_mean"):
+        _paired_se(METRICS["ec_given_uncontrolled_mean"], x, x, 10)

@@ -157,28 +157,38 @@ def _fmt(fig, digits=3, pct=False):
 
 
 def _fmt_ec(fig):
+    from .ground import EC_LIMIT
+    from .metrics import EC_LIMIT_TEXT
+
     if fig is None or fig.get("value") is None:
         return "not computed"
-    flag = " > 1e-4!" if fig.get("ci_high", fig["value"]) > 1e-4 else ""
+    flag = f" > {EC_LIMIT_TEXT}!" if fig.get("ci_high", fig["value"]) > EC_LIMIT else ""
     if "ci_low" not in fig:
         return f"{fig['value']:.2g}{flag}"
     return f"{fig['value']:.2g} ({fig['ci_low']:.2g}-{fig['ci_high']:.2g}){flag}"
 
 
+def _cell(metric, fig) -> str:
+    """One cell of the run table, written as the metric's style asks."""
+    from .metrics import style
+
+    kind = style(metric)
+    if kind == "count":
+        return "not computed" if fig is None else str(fig["value"])
+    if kind == "casualties":
+        return _fmt_ec(fig)
+    return _fmt(fig, pct=kind == "probability")
+
+
 def format_table(summary) -> str:
-    """The per-scenario summary as a plain-text table (standard errors after ±)."""
-    cols = ["scenario", "samples", "P(controlled)", "P(uncontrolled)", "P(in orbit)",
-            "reentry P5", "reentry P50", "reentry P95", "Ec mean (90 % CI)",
-            "P(debris outside zone)"]
-    rows = []
-    for name, s in summary["scenarios"].items():
-        m = s["metrics"]
-        rows.append([name, str(m["samples"]["value"]), _fmt(m["p_controlled"], pct=True),
-                     _fmt(m["p_uncontrolled"], pct=True),
-                     _fmt(m["p_in_orbit_at_horizon"], pct=True),
-                     _fmt(m["reentry_epoch_p05_utc_days"]), _fmt(m["reentry_epoch_p50_utc_days"]),
-                     _fmt(m["reentry_epoch_p95_utc_days"]), _fmt_ec(m.get("ec_mean")),
-                     _fmt(m.get("p_debris_outside_zone"), pct=True)])
+    """The per-scenario summary as a plain-text table (standard errors after ±); the columns
+    are :data:`deorbit.metrics.CLI_TABLE`."""
+    from .metrics import CLI_TABLE, METRICS, column_label
+
+    shown = [METRICS[k] for k in CLI_TABLE]
+    cols = ["scenario", *(column_label(m) for m in shown)]
+    rows = [[name, *(_cell(m, s["metrics"].get(m.key)) for m in shown)]
+            for name, s in summary["scenarios"].items()]
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
     line = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
     out = [line, "-" * len(line)]
@@ -359,6 +369,7 @@ def _scenarios(args) -> int:
 
 
 def main(argv=None) -> int:
+    from .report import CompareError
     from .runner import RunStoreError
     from .scenario import ScenarioError
     from .tracking import TrackingDataError
@@ -378,7 +389,7 @@ def main(argv=None) -> int:
             return _fit_bc(args)
         if args.command == "validate":
             return _validate(args)
-    except (ScenarioError, RunStoreError, TrackingDataError) as exc:
+    except (ScenarioError, RunStoreError, TrackingDataError, CompareError) as exc:
         print(f"deorbit: {exc}", file=sys.stderr)
         return 2
     parser.print_help()

@@ -7,12 +7,13 @@
   ``summary.json``.
 - :func:`compare_runs` / :func:`format_comparison` — differences of the headline figures
   between two runs, or two scenarios, with the standard error of each difference (paired
-  per-sample differences under common random numbers, else independent).
+  per-sample differences under common random numbers, else independent); a figure that
+  cannot be paired is a :class:`CompareError` naming it.
 - :mod:`deorbit.report.figures` — the figures as functions of arrays, returning PNG bytes.
 
 Needs matplotlib (imported when a figure is drawn).
 """
-from .compare import compare_runs, format_comparison
+from .compare import CompareError, compare_runs, format_comparison
 from .html import write_report
 
-__all__ = ["compare_runs", "format_comparison", "write_report"]
+__all__ = ["CompareError", "compare_runs", "format_comparison", "write_report"]

@@ -1,20 +1,26 @@
 """Differences of headline figures between two runs, or two scenarios, with standard errors.
 
-For each compared pair (scenario A, scenario B) and each headline figure present in both
-summaries, the difference B − A (taken from the two ``summary.json`` values) and its
-standard error:
+For each compared pair (scenario A, scenario B) and each figure of
+:data:`deorbit.metrics.COMPARED` present in both summaries, the difference B − A (taken from
+the two ``summary.json`` values) and its standard error, in one of two stated modes:
 
 - **paired** when the two scenarios used the same root seed, the same block size and the
   same sample indices: sample i of A and sample i of B then share their random draws (common
   random numbers, :mod:`deorbit.sampling`), so the per-sample differences d_i carry the
-  correlation and the standard error is sharp. Probabilities and means: sd(d) / √n.
-  Quantiles: a paired bootstrap (the same resampled indices for A and B; fixed seed, so the
-  result is reproducible). A figure is paired only if its per-sample definition reproduces
-  both summary values exactly; otherwise (e.g. a metric this module does not know) it falls
-  back to the independent formula and says so.
-- **independent** otherwise: √(se_A² + se_B²), from the two summaries.
+  correlation and the standard error is sharp. The registry says how each kind is paired
+  (:data:`deorbit.metrics.PAIRED`): probabilities and means, sd(d) / √n; quantiles, a paired
+  bootstrap (the same resampled indices for A and B; fixed seed, so the result is
+  reproducible). The per-sample values come from the registry, and must reproduce both
+  summary values (through :func:`deorbit.aggregate.figure`); a figure that cannot be paired
+  (its per-sample columns missing from the blocks, or a summary.json that its definition
+  does not reproduce) is a :class:`CompareError` naming it, never a quiet switch to the
+  independent formula.
+- **independent** otherwise (e.g. two runs with different seeds): √(se_A² + se_B²), from
+  the two summaries.
 
-Each figure says which was used (``se_method``), and each pair why (``method``).
+Each figure says which was used (``se_method``), and each pair why (``method``). A
+difference or standard error that does not exist (a quantile after the horizon) is
+``None``, with ``se_method`` saying why.
 """
 from __future__ import annotations
 
@@ -25,31 +31,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine import Outcome
+from ..aggregate import SUMMARY_COLUMNS, figure
+from ..metrics import COMPARED, DATE_QUANTILE, METRICS, short_label, style
 
-#: Headline figures compared: (summary metric, label, kind).
-HEADLINE = (
-    ("p_controlled", "P(controlled entry)", "probability"),
-    ("p_uncontrolled", "P(uncontrolled entry)", "probability"),
-    ("p_in_orbit_at_horizon", "P(in orbit at the horizon)", "probability"),
-    ("ec_mean", "Ec (mean)", "ec"),
-    ("p_ec_above_1e-4", "P(Ec > 1e-4)", "probability"),
-    ("p_debris_outside_zone", "P(debris outside the zone)", "probability"),
-    ("reentry_epoch_p05_utc_days", "reentry date P5", "epoch"),
-    ("reentry_epoch_p50_utc_days", "reentry date P50", "epoch"),
-    ("reentry_epoch_p95_utc_days", "reentry date P95", "epoch"),
-    ("lifetime_p50_days", "lifetime P50", "days"),
-    ("footprint_length_p50_km", "footprint length P50", "km"),
-)
 #: Bootstrap resamples for the paired standard error of a quantile difference.
 BOOTSTRAP_RESAMPLES = 1000
 _BOOTSTRAP_SEED = 20261125
-_OUTCOMES = {
-    "p_controlled": (Outcome.CONTROLLED,),
-    "p_uncontrolled": (Outcome.UNCONTROLLED_FAILURE, Outcome.UNCONTROLLED_NATURAL),
-    "p_in_orbit_at_horizon": (Outcome.IN_ORBIT,),
-}
-_QUANTILE = {"p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95, "p99": 0.99}
+
+
+class CompareError(ValueError):
+    """Two runs or scenarios that cannot be compared as asked; the message says why."""
 
 
 class _Run:
@@ -77,40 +68,12 @@ class _Run:
             blocks = e.get("blocks_used")
             if blocks is None:
                 blocks = self.store.valid_blocks(name)
-            self._arrays[name] = self.store.concat_blocks(name, blocks)
+            self._arrays[name] = self.store.concat_blocks(name, blocks,
+                                                          (*SUMMARY_COLUMNS, "sample"))
         return self._arrays[name]
 
-
-def _per_sample(metric, arrays):
-    """("mean", x) or ("quantile", x, q): the per-sample form of a summary metric, or None."""
-    if metric in _OUTCOMES and "outcome" in arrays:
-        return "mean", np.isin(arrays["outcome"], _OUTCOMES[metric]).astype(np.float64)
-    if "ec" in arrays:  # samples without an impact (in orbit, failed) count 0
-        ec = np.asarray(arrays["ec"], dtype=np.float64)
-        ec = np.where(np.isfinite(ec), ec, 0.0)
-        if metric == "ec_mean":
-            return "mean", ec
-        if metric == "p_ec_above_1e-4":
-            return "mean", (ec > 1e-4).astype(np.float64)
-    if metric == "p_debris_outside_zone" and "fragments_outside_zone" in arrays:
-        outside = np.nan_to_num(np.asarray(arrays["fragments_outside_zone"], dtype=np.float64))
-        return "mean", (outside > 0).astype(np.float64)
-    for prefix, key, missing in (("reentry_epoch_", "reentry_epoch_utc_days", np.inf),
-                                 ("lifetime_", "lifetime_days", np.inf),
-                                 ("footprint_length_", "footprint_length_km", np.nan)):
-        if metric.startswith(prefix) and key in arrays:
-            tag = metric[len(prefix):].split("_")[0]
-            if tag in _QUANTILE:
-                # NaN: no value (after the horizon: +inf; no footprint: left out)
-                x = np.asarray(arrays[key], dtype=np.float64)
-                return "quantile", np.where(np.isfinite(x), x, missing), _QUANTILE[tag]
-    return None
-
-
-def _statistic(form):
-    if form[0] == "mean":
-        return float(np.mean(form[1]))
-    return float(_quantile(form[1], form[2]))
+    def confidence(self, name):
+        return self.summary["scenarios"][name].get("confidence", 0.95)
 
 
 def _quantile(x, q, axis=None):
@@ -165,53 +128,80 @@ def _independent_se(fa, fb):
     return float(math.sqrt(sa ** 2 + sb ** 2))
 
 
+def _paired_values(metric, run, name, value, which):
+    """The per-sample values of ``metric`` in one scenario, checked against summary.json."""
+    arrays = run.arrays(name)
+    where = f"scenario {name!r} of run {which} ({run.path})"
+    missing = [c for c in metric.columns if c not in arrays]
+    if missing:
+        raise CompareError(f"{metric.key} ({short_label(metric)}): cannot pair it: the blocks "
+                           f"of {where} have no {', '.join(missing)}")
+    own = figure(metric, arrays, run.confidence(name))["value"]
+    if not _same(own, value):
+        raise CompareError(
+            f"{metric.key} ({short_label(metric)}): cannot pair it: its per-sample "
+            f"definition gives {own!r} for {where}, summary.json says {value!r}; the summary "
+            "was made by another definition of this figure (re-run, or compare runs made by "
+            "the same deorbit)")
+    return metric.values(arrays)
+
+
+def _paired_se(metric, xa, xb, resamples):
+    """(standard error, se_method) of the paired difference B − A (registry: metric.paired)."""
+    if metric.paired == "mean difference":
+        d = np.asarray(xb, dtype=np.float64) - np.asarray(xa, dtype=np.float64)
+        return (float(np.std(d, ddof=1) / math.sqrt(d.size)) if d.size > 1 else None), "paired"
+    if metric.paired == "bootstrap":
+        se = _bootstrap_se(xa, xb, metric.q, resamples)
+        if se is None:
+            return None, ("undefined (the quantile falls after the horizon in some paired "
+                          "bootstrap resamples)")
+        return se, f"paired bootstrap ({resamples} resamples)"
+    raise CompareError(f"{metric.key} ({short_label(metric)}): cannot pair it: a "
+                       f"{metric.kind!r} has no paired difference")
+
+
+def _undefined(va, vb):
+    """Why B − A does not exist, or None."""
+    if va is None or vb is None:  # a quantile after the horizon
+        return "undefined (a value is after the horizon)"
+    if not (math.isfinite(va) and math.isfinite(vb)):
+        return "undefined (a value is not a number)"
+    return None
+
+
 def _compare_pair(run_a, name_a, run_b, name_b, resamples):
     paired, method = _crn(run_a, name_a, run_b, name_b)
     ma, mb = run_a.metrics(name_a), run_b.metrics(name_b)
     out = {"scenario_a": name_a, "scenario_b": name_b, "paired": paired, "method": method,
            "samples": [ma.get("samples", {}).get("value"), mb.get("samples", {}).get("value")],
            "metrics": {}, "not_in_both": []}
-    for metric, label, kind in HEADLINE:
-        fa, fb = ma.get(metric), mb.get(metric)
+    for key in COMPARED:
+        metric = METRICS[key]
+        fa, fb = ma.get(key), mb.get(key)
         if fa is None or fb is None:
-            out["not_in_both"].append(metric)
+            out["not_in_both"].append(key)
             continue
         va, vb = fa.get("value"), fb.get("value")
-        row = {"label": label, "kind": kind, "a": va, "b": vb,
-               "unit": "days" if kind == "epoch" else fa.get("unit", ""),
+        row = {"label": short_label(metric), "kind": metric.kind, "a": va, "b": vb,
+               "unit": "days" if metric.kind == DATE_QUANTILE else fa.get("unit", ""),
                "difference": None, "standard_error": None, "se_method": "independent"}
         if "date_utc" in fa:
             row["a_date_utc"] = fa["date_utc"]
         if "date_utc" in fb:
             row["b_date_utc"] = fb["date_utc"]
-        if va is None or vb is None:  # a quantile after the horizon: no finite difference
-            row["se_method"] = "undefined (a value is after the horizon)"
-            out["metrics"][metric] = row
+        out["metrics"][key] = row
+        why = _undefined(va, vb)
+        if why:
+            row["se_method"] = why
             continue
         row["difference"] = float(vb) - float(va)
-        row["standard_error"] = _independent_se(fa, fb)
         if paired:
-            pa = _per_sample(metric, run_a.arrays(name_a))
-            pb = _per_sample(metric, run_b.arrays(name_b))
-            if pa is None or pb is None:
-                row["se_method"] = "independent (no per-sample data for this figure)"
-            elif not (_same(_statistic(pa), va) and _same(_statistic(pb), vb)):
-                row["se_method"] = ("independent (the per-sample definition does not "
-                                    "reproduce summary.json)")
-            elif pa[0] == "mean":
-                d = pb[1] - pa[1]
-                row["standard_error"] = (float(np.std(d, ddof=1) / math.sqrt(d.size))
-                                         if d.size > 1 else None)
-                row["se_method"] = "paired"
-            else:
-                se = _bootstrap_se(pa[1], pb[1], pa[2], resamples)
-                if se is None:
-                    row["se_method"] = ("independent (the quantile falls after the horizon "
-                                        "in some bootstrap resamples)")
-                else:
-                    row["standard_error"] = se
-                    row["se_method"] = f"paired bootstrap ({resamples} resamples)"
-        out["metrics"][metric] = row
+            xa = _paired_values(metric, run_a, name_a, va, "A")
+            xb = _paired_values(metric, run_b, name_b, vb, "B")
+            row["standard_error"], row["se_method"] = _paired_se(metric, xa, xb, resamples)
+        else:
+            row["standard_error"] = _independent_se(fa, fb)
     return out
 
 
@@ -239,6 +229,12 @@ def compare_runs(run_a, run_b=None, *, scenario_a=None, scenario_b=None,
         {metric: {label, a, b, difference, standard_error, se_method, unit[, a_date_utc,
         b_date_utc]}}, ``not_in_both``), ``only_in_a``, ``only_in_b`` (scenario names).
         Reentry-epoch differences are in days.
+
+    Raises
+    ------
+    CompareError
+        A scenario not in its run, nothing in common to compare, or (paired mode) a figure
+        that cannot be paired: the message names it.
     """
     a = _Run(run_a)
     b = a if run_b is None or Path(run_b).resolve() == a.path.resolve() else _Run(run_b)
@@ -246,13 +242,13 @@ def compare_runs(run_a, run_b=None, *, scenario_a=None, scenario_b=None,
         pairs = [(scenario_a or scenario_b, scenario_b or scenario_a)]
         for run, name, which in ((a, pairs[0][0], "A"), (b, pairs[0][1], "B")):
             if name not in run.entries:
-                raise ValueError(f"scenario {name!r} is not in run {which} ({run.path}); it "
+                raise CompareError(f"scenario {name!r} is not in run {which} ({run.path}); it "
                                  f"has {', '.join(run.entries) or 'none'}")
         only_a = only_b = []
     elif b is a:
         names = list(a.entries)
         if len(names) < 2:
-            raise ValueError(f"{a.path} has one scenario; give a second run to compare with")
+            raise CompareError(f"{a.path} has one scenario; give a second run to compare with")
         pairs = [(names[0], n) for n in names[1:]]
         only_a = only_b = []
     else:
@@ -260,7 +256,7 @@ def compare_runs(run_a, run_b=None, *, scenario_a=None, scenario_b=None,
         only_a = [n for n in a.entries if n not in b.entries]
         only_b = [n for n in b.entries if n not in a.entries]
         if not pairs:
-            raise ValueError(f"{a.path} and {b.path} have no scenario in common "
+            raise CompareError(f"{a.path} and {b.path} have no scenario in common "
                              f"({', '.join(a.entries)} vs {', '.join(b.entries)}); name the "
                              "two scenarios to compare")
     return {"run_a": str(a.path), "run_b": str(b.path),
@@ -269,18 +265,18 @@ def compare_runs(run_a, run_b=None, *, scenario_a=None, scenario_b=None,
 
 
 # -- text -----------------------------------------------------------------------------------
-def _fmt(kind, v, signed=False):
+def _fmt(style_, v, signed=False):
     if v is None:
         return "after horizon"
     sign = "+" if signed and v > 0 else ""
-    if kind == "probability":
+    if style_ == "probability":
         return f"{sign}{100 * v:.2f} %" if abs(100 * v) >= 0.01 or v == 0 else \
             f"{sign}{100 * v:.2g} %"
-    if kind == "ec":
+    if style_ == "casualties":
         return f"{sign}{v:.2e}"
-    if kind in ("epoch", "days"):
+    if style_ in ("date", "days"):
         return f"{sign}{v:,.0f} d"
-    if kind == "km":
+    if style_ == "km":
         return f"{sign}{v:,.0f} km"
     return f"{sign}{v:.4g}"
 
@@ -294,8 +290,8 @@ def format_comparison(result) -> str:
                       f"{c['scenario_b']} (B, {c['samples'][1]} samples)",
                   f"  standard errors: {c['method']}"]
         rows = [("figure", "A", "B", "B − A", "± se", "|Δ|/se", "se from")]
-        for m in c["metrics"].values():
-            kind = m["kind"]
+        for key, m in c["metrics"].items():
+            kind = style(METRICS[key])
             a = m.get("a_date_utc") or _fmt(kind, m["a"])
             b = m.get("b_date_utc") or _fmt(kind, m["b"])
             d, se = m["difference"], m["standard_error"]

@@ -35,67 +35,25 @@ import numpy as np
 
 from ..constants import DAYS_PER_YEAR
 from ..engine import Outcome
+from ..ground import EC_LIMIT
+from ..metrics import DECISION, GROUND, METRICS, SIDE_BY_SIDE, report_order
+from ..metrics import EC_LIMIT_TEXT as LIMIT_TEXT
 from . import figures
 
-#: Ec limit per reentry (NASA-STD-8719.14); taken from deorbit.ground when available.
-try:
-    from ..ground import EC_LIMIT
-except ImportError:  # pragma: no cover - ground package absent
-    EC_LIMIT = 1e-4
-
 NOT_COMPUTED = "not computed in this run"
-#: The limit as written in the report ("1e-4").
-LIMIT_TEXT = f"{EC_LIMIT:.0e}".replace("e-0", "e-")
 #: The impact map draws the fragments of at most this many samples (the first ones, in
 #: sample order), so that a large run still gives a readable map in seconds.
 MAP_MAX_SAMPLES = 20_000
 AFTER_HORIZON = "after the horizon"
-
-#: Ground-risk metrics the report shows when the run has them, and says "not computed in
-#: this run" for when it does not.
-GROUND_METRICS = ("ec_mean", "p_ec_above_1e-4", "p_debris_outside_zone",
-                  "footprint_length_p50_km", "footprint_length_p99_km")
-#: Percentiles of the per-sample Ec, shown when the run has them (else the interval of the
-#: mean, ``ec_mean.ci_low``/``ci_high``).
-EC_PERCENTILES = ("ec_p05", "ec_p95")
-
-_LABELS = {
-    "samples": "samples used",
-    "p_controlled": "P(controlled entry)",
-    "p_uncontrolled": "P(uncontrolled entry)",
-    "p_uncontrolled_after_failure": "P(uncontrolled, after a failed burn)",
-    "p_uncontrolled_natural_decay": "P(uncontrolled, natural decay)",
-    "p_in_orbit_at_horizon": "P(still in orbit at the horizon)",
-    "p_numerical_failure": "P(numerical failure)",
-    "ec_mean": "expected casualties Ec per reentry (mean over samples)",
-    "ec_given_uncontrolled_mean": "Ec of an uncontrolled reentry (mean)",
-    "p_failure_x_ec_uncontrolled": "P(uncontrolled after failure) × Ec uncontrolled",
-    "fragments_near_land_mean": "hazardous pieces (≥ 15 J) within 370 km of land (mean)",
-    "ec_p05": "Ec, 5th percentile of samples",
-    "ec_p95": "Ec, 95th percentile of samples",
-    "p_ec_above_1e-4": "P(Ec > 1e-4)",
-    "p_debris_outside_zone": "P(debris outside the target zone)",
-    "footprint_length_p50_km": "footprint length, median",
-    "footprint_length_p99_km": "footprint length, 99th percentile",
-    "lifetime_mean_given_reentry_days": "lifetime, mean over re-entered samples",
-}
-for _q in ("05", "25", "50", "75", "95"):
-    _LABELS[f"reentry_epoch_p{_q}_utc_days"] = f"reentry date, P{int(_q)}"
-    _LABELS[f"lifetime_p{_q}_days"] = f"lifetime, P{int(_q)}"
-
 #: The per-scenario decision table: the headline figures, each with its standard error.
-DECISION_METRICS = ("p_controlled", "p_uncontrolled", "ec_mean", "p_debris_outside_zone",
-                    "reentry_epoch_p05_utc_days", "reentry_epoch_p50_utc_days",
-                    "reentry_epoch_p95_utc_days")
-#: Order of the per-scenario risk table (other metrics follow in summary order).
-_RISK_ORDER = ("samples", "p_controlled", "p_uncontrolled", "p_uncontrolled_after_failure",
-               "p_uncontrolled_natural_decay", "p_in_orbit_at_horizon", "p_numerical_failure",
-               "ec_mean", *EC_PERCENTILES, "p_ec_above_1e-4", "ec_given_uncontrolled_mean",
-               "p_failure_x_ec_uncontrolled", "p_debris_outside_zone",
-               "fragments_near_land_mean", "footprint_length_p50_km", "footprint_length_p99_km",
-               *(f"reentry_epoch_p{q}_utc_days" for q in ("05", "25", "50", "75", "95")),
-               *(f"lifetime_p{q}_days" for q in ("05", "25", "50", "75", "95")),
-               "lifetime_mean_given_reentry_days")
+DECISION_METRICS = DECISION
+#: Ground-risk figures: "not computed in this run" when the run's blocks lack their columns.
+GROUND_METRICS = GROUND
+
+
+def _label(key):
+    m = METRICS.get(key)
+    return key if m is None else m.label
 
 
 def _e(text) -> str:
@@ -495,12 +453,8 @@ def _figure_html(sc, fig, out_dir):
 
 
 def _ec_interval(sc):
-    """HTML of Ec's interval: percentiles of the samples, else the interval of the mean."""
-    m = sc.metrics
-    if any(k in m for k in EC_PERCENTILES):
-        return (f'<span class="sub">90 % of samples: {_num(sc.name, "ec_p05", m.get("ec_p05"))}'
-                f' – {_num(sc.name, "ec_p95", m.get("ec_p95"))}</span>'), _value(m, "ec_p95")
-    fig = m.get("ec_mean") or {}
+    """HTML of the interval of Ec's mean (``ec_mean.ci_low``/``ci_high``) and its top."""
+    fig = sc.metrics.get("ec_mean") or {}
     if "ci_low" in fig and "ci_high" in fig:
         conf = fig.get("confidence")
         label = f"{100 * conf:g} % interval of the mean" if conf else "interval of the mean"
@@ -528,29 +482,19 @@ def _ec_cell(sc):
             + "<br>" + interval)
 
 
+def _cell(sc, key):
+    """A figure of a scenario: value ± standard error (Ec: with its limit flag and interval)."""
+    return _ec_cell(sc) if key == "ec_mean" else _num(sc.name, key, sc.metrics.get(key))
+
+
 def _side_by_side(scenarios):
-    rows = [
-        ("samples", "samples used"),
-        ("p_controlled", "P(controlled entry)"),
-        ("p_uncontrolled", "P(uncontrolled entry)"),
-        ("p_in_orbit_at_horizon", "P(still in orbit at the horizon)"),
-        ("ec", f"expected casualties Ec per reentry, mean and interval (limit {LIMIT_TEXT})"),
-        ("p_ec_above_1e-4", "P(Ec > 1e-4)"),
-        ("p_debris_outside_zone", "P(debris outside the target zone)"),
-        ("reentry_epoch_p50_utc_days", "reentry date, median (P50)"),
-        ("footprint_length_p50_km", "footprint length, median"),
-    ]
+    """The figures of :data:`deorbit.metrics.SIDE_BY_SIDE`, one column per scenario."""
     head = "".join(f'<th scope="col"><a href="#scenario-{_e(s.name)}">{_e(s.name)}</a>'
                    f'<div class="sub">{_e(s.title)}</div></th>' for s in scenarios)
     body = []
-    for metric, label in rows:
-        cells = []
-        for s in scenarios:
-            if metric == "ec":
-                cells.append(f"<td>{_ec_cell(s)}</td>")
-            else:
-                cells.append(f"<td>{_num(s.name, metric, s.metrics.get(metric))}</td>")
-        body.append(f'<tr><th scope="row">{_e(label)}</th>{"".join(cells)}</tr>')
+    for metric in SIDE_BY_SIDE:
+        cells = "".join(f"<td>{_cell(s, metric)}</td>" for s in scenarios)
+        body.append(f'<tr><th scope="row">{_e(_label(metric))}</th>{cells}</tr>')
     return (f'<div class="wide"><table id="side-by-side"><thead><tr><th>figure</th>{head}</tr>'
             f'</thead><tbody>{"".join(body)}</tbody></table></div>')
 
@@ -559,8 +503,7 @@ def _risk_row(sc, k, full):
     """One row of a scenario's table: label and value ± standard error (Ec: with its
     limit flag and interval); ``full`` adds the unit and the summary.json key."""
     fig = sc.metrics.get(k)
-    value = _ec_cell(sc) if k == "ec_mean" else _num(sc.name, k, fig)
-    cells = f'<th scope="row">{_e(_LABELS.get(k, k))}</th><td>{value}</td>'
+    cells = f'<th scope="row">{_e(_label(k))}</th><td>{_cell(sc, k)}</td>'
     if full:
         unit = "" if fig is None else fig.get("unit", "")
         if fig is not None and ("date_utc" in fig or k.startswith("reentry_epoch_")):
@@ -578,9 +521,12 @@ def _decision_table(sc):
 
 
 def _risk_table(sc):
-    """Every figure of the scenario's summary.json with its unit and key, folded."""
+    """Every figure of the registry (:func:`deorbit.metrics.report_order`) and of the
+    scenario's summary.json, with its unit and key, folded. A registry figure absent from
+    summary.json is shown as not computed when the blocks lack its columns (an older run),
+    and left out when the run's data left it undefined (e.g. no uncontrolled entry)."""
     m = sc.metrics
-    names = [k for k in _RISK_ORDER if k in m or k in GROUND_METRICS]  # absent: said so
+    names = [x.key for x in report_order() if x.key in m or not x.computable(sc.arrays)]
     names += [k for k in m if k not in names]
     rows = "".join(_risk_row(sc, k, full=True) for k in names)
     return (f'<details class="risk-details"><summary>All {len(names)} figures of this '
@@ -656,7 +602,8 @@ def write_report(run_dir, out_dir=None) -> Path:
                 _footprint_figure(sc)]
         sections.append(_scenario_section(sc, figs, out_dir))
     nav = "".join(f'<a href="#scenario-{_e(s.name)}">{_e(s.name)}</a>' for s in scenarios)
-    missing = [k for k in GROUND_METRICS if not any(k in s.metrics for s in scenarios)]
+    missing = [k for k in GROUND_METRICS
+               if not any(k in s.metrics or METRICS[k].computable(s.arrays) for s in scenarios)]
     note = (f"<p class=\"sub\">Ground-risk figures {_e(', '.join(missing))}: {NOT_COMPUTED}."
             "</p>" if missing else "")
     page = f"""<!DOCTYPE html>
