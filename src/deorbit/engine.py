@@ -375,8 +375,10 @@ class _Block:
         return None if self.sw is None else self.sw.take(self.sw_row[idx])
 
     def decay(self, idx, epoch, stop_epoch, state=None, mean=None, hist=None):
-        """Hybrid propagation of samples idx to breakup or stop_epoch."""
-        return self.propagate(idx, epoch, stop_epoch, state, mean, hist, method="hybrid")
+        """Natural decay of samples idx to breakup or stop_epoch, by the scenario's
+        ``propagation.method`` ("hybrid" or "cowell")."""
+        return self.propagate(idx, epoch, stop_epoch, state, mean, hist,
+                              method=self.scenario.propagation.method)
 
     def settle(self, idx, res, entered_outcome):
         """Outcome of samples idx after their last propagation res."""
@@ -430,7 +432,8 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
     if above.any():
         j = idx[above]
         r = propagate(epoch[above], state[above], blk.bc[j], blk.table, blk.horizon[j],
-                      density_scale=blk.scale[j], entry_alt_km=low, handover_alt_km=low + 10.0,
+                      method=scenario.propagation.method, density_scale=blk.scale[j],
+                      entry_alt_km=low, handover_alt_km=low + 10.0,
                       rtol=blk.common["rtol"], mean_max_step_days=MEAN_MAX_STEP_DAYS,
                       space_weather=blk.take_sw(j))
         lost = r.status != Status.ENTERED    # still above at the horizon, or a failure
@@ -460,7 +463,8 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
                 scenario.ground.target_lat_deg, scenario.ground.target_lon_deg,
                 density_scale=blk.scale[idx], space_weather=blk.take_sw(idx),
                 duration_s=_burn_duration_s(
-                    dv, x, idx, x["operations.deorbit_vehicle.final_burn_dv_m_s"][idx]))
+                    dv, x, idx, x["operations.deorbit_vehicle.final_burn_dv_m_s"][idx]),
+                entry_alt_km=blk.common["entry_alt_km"])
             blk.burn_epoch[idx] = t_burn
         t_exec = t_burn + dv.timing_error_s * errors[idx, k, 3] / SECONDS_PER_DAY
         no_solution = ~np.isfinite(t_exec)

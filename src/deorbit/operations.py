@@ -25,7 +25,7 @@ import numpy as np
 from . import frames
 from .constants import EARTH_RADIUS_M, J2, MU_M3_S2, SECONDS_PER_DAY
 from .ground.sphere import great_circle_distance_km
-from .kernel import Status, propagate
+from .kernel import ENTRY_ALT_KM, Status, propagate
 
 SCAN_STEP_S = 20.0
 #: Longest segment of a finite burn between two of its impulses, s.
@@ -71,7 +71,7 @@ def _take(space_weather, idx):
 
 
 def fly_to_ground(epoch, state, bc_station, breakup_alt_km, bc_fragment, station_table,
-                  lower_table, density_scale=1.0, entry_alt_km=120.0, space_weather=None,
+                  lower_table, density_scale=1.0, entry_alt_km=ENTRY_ALT_KM, space_weather=None,
                   at_breakup=None):
     """Station from ``state`` to breakup, then one fragment per sample to the ground.
 
@@ -151,7 +151,7 @@ def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, durati
 
 
 def station_coast(bc_station, station_table, breakup_alt_km, density_scale=1.0,
-                  space_weather=None, entry_alt_km=120.0):
+                  space_weather=None, entry_alt_km=ENTRY_ALT_KM):
     """A ``coast`` for :func:`fire`: Cowell for the rows, stopping at their breakup."""
     scale = np.broadcast_to(density_scale, (bc_station.size,))
 
@@ -226,7 +226,8 @@ def _predict_impacts(state, epoch, dt_s, du, fall_s):
 
 def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km, bc_ref,
                       station_table, lower_table, target_lat_deg, target_lon_deg,
-                      density_scale=1.0, space_weather=None, duration_s=0.0):
+                      density_scale=1.0, space_weather=None, duration_s=0.0,
+                      entry_alt_km=ENTRY_ALT_KM):
     """Burn epochs (n,) that put the reference fragment's impact nearest the target.
 
     Parameters
@@ -248,6 +249,9 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
         Final-burn durations (0: impulsive); the shots fly the same finite burn.
     target_lat_deg, target_lon_deg : float
         Aim point, deg.
+    entry_alt_km : float
+        The scenario's entry-interface altitude, km (``propagation.entry_alt_km``): where
+        the shots' station crosses into the atmosphere.
 
     Returns
     -------
@@ -262,7 +266,7 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
     dur = np.broadcast_to(np.asarray(duration_s, dtype=np.float64), (n,))
     # 1. calibration shot at the window start
     imp_t, imp_y = _shot(epoch, state, dv_m_s, dur, bc_station, breakup_alt_km, bc_ref, scale,
-                         station_table, lower_table, space_weather)
+                         station_table, lower_table, space_weather, entry_alt_km)
     ok = np.isfinite(imp_t)
     burn_epoch = np.full(n, np.nan)
     miss = np.full(n, np.nan)
@@ -295,36 +299,39 @@ def target_final_burn(epoch, state, window_s, dv_m_s, bc_station, breakup_alt_km
     speed2 = np.einsum("ij,ij->i", track, track)
     # 3. Newton on the true propagation: remove the along-track miss.
     lo, hi = e0, e0 + window_s / SECONDS_PER_DAY
-    sub = (bc_station[ok], dv_m_s[ok], dur[ok], breakup_alt_km[ok], bc_ref[ok], scale[ok])
-    sw = _take(space_weather, ok)
+    sub = (bc_station[ok], dv_m_s[ok], dur[ok], breakup_alt_km[ok], bc_ref[ok], scale[ok],
+           station_table, lower_table, _take(space_weather, ok), entry_alt_km)
     for _ in range(NEWTON_ITERATIONS):
-        ilat, ilon = _shoot(e0, y0, t_burn, *sub, station_table, lower_table, sw)
+        ilat, ilon = _shoot(e0, y0, t_burn, *sub)
         err = _enu_step_km(ilat, ilon, np.full_like(ilat, target_lat_deg),
                            np.full_like(ilon, target_lon_deg))
         along = np.einsum("ij,ij->i", err, track) / speed2       # seconds to move the burn
         good = np.isfinite(along)
         t_burn = np.where(good, np.clip(t_burn + along / SECONDS_PER_DAY, lo, hi), t_burn)
-    ilat, ilon = _shoot(e0, y0, t_burn, *sub, station_table, lower_table, sw)
+    ilat, ilon = _shoot(e0, y0, t_burn, *sub)
     burn_epoch[ok] = np.where(np.isfinite(ilat), t_burn, np.nan)
     miss[ok] = great_circle_distance_km(ilat, ilon, target_lat_deg, target_lon_deg)
     return burn_epoch, miss
 
 
 def _shot(epoch, state, dv_m_s, duration_s, bc_station, breakup_alt_km, bc_ref, scale,
-          station_table, lower_table, space_weather):
+          station_table, lower_table, space_weather, entry_alt_km):
     """Impact (epoch, ECI state) of the reference fragment after a nominal burn at epoch."""
-    coast = station_coast(bc_station, station_table, breakup_alt_km, scale, space_weather)
+    coast = station_coast(bc_station, station_table, breakup_alt_km, scale, space_weather,
+                          entry_alt_km)
     t, y, at_breakup = fire(epoch, state, dv_m_s, np.zeros((epoch.size, 3)), 0.0, 0.0,
                             duration_s, coast)
     return fly_to_ground(t, y, bc_station, breakup_alt_km, bc_ref, station_table, lower_table,
-                         scale, space_weather=space_weather, at_breakup=at_breakup)
+                         scale, entry_alt_km, space_weather=space_weather,
+                         at_breakup=at_breakup)
 
 
 def _shoot(epoch, state, t_burn, bc_station, dv_m_s, duration_s, breakup_alt_km, bc_ref,
-           scale, station_table, lower_table, space_weather):
+           scale, station_table, lower_table, space_weather, entry_alt_km):
     """Nominal impact lat/lon (deg) of a burn at t_burn; NaN if the station enters first."""
     pre = propagate(epoch, state, bc_station, station_table, t_burn, method="cowell",
-                    entry_alt_km=120.0, density_scale=scale, space_weather=space_weather)
+                    entry_alt_km=entry_alt_km, density_scale=scale,
+                    space_weather=space_weather)
     lat = np.full(epoch.size, np.nan)
     lon = np.full(epoch.size, np.nan)
     alive = pre.status == Status.HORIZON
@@ -332,7 +339,7 @@ def _shoot(epoch, state, t_burn, bc_station, dv_m_s, duration_s, breakup_alt_km,
         imp_t, imp_y = _shot(t_burn[alive], pre.end_state_eci[alive], dv_m_s[alive],
                              duration_s[alive], bc_station[alive], breakup_alt_km[alive],
                              bc_ref[alive], scale[alive], station_table, lower_table,
-                             _take(space_weather, alive))
+                             _take(space_weather, alive), entry_alt_km)
         lat[alive], lon[alive], _ = frames.eci_to_geodetic(imp_y[:, :3], imp_t)
     return lat, lon
 
