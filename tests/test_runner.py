@@ -255,3 +255,139 @@ def test_nothing_downloads(tmp_path, scen, thread_client, monkeypatch):
 
     write_report(tmp_path / "r")
     assert refused == []
+
+
+def test_run_gives_up_without_a_live_worker(tmp_path, scen, monkeypatch):
+    """The workers go away mid-run and none comes back: the run ends within its
+    no-worker timeout with one line, and the blocks finished so far stay for --resume."""
+    import threading
+
+    real = engine.run_block
+
+    def slow(scenario, block, samples):
+        time.sleep(0.3)
+        return real(scenario, block, samples)
+
+    monkeypatch.setattr(engine, "run_block", slow)
+    blocks = tmp_path / "r" / "blocks" / "t"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://",
+                      host="127.0.0.1", dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        def retire_after_first_block():
+            while not (blocks.exists() and any(blocks.glob("*.npz"))):
+                time.sleep(0.02)
+            cluster.scale(0)
+
+        threading.Thread(target=retire_after_first_block, daemon=True).start()
+        t0 = time.perf_counter()
+        with pytest.raises(runner.RunError, match=r"^no Dask worker alive for 2 s \(.*\); "
+                                                  r"\d+ samples of this run are kept in "):
+            runner.run([scen], tmp_path / "r", client=client, progress=False, log=_quiet,
+                       no_worker_timeout_s=2.0)
+        assert time.perf_counter() - t0 < 30
+    assert 1 <= len(list(blocks.glob("*.npz"))) < 5
+
+
+def test_scheduler_http_port_is_not_8787(monkeypatch):
+    """Dask always opens a scheduler HTTP port; ours is a free one on loopback, so a busy
+    8787 gives no "already in use" warning."""
+    import logging
+    import socket
+
+    busy = socket.socket()
+    busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        busy.bind(("127.0.0.1", 8787))
+        busy.listen()
+    except OSError:
+        pass  # held by another process: busy all the same
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("distributed").addHandler(handler)
+    try:
+        client, cluster = runner.make_client(1, None)
+        try:
+            ports = [s.getsockname() for s in cluster.scheduler.http_server._sockets.values()]
+        finally:
+            client.close()
+            cluster.close()
+    finally:
+        logging.getLogger("distributed").removeHandler(handler)
+        busy.close()
+    assert ports and all(host == "127.0.0.1" and port != 8787 for host, port in ports), ports
+    assert not [r for r in records if "8787" in r.getMessage()]
+
+
+def test_propagation_method_is_honoured(tmp_path, f200):
+    """propagation.method = "cowell" propagates the natural decay by Cowell: close to the
+    hybrid's reentry epochs (VALIDATION.md: 0.01-0.08 % of the lifetime), not equal."""
+    hybrid = load_scenario(write_scenario(tmp_path, f200, samples=4, block=4))
+    cowell = load_scenario(write_scenario(tmp_path, f200, name="c", samples=4, block=4,
+                                          extra='[propagation]\nmethod = "cowell"'))
+    a, b = (engine.run_block(s, 0, 4) for s in (hybrid, cowell))
+    assert not np.array_equal(a["reentry_epoch_utc_days"], b["reentry_epoch_utc_days"])
+    np.testing.assert_allclose(b["lifetime_days"], a["lifetime_days"], rtol=2e-3)
+
+
+def test_operations_use_the_scenarios_entry_altitude(tmp_path, f200, monkeypatch):
+    """Every station propagation of the deorbit sequence records the entry interface at the
+    scenario's propagation.entry_alt_km (fragments fall to the ground: 0 km)."""
+    from deorbit import operations
+
+    from .scenario_fixtures import DEORBIT
+
+    extra = DEORBIT.format(p_fail=0.0, dv_err=0.0, point_err=0.0, time_err=0.0)
+    s = load_scenario(write_scenario(tmp_path, f200, samples=2, block=2,
+                                     extra=extra + "[propagation]\nentry_alt_km = 110.0\n"))
+    seen = set()
+    real = operations.propagate
+
+    def spy(*args, **kw):
+        seen.add(kw.get("entry_alt_km"))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(operations, "propagate", spy)
+    engine.run_block(s, 0, 2)
+    assert 110.0 in seen and seen <= {110.0, 0.0}, seen
+
+
+def test_one_default_for_the_hand_over_and_entry_altitudes():
+    import inspect
+
+    from deorbit import kernel
+    from deorbit.scenario import Propagation, parse_scenario
+
+    defaults = inspect.signature(kernel.propagate).parameters
+    assert defaults["handover_alt_km"].default == kernel.HANDOVER_ALT_KM == 160.0
+    assert defaults["entry_alt_km"].default == kernel.ENTRY_ALT_KM == 120.0
+    assert (Propagation().handover_alt_km, Propagation().entry_alt_km) == (160.0, 120.0)
+    text = load_scenario("smallsat-lifetime").text
+    assert "[propagation]" not in text
+    prop = parse_scenario(text).propagation
+    assert (prop.handover_alt_km, prop.entry_alt_km) == (160.0, 120.0)
+
+
+def test_load_run_without_xarray_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "xarray", None)
+    with pytest.raises(ModuleNotFoundError, match=r'pip install "deorbit\[xarray\]"'):
+        deorbit.load_run(tmp_path, as_xarray=True)
+
+
+def test_readme_ec_expression_matches_the_risk_table(tmp_path, f200):
+    """README: per-scenario Ec from load_run equals summary's ec_mean once samples with no
+    impact (ec NaN: still in orbit at a short horizon) count 0."""
+    from pathlib import Path
+
+    scen = load_scenario(write_scenario(tmp_path, f200, horizon=0.05, bc=150.0, samples=16,
+                                        block=8))
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    expression = 'df.fillna({"ec": 0.0}).groupby("scenario")["ec"].mean()'
+    assert expression in readme
+    summary = runner.run([scen], tmp_path / "r", workers=1, progress=False, log=_quiet)
+    df = deorbit.load_run(tmp_path / "r")
+    assert df["ec"].isna().any()  # else the test shows nothing
+    value = eval(expression, {"df": df})["t"]  # noqa: S307
+    assert value == pytest.approx(summary["scenarios"]["t"]["metrics"]["ec_mean"]["value"],
+                                  rel=1e-12)

@@ -4,15 +4,44 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
+import shlex
 import sys
+from pathlib import Path
 
 DEFAULT_SCENARIOS = ("iss-early", "iss-2028", "iss-2030", "iss-uncontrolled")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (what is wrong, where to read more), exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _number(kind, low, *, low_open=False, high=None):
+    """An argparse ``type``: a finite ``kind`` (int or float) >= low (> low if
+    ``low_open``) and <= high, else a one-line error saying what is allowed."""
+    allowed = (f"{'an integer' if kind is int else 'a number'} "
+               f"{'>' if low_open else '>='} {low:g}"
+               + (f" and <= {high}" if high is not None else ""))
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: allowed {allowed}") from None
+        if not (math.isfinite(value) and (value > low if low_open else value >= low)
+                and (high is None or value <= high)):
+            raise argparse.ArgumentTypeError(f"{text}: allowed {allowed}")
+        return value
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
     from . import BACKEND, __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="deorbit",
         description="Monte Carlo reentry engine: when a decaying spacecraft comes down, and "
                     "with what spread. Scenarios (TOML) in, risk distributions out, on a local "
@@ -45,17 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
                      default=list(DEFAULT_SCENARIOS),
                      help="built-in scenario names (deorbit scenarios list) or paths to .toml "
                           "files (default: iss-early iss-2028 iss-2030 iss-uncontrolled)")
-    run.add_argument("--samples", type=int, metavar="N",
+    run.add_argument("--samples", type=_number(int, 1), metavar="N",
                      help="sample cap per scenario (default: each scenario's "
                           "monte_carlo.samples)")
     run.add_argument("--out", metavar="DIR",
                      help="run directory (default: deorbit-runs/run-YYYYmmdd-HHMMSS)")
-    run.add_argument("--workers", type=int, metavar="N",
+    run.add_argument("--workers", type=_number(int, 1), metavar="N",
                      help="worker processes of the local cluster (default: number of CPUs)")
     run.add_argument("--scheduler", metavar="ADDR",
                      help="address of an existing Dask scheduler, e.g. tcp://host:8786 "
                           "(default: start a LocalCluster on 127.0.0.1)")
-    run.add_argument("--seed", type=int, metavar="S",
+    run.add_argument("--seed", type=_number(int, 0, high=2**63 - 1), metavar="S",
                      help="root random seed for every scenario (default: each scenario's "
                           "monte_carlo.seed)")
     run.add_argument("--resume", action="store_true",
@@ -63,8 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
                           "absent or empty); block files that are not its blocks are computed "
                           "again; refused if its scenarios, seeds, the files they read, or "
                           "deorbit's version or code differ")
+    run.add_argument("--no-convergence", action="store_true",
+                     help="run every sample asked for, even where a scenario's "
+                          "monte_carlo.convergence target is met earlier")
+    run.add_argument("--worker-timeout", type=_number(float, 0, low_open=True),
+                     default=None, metavar="SECONDS",
+                     help="give up after this long without a live Dask worker (default "
+                          "60 s); the finished blocks stay for --resume")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                     help="progress bar with samples/s and ETA (default: on a terminal)")
+                     help="progress bar with samples/s and ETA (default: a bar on a "
+                          "terminal; else a line every 10 s and at each quarter)")
     run.add_argument("--no-report", action="store_true",
                      help="do not write the HTML report (RUN_DIR/report/report.html)")
 
@@ -110,13 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--fit", choices=("bc", "density-scale"), default="bc",
                      help="what to fit: the BC (default), or a density scale with the BC held "
                           "at --bc (OEM only)")
-    fit.add_argument("--bc", type=float, metavar="KG_M2",
+    fit.add_argument("--bc", type=_number(float, 0, low_open=True), metavar="KG_M2",
                      help="starting (or, with --fit density-scale, held) BC, kg/m^2 "
                           "(default: the file's header mass/(Cd A), else 100)")
     fit.add_argument("--since", metavar="UTC", help="use data from this ISO 8601 epoch on")
     fit.add_argument("--until", metavar="UTC",
                      help="use data up to this ISO 8601 epoch (e.g. before a manoeuvre)")
-    fit.add_argument("--min-gap", type=float, default=1.0, metavar="DAYS",
+    fit.add_argument("--min-gap", type=_number(float, 0, low_open=True), default=1.0,
+                     metavar="DAYS",
                      help="element sets: shortest time between the two sets of a pair "
                           "(default 1 day)")
     fit.add_argument("--model", choices=("nrlmsise00", "nrlmsis21"), default="nrlmsise00",
@@ -197,31 +235,53 @@ def format_table(summary) -> str:
 
 
 def _run(args) -> int:
-    from .runner import default_out_dir, run
+    from .runner import NO_WORKER_TIMEOUT_S, RunError, default_out_dir, run
     from .scenario import load_scenario
 
-    scenarios = [load_scenario(s) for s in args.scenarios]
-    if args.seed is not None:
-        scenarios = [dataclasses.replace(s, monte_carlo=dataclasses.replace(
-            s.monte_carlo, seed=args.seed)) for s in scenarios]
     if args.resume and not args.out:
         print("deorbit run: --resume needs --out DIR (the run directory to continue)",
               file=sys.stderr)
         return 2
-    if args.samples is not None and args.samples < 1:
-        print(f"deorbit run: --samples = {args.samples}: allowed >= 1", file=sys.stderr)
-        return 2
-    out = args.out or default_out_dir()
-    summary = run(scenarios, out, samples=args.samples, workers=args.workers,
-                  scheduler=args.scheduler, resume=args.resume, progress=args.progress)
+    scenarios = [load_scenario(s) for s in args.scenarios]
+    if args.seed is not None or args.no_convergence:
+        scenarios = [dataclasses.replace(s, monte_carlo=dataclasses.replace(
+            s.monte_carlo, seed=s.monte_carlo.seed if args.seed is None else args.seed,
+            convergence=None if args.no_convergence else s.monte_carlo.convergence))
+            for s in scenarios]
+    out = args.out or str(default_out_dir())
+    try:
+        summary = run(scenarios, out, samples=args.samples, workers=args.workers,
+                      scheduler=args.scheduler, resume=args.resume, progress=args.progress,
+                      no_worker_timeout_s=args.worker_timeout or NO_WORKER_TIMEOUT_S)
+    except RunError as exc:  # no scheduler; no live worker (then the blocks so far are kept)
+        started = (Path(out) / "manifest.json").exists()
+        print(f"deorbit: {exc}" + (f"; continue with: {_resume_command(args, out)}"
+                                   if started else ""), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"deorbit: interrupted; the finished blocks are kept in {out}: continue with: "
+              f"{_resume_command(args, out)}", file=sys.stderr)
+        return 130
     print(format_table(summary))
     print(f"\nrun directory: {out}  (summary.json, summary.csv; "
           "load with deorbit.load_run)")
     if not args.no_report:
         from .report import write_report
 
+        print("writing the report ...", file=sys.stderr, flush=True)
         print(f"report: {write_report(out)}")
     return 0
+
+
+def _resume_command(args, out) -> str:
+    """The ``deorbit run`` command that continues this run in ``out``."""
+    words = ["deorbit", "run", *args.scenarios]
+    for option in ("samples", "seed", "workers", "scheduler", "worker_timeout"):
+        value = getattr(args, option)
+        if value is not None:
+            words += [f"--{option.replace('_', '-')}", str(value)]
+    words += ["--no-convergence"] * args.no_convergence + ["--no-report"] * args.no_report
+    return shlex.join([*words, "--out", str(out), "--resume"])
 
 
 def _report(args) -> int:
@@ -234,8 +294,13 @@ def _report(args) -> int:
 def _compare(args) -> int:
     from .report import compare_runs, format_comparison
 
-    print(format_comparison(compare_runs(args.run_a, args.run_b, scenario_a=args.scenario_a,
-                                         scenario_b=args.scenario_b)))
+    try:
+        comparison = compare_runs(args.run_a, args.run_b, scenario_a=args.scenario_a,
+                                  scenario_b=args.scenario_b)
+    except ValueError as exc:  # a scenario not in a run, no scenario in common, ...
+        print(f"deorbit compare: {exc}", file=sys.stderr)
+        return 2
+    print(format_comparison(comparison))
     return 0
 
 

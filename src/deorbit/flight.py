@@ -179,8 +179,10 @@ class FlightBlock:
             recorder=_Recorder(self, idx))
 
     def decay(self, idx, epoch, stop_epoch, state=None, mean=None):
-        """Hybrid propagation of samples idx to breakup or stop_epoch."""
-        return self.propagate(idx, epoch, stop_epoch, state, mean, method="hybrid")
+        """Natural decay of samples idx to breakup or stop_epoch, by the scenario's
+        ``propagation.method`` ("hybrid" or "cowell")."""
+        return self.propagate(idx, epoch, stop_epoch, state, mean,
+                              method=self.scenario.propagation.method)
 
     def settle(self, idx, res, entered_outcome):
         """Outcome of samples idx after their last propagation res."""
@@ -211,7 +213,8 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
     if above.any():
         j = idx[above]
         r = propagate(epoch[above], state[above], blk.bc[j], blk.table, blk.horizon[j],
-                      density_scale=blk.scale[j], entry_alt_km=low, handover_alt_km=low + 10.0,
+                      method=scenario.propagation.method, density_scale=blk.scale[j],
+                      entry_alt_km=low, handover_alt_km=low + 10.0,
                       rtol=blk.common["rtol"], mean_max_step_days=MEAN_MAX_STEP_DAYS,
                       space_weather=blk.take_sw(j), **blk.history_times(j))
         blk.keep_history(j, r)
@@ -239,7 +242,8 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
             t_burn, blk.miss[idx] = operations.target_final_burn(
                 epoch, state, dv.final_window_h * 3600.0, final_dv,
                 operations.Station(blk.bc[idx], blk.breakup_alt[idx], blk.scale[idx],
-                                   blk.table, blk.take_sw(idx)),
+                                   blk.table, blk.take_sw(idx),
+                                   entry_alt_km=blk.common["entry_alt_km"]),
                 fall.reference_fragment_bc(scenario), blk.lower,
                 scenario.ground.target_lat_deg, scenario.ground.target_lon_deg,
                 duration_s=_burn_duration_s(dv, x, idx, final_dv))

@@ -47,6 +47,15 @@ BACKEND = "reference" if _backend.__name__.endswith("_reference") else "compiled
 #: True when the compiled Cython kernel is in use.
 accelerated = BACKEND == "compiled"
 
+#: Entry-interface altitude, km: the default of :func:`propagate` and of a scenario's
+#: ``propagation.entry_alt_km``.
+ENTRY_ALT_KM = 120.0
+#: Hybrid hand-over altitude, km (mean elements down to this lowest altitude, then Cowell):
+#: the default of :func:`propagate` and of a scenario's ``propagation.handover_alt_km``.
+#: 160 km: hybrid lifetimes within 0.005 % of 180 km's, both 0.01-0.08 % from pure Cowell,
+#: for 0.89x the block's time (VALIDATION.md, "Hand-over altitude").
+HANDOVER_ALT_KM = 160.0
+
 
 class BlockInputs(NamedTuple):
     """The per-sample inputs and settings of ``propagate_block`` (by keyword: both backends
@@ -329,9 +338,9 @@ def propagate(
     stop_epoch_utc_days,
     *,
     method: str = "hybrid",
-    entry_alt_km: float = 120.0,
+    entry_alt_km: float = ENTRY_ALT_KM,
     stop_alt_km=None,
-    handover_alt_km: float = 180.0,
+    handover_alt_km: float = HANDOVER_ALT_KM,
     density_scale=1.0,
     rtol: float = 1e-9,
     zonal_degree: int = 4,
@@ -370,12 +379,14 @@ def propagate(
         stop epoch comes first the returned state is the osculating state converted from the
         mean elements.
     entry_alt_km : float
-        Entry-interface altitude whose crossing epoch is recorded, km.
+        Entry-interface altitude whose crossing epoch is recorded, km (default
+        :data:`ENTRY_ALT_KM`, 120).
     stop_alt_km : float or array_like, shape (N,), optional
         Altitude at which each sample stops (e.g. a sampled breakup altitude), km,
         0 <= stop_alt_km <= entry_alt_km. Default: ``entry_alt_km``.
     handover_alt_km : float
-        Hybrid hand-over altitude, km, >= entry_alt_km + 10.
+        Hybrid hand-over altitude, km, >= entry_alt_km + 10 (default :data:`HANDOVER_ALT_KM`,
+        160).
     density_scale : float or array_like, shape (N,)
         Multiplier on the table density (>= 0; 0 switches drag off), e.g. a sampled
         density-model error.

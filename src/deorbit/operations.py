@@ -27,7 +27,7 @@ import numpy as np
 from . import frames, orbits
 from .constants import EARTH_RADIUS_M, SECONDS_PER_DAY
 from .ground.sphere import great_circle_distance_km
-from .kernel import Status, propagate
+from .kernel import ENTRY_ALT_KM, Status, propagate
 
 SCAN_STEP_S = 20.0
 #: Longest segment of a finite burn between two of its impulses, s.
@@ -99,7 +99,7 @@ class Station:
     density_scale: np.ndarray
     table: object
     space_weather: object = None
-    entry_alt_km: float = 120.0
+    entry_alt_km: float = ENTRY_ALT_KM
     rtol: float = 1e-9
     history_days: np.ndarray | None = None
     history_origin_utc_days: np.ndarray | None = None
@@ -284,6 +284,9 @@ def target_final_burn(epoch, state, window_s, dv_m_s, station, bc_ref, lower_tab
         Final-burn durations (0: impulsive); the shots fly the same finite burn.
     target_lat_deg, target_lon_deg : float
         Aim point, deg.
+    entry_alt_km : float
+        The scenario's entry-interface altitude, km (``propagation.entry_alt_km``): where
+        the shots' station crosses into the atmosphere.
 
     Returns
     -------

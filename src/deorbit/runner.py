@@ -1,12 +1,16 @@
 """Fan a run's blocks out over Dask ``distributed``, store each as it finishes, summarise.
 
 - Where: a ``LocalCluster`` on loopback (dashboard off) by default; an existing scheduler
-  by address; or any ``distributed.Client`` the caller made (e.g. from ``dask-jobqueue``).
+  by address (connected to, within :data:`CONNECT_TIMEOUT_S`, before anything is written);
+  or any ``distributed.Client`` the caller made (e.g. from ``dask-jobqueue``).
 - Tasks are :func:`deorbit.engine.run_block` calls, their results encoded for the store on
   the worker (:func:`_block_task`), with explicit, distinct keys; they are pure, so Dask's
   retries are safe. At most ``2 x workers`` blocks are in flight.
 - Each finished block is written to the run directory at once (atomic rename); a killed
-  run resumes where it stopped and gives the same result.
+  run resumes where it stopped and gives the same result. A run with no live worker for
+  ``no_worker_timeout_s`` gives up (:class:`RunError`); its blocks stay for ``--resume``.
+- Dask's own log lines (cancelled tasks, worker restarts, ports) are kept out of the user's
+  output while a run goes on: only errors pass.
 - Convergence: blocks are counted in block order. A scenario stops at the first number of
   leading blocks k at which its confidence-interval target holds (checked for every k in
   turn), or at its sample cap; later blocks that happened to finish are kept on disk but not
@@ -14,7 +18,9 @@
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import platform
 import sys
@@ -29,6 +35,19 @@ from . import aggregate, engine
 from .kernel import BACKEND
 from .store import FORMAT_VERSION, RunStore, RunStoreError, encode_block, one_line
 
+#: Seconds without a live Dask worker after which a run gives up (default of ``run``).
+NO_WORKER_TIMEOUT_S = 60.0
+#: Seconds to connect to a scheduler given by address.
+CONNECT_TIMEOUT_S = 10.0
+#: Without a terminal, a progress line at most this often, s (and at 25, 50, 75, 100 %).
+PROGRESS_INTERVAL_S = 10.0
+#: How often the runner looks at the cluster while it waits for blocks, s.
+_POLL_S = 1.0
+
+
+class RunError(RuntimeError):
+    """A run cannot go on (no scheduler, no live worker); the message is one line."""
+
 
 @dataclass
 class _Plan:
@@ -39,6 +58,7 @@ class _Plan:
     n_blocks: int
     done: set
     used: int | None = None      # leading blocks used, once decided
+    half_width: float | None = None  # of the convergence metric over the blocks used
     checked: int = 0             # leading blocks read (and tested against the target)
     parts: list = field(default_factory=list)  # their summary columns, one dict per block
     pending: dict = field(default_factory=dict)  # block -> summary columns, done this run
@@ -178,34 +198,98 @@ WORKER_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": None, "MALLOC_ARENA_MAX": "1"}
 
 
 def make_client(workers, scheduler):
-    """(client, cluster): connected to ``scheduler``, else to a new loopback LocalCluster
-    of ``workers`` single-threaded worker processes (default: one per CPU), no dashboard."""
+    """(client, cluster): connected to ``scheduler`` (within :data:`CONNECT_TIMEOUT_S`, else
+    :class:`RunError`), else to a new loopback LocalCluster of ``workers`` single-threaded
+    worker processes (default: one per CPU) that ignore SIGINT and log nothing below
+    CRITICAL (their errors reach the client as the errors of their tasks).
+
+    No dashboard: a Dask scheduler always opens an HTTP port (health and metrics routes),
+    here a free one on 127.0.0.1 instead of 8787 (no "port in use" warning, no clash).
+    """
     import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler), None
-    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": v
-                          for k, v in WORKER_ENVIRON.items()}):
+        try:
+            return Client(scheduler, timeout=CONNECT_TIMEOUT_S), None
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise RunError(f"cannot connect to the Dask scheduler at {scheduler} within "
+                           f"{CONNECT_TIMEOUT_S:g} s ({one_line(exc, 100)})") from None
+    config = {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_ENVIRON.items()}
+    config["distributed.worker.preload"] = ["deorbit._dask_worker"]
+    with dask.config.set(config):
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, host="127.0.0.1", dashboard_address=None)
+                               processes=True, host="127.0.0.1", dashboard_address=None,
+                               scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                               silence_logs=logging.CRITICAL)
     return Client(cluster), cluster
 
 
-class _Progress:
-    """A progress bar with samples/s and ETA (tqdm on a terminal or when forced)."""
+@contextlib.contextmanager
+def _dask_errors_only():
+    """Dask's loggers in this process at ERROR while a run goes on (restored after)."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
-    def __init__(self, total, enabled):
-        self.bar = None
-        if enabled and total:
+
+@contextlib.contextmanager
+def _writing(path):
+    """An OSError writing the run directory as one line (RunStoreError) naming the file."""
+    try:
+        yield
+    except OSError as exc:
+        raise RunStoreError(f"{exc.filename or path}: cannot write the run directory: "
+                            f"{exc.strerror or one_line(exc)}") from None
+
+
+def check_out_dir(path):
+    """RunStoreError, one line, if ``path`` cannot become a run directory: it is a file,
+    a folder above it is a file, or the nearest existing folder is not writable."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise RunStoreError(f"{path}: not a directory (a file is there); give a directory")
+    existing = next(p for p in (path, *path.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise RunStoreError(f"{path}: cannot be a run directory: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise RunStoreError(f"{path}: cannot be a run directory: {existing} is not writable "
+                            "(permission denied or a read-only file system)")
+
+
+class _Progress:
+    """Progress with samples/s and ETA: a tqdm bar on a terminal (or when forced), else
+    (``mode="lines"``) a line on stderr at most every :data:`PROGRESS_INTERVAL_S` and at
+    each quarter, for batch jobs whose output goes to a file."""
+
+    def __init__(self, total, mode):
+        self.bar, self.total, self.mode = None, total, mode if total else None
+        self.done, self.t0, self.last = 0, time.perf_counter(), -np.inf
+        self.quarter = 0
+        if self.mode == "bar":
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="sample", unit_scale=True, file=sys.stderr,
                             dynamic_ncols=True, desc="deorbit")
 
     def update(self, n):
+        self.done += n
         if self.bar is not None:
             self.bar.update(n)
+        elif self.mode == "lines":
+            now = time.perf_counter()
+            quarter = 4 * self.done // self.total
+            if quarter > self.quarter or now - self.last >= PROGRESS_INTERVAL_S:
+                self.quarter, self.last = quarter, now
+                rate = self.done / max(now - self.t0, 1e-9)
+                eta = (self.total - self.done) / rate if rate > 0 else float("inf")
+                print(f"deorbit: {self.done:,}/{self.total:,} samples "
+                      f"({100 * self.done / self.total:.0f} %), {rate:.0f} samples/s, "
+                      f"ETA {eta:.0f} s", file=sys.stderr, flush=True)
 
     def close(self):
         if self.bar is not None:
@@ -213,13 +297,17 @@ class _Progress:
 
 
 def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, client=None,
-        resume=False, progress=None, log=print):
+        resume=False, progress=None, log=print, no_worker_timeout_s=NO_WORKER_TIMEOUT_S):
     """Run scenarios on Dask and write the run directory; returns the summary dict.
+
+    Nothing is written before the directory is known to be usable and, if there is work to
+    do, the cluster is up (or the scheduler answered).
 
     Parameters
     ----------
     scenarios : list of deorbit.scenario.Scenario
-        Names must be distinct.
+        Names must be distinct. A scenario without ``monte_carlo.convergence`` runs every
+        sample of its cap.
     out_dir : str or Path
         Run directory (created; must be empty or absent unless ``resume``).
     samples : int, optional
@@ -237,17 +325,27 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
         computed again (a notice each); so is everything if ``out_dir`` is absent or empty
         (a run killed before its manifest was written).
     progress : bool, optional
-        Show a progress bar (default: when stderr is a terminal).
+        True: a progress bar; False: none; None (default): a bar when stderr is a
+        terminal, else a progress line at most every :data:`PROGRESS_INTERVAL_S`.
     log : callable
-        Where one-line messages go (and the notices about block files not used).
-    """
-    from distributed import as_completed
+        Where one-line messages go (status, early stops, and the notices about block files
+        not used).
+    no_worker_timeout_s : float
+        Give up (:class:`RunError`) after this long without a live Dask worker, s.
 
+    Raises
+    ------
+    RunStoreError
+        The run directory cannot be used or written (one line: the path and why).
+    RunError
+        No scheduler at ``scheduler``, or no live worker for ``no_worker_timeout_s``.
+    """
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must be distinct, got {names}")
     caps = [samples or s.monte_carlo.samples for s in scenarios]
     store = RunStore(out_dir, notice=log)
+    check_out_dir(store.path)
     manifest = _manifest(scenarios, caps)
     empty = not store.path.exists() or not any(store.path.iterdir())
     if resume and not empty:
@@ -257,11 +355,7 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
                             "the run in it, or choose another directory")
     elif resume:
         log(f"nothing to resume in {store.path}: starting the run")
-    store.path.mkdir(parents=True, exist_ok=True)
-    store.write_manifest(manifest)
-    for s in scenarios:
-        store.remove_temporaries(s.name)
-
+    # Read only: the blocks already there (a resumed run) and what they decide.
     plans = [_Plan(s, n, engine.n_blocks(s, n), set(store.valid_blocks(s.name)))
              for s, n in zip(scenarios, caps)]
     for plan in plans:
@@ -270,20 +364,38 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
                        for p in plans if p.used is None for b in p.todo())
     if todo_samples == 0:
         log(f"nothing to do: every block of {', '.join(names)} is already in {store.path}")
+        _start(store, manifest, scenarios)
+        return _finish(plans, store, manifest, log)
+    if progress is None:
+        mode = "bar" if sys.stderr.isatty() else "lines"
     else:
+        mode = "bar" if progress else None
+    with _dask_errors_only():
         own_client = client is None
         cluster = None
         if own_client:
+            if not scheduler:
+                log(f"starting a local Dask cluster ({workers or os.cpu_count() or 1} "
+                    "workers) ...")
             client, cluster = make_client(workers, scheduler)
         try:
-            _fan_out(client, plans, store, todo_samples,
-                     sys.stderr.isatty() if progress is None else progress, as_completed, log)
+            _start(store, manifest, scenarios)
+            _fan_out(client, plans, store, todo_samples, mode, log, no_worker_timeout_s)
         finally:
             if own_client:
                 client.close()
                 if cluster is not None:
                     cluster.close()
-    return _finish(plans, store, manifest)
+    return _finish(plans, store, manifest, log)
+
+
+def _start(store, manifest, scenarios):
+    """Create the run directory, write its manifest, remove cut writes' temporaries."""
+    with _writing(store.path):
+        store.path.mkdir(parents=True, exist_ok=True)
+        store.write_manifest(manifest)
+        for s in scenarios:
+            store.remove_temporaries(s.name)
 
 
 def _block_task(scenario, block_index, samples, identity):
@@ -296,9 +408,11 @@ def _block_task(scenario, block_index, samples, identity):
     return arrays["sample"].size, encode_block(arrays, identity), summary
 
 
-def _fan_out(client, plans, store, total, show_progress, as_completed, log):
-    n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
-    limit = 2 * n_workers
+def _fan_out(client, plans, store, total, mode, log, no_worker_timeout_s):
+    from distributed import wait
+    from distributed.scheduler import KilledWorker
+
+    limit = 2 * max(1, len(client.nthreads()))
     # Round-robin over scenarios so that all of them progress together.
     queue = []
     todo = [list(p.todo()) if p.used is None else [] for p in plans]
@@ -306,10 +420,9 @@ def _fan_out(client, plans, store, total, show_progress, as_completed, log):
         for i, blocks in enumerate(todo):
             if blocks:
                 queue.append((i, blocks.pop(0)))
-    bar = _Progress(total, show_progress)
-    t0 = time.perf_counter()
+    bar = _Progress(total, mode)
+    t0 = seen = time.perf_counter()
     done_samples = 0
-    ac = as_completed()
     in_flight = {}
 
     def submit_next():
@@ -324,29 +437,47 @@ def _fan_out(client, plans, store, total, show_progress, as_completed, log):
                                     f"-{plan.samples}-block-{b}",
                                 retries=2, pure=False)
             in_flight[fut.key] = (i, b, fut)
-            ac.add(fut)
 
     submit_next()
     try:
-        for fut in ac:
-            if fut.key not in in_flight:  # cancelled after its scenario converged
-                continue
-            i, b, _ = in_flight.pop(fut.key)
-            plan = plans[i]
-            n, data, summary = fut.result()
-            store.write_encoded_block(plan.scenario.name, b, data)
-            plan.done.add(b)
-            done_samples += n
-            bar.update(n)
-            if plan.used is None:
-                plan.pending[b] = summary
-                _advance(plan, store)
-                if plan.used is not None:
-                    plan.pending.clear()
-                    for key, (j, _, f) in list(in_flight.items()):
-                        if j == i:
-                            f.cancel()
-                            in_flight.pop(key)
+        while in_flight:
+            try:
+                done = wait([f for _, _, f in in_flight.values()], timeout=_POLL_S,
+                            return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                done = ()
+            now = time.perf_counter()
+            if done or client.nthreads():
+                seen = now
+            elif now - seen > no_worker_timeout_s:
+                raise RunError(f"no Dask worker alive for {no_worker_timeout_s:g} s (they "
+                               "died and were not restarted: out of memory, killed?); "
+                               f"{done_samples} samples of this run are kept in {store.path}")
+            for fut in sorted(done, key=lambda f: in_flight[f.key][:2]):
+                if fut.key not in in_flight:  # cancelled: its scenario converged meanwhile
+                    continue
+                i, b, _ = in_flight.pop(fut.key)
+                plan = plans[i]
+                try:
+                    n, data, summary = fut.result()
+                except KilledWorker as exc:
+                    raise RunError(f"block {b} of scenario {plan.scenario.name}: {exc}; "
+                                   f"{done_samples} samples of this run are kept in "
+                                   f"{store.path}") from None
+                with _writing(store.path):
+                    store.write_encoded_block(plan.scenario.name, b, data)
+                plan.done.add(b)
+                done_samples += n
+                bar.update(n)
+                if plan.used is None:
+                    plan.pending[b] = summary
+                    _advance(plan, store)
+                    if plan.used is not None:
+                        plan.pending.clear()
+                        for key, (j, _, f) in list(in_flight.items()):
+                            if j == i:
+                                f.cancel()
+                                in_flight.pop(key)
             submit_next()
     finally:
         bar.close()
@@ -367,15 +498,20 @@ def _advance(plan, store):
         plan.parts.append(part if part is not None else store.concat_blocks(
             plan.scenario.name, [plan.checked], aggregate.SUMMARY_COLUMNS))
         plan.checked += 1
-        if conv is not None and aggregate.convergence_half_width(
-                plan.columns(), conv.metric, conv.confidence) <= conv.half_width:
+        if conv is None:
+            continue
+        plan.half_width = aggregate.convergence_half_width(plan.columns(), conv.metric,
+                                                           conv.confidence)
+        if plan.half_width <= conv.half_width:
             plan.used = plan.checked
             return
     if plan.checked == plan.n_blocks:
         plan.used = plan.checked
 
 
-def _finish(plans, store, manifest):
+def _finish(plans, store, manifest, log):
+    """Summarise the blocks used, write the summaries and the final manifest; one line
+    each for the scenarios that stopped before their sample cap."""
     summary = {"run_dir": str(store.path), "scenarios": {}}
     for plan, entry in zip(plans, manifest["scenarios"]):
         s = plan.scenario
@@ -383,17 +519,22 @@ def _finish(plans, store, manifest):
             raise RuntimeError(f"scenario {s.name}: blocks missing after the run")
         entry["blocks_used"] = list(range(plan.used))
         arrays = plan.columns()
-        conf = s.monte_carlo.convergence.confidence if s.monte_carlo.convergence else 0.95
+        conv = s.monte_carlo.convergence
+        conf = conv.confidence if conv else 0.95
         stop = "sample cap"
-        if s.monte_carlo.convergence and plan.used < plan.n_blocks:
-            stop = (f"converged: {s.monte_carlo.convergence.metric} half-width <= "
-                    f"{s.monte_carlo.convergence.half_width:g}")
+        if conv and plan.used < plan.n_blocks:
+            stop = f"converged: {conv.metric} half-width <= {conv.half_width:g}"
+            log(f"{s.name}: stopped early, at {arrays['outcome'].size:,} of {plan.samples:,} "
+                f"samples: the {100 * conf:g} % half-width of {conv.metric} is "
+                f"{plan.half_width:.3g} <= {conv.half_width:g} (monte_carlo.convergence; "
+                "--no-convergence runs every sample)")
         summary["scenarios"][s.name] = {
             "title": s.title, "confidence": conf, "stopped_by": stop,
             "metrics": aggregate.summarize(arrays, conf)}
     manifest["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
-    store.write_manifest(manifest)
-    store.write_summary(summary)
+    with _writing(store.path):
+        store.write_manifest(manifest)
+        store.write_summary(summary)
     return summary
 
 

@@ -24,6 +24,7 @@ from ._messages import ECHO_LIMIT, decode_utf8, did_you_mean, shown
 from .atmosphere import DensityTable, load_msis_table
 from .atmosphere.msis import PACKAGED_SOURCE
 from .distributions import Distribution, DistributionError, parse_distribution
+from .kernel import ENTRY_ALT_KM, HANDOVER_ALT_KM
 
 #: The value of a key that is not in the file.
 _MISSING = object()
@@ -239,12 +240,12 @@ def _msis_table(path):
 
 @dataclass(frozen=True)
 class Propagation:
+    #: How the natural decay is propagated: "hybrid" (mean elements, then Cowell below
+    #: ``handover_alt_km``) or "cowell" throughout (deorbit.kernel.propagate).
     method: str = "hybrid"
-    entry_alt_km: float = 120.0
-    #: Mean elements down to this lowest altitude, then Cowell. 160 km: hybrid lifetimes
-    #: within 0.005 % of 180 km's, both 0.01-0.08 % from pure Cowell, for 0.89x the block's
-    #: time (VALIDATION.md, "Hand-over altitude").
-    handover_alt_km: float = 160.0
+    entry_alt_km: float = ENTRY_ALT_KM
+    #: Mean elements down to this lowest altitude, then Cowell (deorbit.kernel.HANDOVER_ALT_KM).
+    handover_alt_km: float = HANDOVER_ALT_KM
     rtol: float = 1e-9
 
 
@@ -702,7 +703,7 @@ _PROPAGATION_KEYS = ("entry_alt_km", "method", "handover_alt_km", "rtol")
 def _propagation(t):
     """``[propagation]`` (optional): the method, the entry and hand-over altitudes and the
     integrator's tolerance."""
-    entry = t.number("entry_alt_km", 60.0, 200.0, default=120.0)
+    entry = t.number("entry_alt_km", 60.0, 200.0, default=Propagation.entry_alt_km)
     propagation = Propagation(
         method=t.string("method", allowed=("hybrid", "cowell"), default="hybrid"),
         entry_alt_km=float(entry),

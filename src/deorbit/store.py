@@ -342,7 +342,7 @@ def load_run(path, as_xarray=False):
         The run directory.
     as_xarray : bool
         Return an ``xarray.Dataset`` (dimensions ``sample`` and ``history_day``) instead of
-        a pandas DataFrame; needs xarray installed.
+        a pandas DataFrame; needs xarray (``pip install "deorbit[xarray]"``).
 
     Returns
     -------
@@ -353,6 +353,12 @@ def load_run(path, as_xarray=False):
     """
     import pandas as pd
 
+    if as_xarray:
+        try:
+            import xarray as xr
+        except ModuleNotFoundError:
+            raise ModuleNotFoundError('load_run(..., as_xarray=True) needs xarray: pip install '
+                                      '"deorbit[xarray]"', name="xarray") from None
     store = RunStore(path)
     manifest = store.read_manifest()
     frames, datasets = [], []
@@ -369,8 +375,6 @@ def load_run(path, as_xarray=False):
             datasets.append((sc["name"], arrays, multi))
     if not as_xarray:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    import xarray as xr
-
     out = []
     for name, arrays, multi in datasets:
         ds = xr.Dataset({k: ("sample", v) for k, v in arrays.items() if k != "sample"},
