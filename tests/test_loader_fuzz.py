@@ -8,6 +8,7 @@ file and line (text files; the file and the array for a grid), in at most
 :data:`MAX_MESSAGE` characters. Hypothesis is derandomized (same examples on every run) and
 each test counts the files it generated, so CI checks the stated numbers.
 """
+import copy
 import csv
 import datetime
 import gzip
@@ -116,9 +117,9 @@ def _mutate_data(draw, data):
         new = _typo(draw, last) if draw(st.booleans()) else draw(st.sampled_from(NAMES))
         parent[new] = parent.pop(last)
     elif action == "replace":
-        parent[last] = draw(st.sampled_from(VALUES))
-    else:
-        parent[draw(st.sampled_from(NAMES))] = draw(st.sampled_from(VALUES))
+        parent[last] = copy.deepcopy(draw(st.sampled_from(VALUES)))
+    else:  # a copy: a later mutation of the document must not change VALUES itself
+        parent[draw(st.sampled_from(NAMES))] = copy.deepcopy(draw(st.sampled_from(VALUES)))
 
 
 def _mutate_bytes(draw, raw):
