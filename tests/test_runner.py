@@ -352,20 +352,20 @@ def test_operations_use_the_scenarios_entry_altitude(tmp_path, f200, monkeypatch
     assert 110.0 in seen and seen <= {110.0, 0.0}, seen
 
 
-def test_one_default_for_the_hand_over_and_entry_altitudes():
+def test_one_default_for_the_hand_over_and_entry_altitudes(tmp_path, f200):
+    """The kernel's defaults are a scenario's; the built-in scenarios set 160 km."""
     import inspect
 
     from deorbit import kernel
-    from deorbit.scenario import Propagation, parse_scenario
+    from deorbit.scenario import Propagation, builtin_names
 
     defaults = inspect.signature(kernel.propagate).parameters
-    assert defaults["handover_alt_km"].default == kernel.HANDOVER_ALT_KM == 160.0
+    assert defaults["handover_alt_km"].default == kernel.HANDOVER_ALT_KM == 180.0
     assert defaults["entry_alt_km"].default == kernel.ENTRY_ALT_KM == 120.0
-    assert (Propagation().handover_alt_km, Propagation().entry_alt_km) == (160.0, 120.0)
-    text = load_scenario("smallsat-lifetime").text
-    assert "[propagation]" not in text
-    prop = parse_scenario(text).propagation
-    assert (prop.handover_alt_km, prop.entry_alt_km) == (160.0, 120.0)
+    assert (Propagation().handover_alt_km, Propagation().entry_alt_km) == (180.0, 120.0)
+    prop = load_scenario(write_scenario(tmp_path, f200)).propagation  # no [propagation]
+    assert (prop.handover_alt_km, prop.entry_alt_km) == (180.0, 120.0)
+    assert {load_scenario(n).propagation.handover_alt_km for n in builtin_names()} == {160.0}
 
 
 def test_load_run_without_xarray_names_the_extra(tmp_path, monkeypatch):

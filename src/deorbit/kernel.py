@@ -51,10 +51,11 @@ accelerated = BACKEND == "compiled"
 #: ``propagation.entry_alt_km``.
 ENTRY_ALT_KM = 120.0
 #: Hybrid hand-over altitude, km (mean elements down to this lowest altitude, then Cowell):
-#: the default of :func:`propagate` and of a scenario's ``propagation.handover_alt_km``.
-#: 160 km: hybrid lifetimes within 0.005 % of 180 km's, both 0.01-0.08 % from pure Cowell,
-#: for 0.89x the block's time (VALIDATION.md, "Hand-over altitude").
-HANDOVER_ALT_KM = 160.0
+#: the default of :func:`propagate` and of a scenario's ``propagation.handover_alt_km``
+#: (``deorbit validate``'s hindcasts use it). The built-in scenarios set 160 km: lifetimes
+#: within 0.005 % of 180 km's, both 0.01-0.08 % from pure Cowell, for 0.89x the block's
+#: time (VALIDATION.md, "Hand-over altitude").
+HANDOVER_ALT_KM = 180.0
 
 
 class BlockInputs(NamedTuple):
@@ -386,7 +387,7 @@ def propagate(
         0 <= stop_alt_km <= entry_alt_km. Default: ``entry_alt_km``.
     handover_alt_km : float
         Hybrid hand-over altitude, km, >= entry_alt_km + 10 (default :data:`HANDOVER_ALT_KM`,
-        160).
+        180).
     density_scale : float or array_like, shape (N,)
         Multiplier on the table density (>= 0; 0 switches drag off), e.g. a sampled
         density-model error.
