@@ -280,6 +280,19 @@ def check_window(first_day: int, n_days: int, n_samples: int,
     return int(first_day), int(n_days), int(n_samples), int(stream_days)
 
 
+def record_window(sw: SpaceWeather, first_covered: int, last_covered: int, first_day: int,
+                  n_days: int, n_samples: int, stream_days: int | None, refusal) -> SolarPaths:
+    """The record's paths for a window the file must cover, with the day before it (whose
+    F10.7 NRLMSISE-00 needs): checked :func:`check_window` arguments, then
+    ``ValueError(refusal(first_day, last_day))`` unless ``first_covered <= first_day - 1``
+    and ``last_day <= last_covered``, then :func:`file_paths`."""
+    first_day, n_days, n_samples, _ = check_window(first_day, n_days, n_samples, stream_days)
+    last = first_day + n_days - 1
+    if first_day - 1 < first_covered or last > last_covered:
+        raise ValueError(refusal(first_day, last))
+    return file_paths(sw, first_day - first_covered, n_days, n_samples)
+
+
 def file_paths(sw: SpaceWeather, index: int, n_days: int, n_samples: int) -> SolarPaths:
     """The space-weather file's own daily values for a window, one identical row per sample.
 

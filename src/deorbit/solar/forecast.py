@@ -9,10 +9,9 @@ from ._common import (
     HALF_WINDOW,
     SolarPaths,
     check_setting,
-    check_window,
-    file_paths,
     iso_day,
     per_sample_generators,
+    record_window,
 )
 
 __all__ = ["ForecastModel"]
@@ -78,6 +77,13 @@ class ForecastModel:
     def __repr__(self) -> str:
         return f"ForecastModel({self.space_weather.source}, to {iso_day(self._last)})"
 
+    def _refusal(self, first_day, last):
+        return (f"forecast model: requested days {iso_day(first_day)} to {iso_day(last)} "
+                f"(day_j2000 {first_day} to {last}, plus the day before) are outside "
+                f"{self.space_weather.source}, which covers {iso_day(self._first)} to "
+                f"{iso_day(self._last)} (day_j2000 {self._first} to {self._last}); use the "
+                "'stochastic' model beyond the file's predictions")
+
     def sample(self, rng, first_day: int, n_days: int, n_samples: int, *,
                stream_days: int | None = None) -> SolarPaths:
         """Paths for ``first_day .. first_day + n_days - 1`` (see the class docstring).
@@ -88,18 +94,8 @@ class ForecastModel:
         window's first such day, so any window is a prefix of a longer one and
         ``stream_days`` (checked, see :class:`SolarActivityModel`) is not needed.
         """
-        first_day, n_days, n_samples, _ = check_window(first_day, n_days, n_samples,
-                                                       stream_days)
-        last = first_day + n_days - 1
-        if first_day - 1 < self._first or last > self._last:
-            raise ValueError(
-                f"forecast model: requested days {iso_day(first_day)} to {iso_day(last)} "
-                f"(day_j2000 {first_day} to {last}, plus the day before) are outside "
-                f"{self.space_weather.source}, which covers {iso_day(self._first)} to "
-                f"{iso_day(self._last)} (day_j2000 {self._first} to {self._last}); use the "
-                "'stochastic' model beyond the file's predictions"
-            )
-        paths = file_paths(self.space_weather, first_day - self._first, n_days, n_samples)
+        paths = record_window(self.space_weather, self._first, self._last, first_day, n_days,
+                              n_samples, stream_days, self._refusal)
         gens = per_sample_generators(rng, n_samples)
         long = np.flatnonzero(paths.regime[0] == LONG_FORECAST)
         if long.size:

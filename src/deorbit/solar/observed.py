@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..kernel import DailyIndices
 from ..spaceweather import SpaceWeather, load_space_weather
 from ..time import utc_days_spanned
-from ._common import SolarPaths, check_window, file_paths, iso_day
+from ._common import SolarPaths, iso_day, record_window
 
 __all__ = ["ObservedModel", "observed_daily_indices"]
 
@@ -48,20 +48,17 @@ class ObservedModel:
                stream_days: int | None = None) -> SolarPaths:
         """The observed paths (``rng`` and ``stream_days`` are accepted for the interface
         and not used: any window is a prefix of a longer one)."""
-        first_day, n_days, n_samples, _ = check_window(first_day, n_days, n_samples,
-                                                       stream_days)
-        last = first_day + n_days - 1
-        if first_day - 1 < self.first_observed_day or last > self.last_observed_day:
-            raise ValueError(
-                f"observed model: requested days {iso_day(first_day)} to {iso_day(last)} "
+        return record_window(self.space_weather, self.first_observed_day,
+                             self.last_observed_day, first_day, n_days, n_samples, stream_days,
+                             self._refusal)
+
+    def _refusal(self, first_day, last):
+        return (f"observed model: requested days {iso_day(first_day)} to {iso_day(last)} "
                 f"(day_j2000 {first_day} to {last}, plus the day before for the previous-day "
                 f"F10.7) are not all observed; {self.space_weather.source} has observed data "
                 f"from {iso_day(self.first_observed_day)} to {iso_day(self.last_observed_day)}"
                 f" (day_j2000 {self.first_observed_day} to {self.last_observed_day}). Use the "
-                "'forecast' or 'stochastic' model beyond the observed record."
-            )
-        return file_paths(self.space_weather, first_day - self.first_observed_day, n_days,
-                          n_samples)
+                "'forecast' or 'stochastic' model beyond the observed record.")
 
 
 def observed_daily_indices(start_epoch_utc_days, stop_epoch_utc_days, n_samples=1,

@@ -13,31 +13,8 @@ Dates are ``day_j2000``: UTC days since 2000-01-01T00:00 UTC.
 the record, its queries and the ``day_j2000`` conversions.
 """
 
-from .celestrak import load_space_weather, parse_sw_all
-from .record import (
-    LONG_FORECAST,
-    MODELLED,
-    OBSERVED,
-    REGIME_NAMES,
-    SHORT_FORECAST,
-    MsisInputs,
-    SpaceWeather,
-    SpaceWeatherError,
-    datetime64_to_day_j2000,
-    day_j2000_to_datetime64,
-)
+from . import celestrak, record
+from .celestrak import *  # noqa: F403 - the format's names (celestrak.__all__)
+from .record import *  # noqa: F403 - the record's names (record.__all__)
 
-__all__ = [
-    "LONG_FORECAST",
-    "MODELLED",
-    "OBSERVED",
-    "REGIME_NAMES",
-    "SHORT_FORECAST",
-    "MsisInputs",
-    "SpaceWeather",
-    "SpaceWeatherError",
-    "datetime64_to_day_j2000",
-    "day_j2000_to_datetime64",
-    "load_space_weather",
-    "parse_sw_all",
-]
+__all__ = [*record.__all__, *celestrak.__all__]

@@ -124,6 +124,15 @@ def _comment_parameters(comments: list[str], name: str, line: int) -> dict[str, 
     return found
 
 
+def _object(metadata, system, parameters) -> dict:
+    """The fields an OEM segment and an OPM share: the object, the time system, and the
+    spacecraft's mass, drag area and drag coefficient where given."""
+    return dict(object_name=metadata["OBJECT_NAME"].value,
+                object_id=metadata["OBJECT_ID"].value, time_system=system,
+                mass_kg=parameters.get("MASS"), drag_area_m2=parameters.get("DRAG_AREA"),
+                drag_coeff=parameters.get("DRAG_COEFF"))
+
+
 def ephemerides_from_message(message: Message) -> tuple[Ephemeris, ...]:
     """One :class:`Ephemeris` per segment of a parsed OEM.
 
@@ -182,12 +191,7 @@ def ephemerides_from_message(message: Message) -> tuple[Ephemeris, ...]:
             epoch_utc_days=epochs,
             state_m=states,
             frame=frame,
-            object_name=metadata["OBJECT_NAME"].value,
-            object_id=metadata["OBJECT_ID"].value,
-            time_system=system,
-            mass_kg=parameters.get("MASS"),
-            drag_area_m2=parameters.get("DRAG_AREA"),
-            drag_coeff=parameters.get("DRAG_COEFF"),
+            **_object(metadata, system, parameters),
             covariance_epoch_utc_days=np.array(cov_epochs, dtype=np.float64),
             covariance_m_s=np.array(covariances, dtype=np.float64).reshape(-1, 6, 6),
             covariance_frames=tuple(cov_frames),
@@ -238,12 +242,7 @@ def state_vector_from_message(message: Message) -> StateVector:
         epoch_utc_days=epoch,
         state_m=state,
         frame=metadata["REF_FRAME"].value,
-        object_name=metadata["OBJECT_NAME"].value,
-        object_id=metadata["OBJECT_ID"].value,
-        time_system=system,
-        mass_kg=spacecraft.get("MASS"),
-        drag_area_m2=spacecraft.get("DRAG_AREA"),
-        drag_coeff=spacecraft.get("DRAG_COEFF"),
+        **_object(metadata, system, spacecraft),
         solar_rad_area_m2=spacecraft.get("SOLAR_RAD_AREA"),
         solar_rad_coeff=spacecraft.get("SOLAR_RAD_COEFF"),
         covariance_m_s=covariance,
