@@ -87,3 +87,25 @@ def test_reference_density_mode_is_its_own_backend():
     assert backend_for(MsisAlongTrajectory())[0] == "reference-along-trajectory"
     table = DensityTable([100.0, 500.0], [1e-7, 1e-12])
     assert backend_for(table)[0] == BACKEND
+
+
+@pytest.mark.parametrize("lat_deg", [0.0, 45.0, 89.9])
+def test_start_altitude_check_is_geodetic_near_the_interface(lat_deg, f200):
+    """The start check bounds the geodetic altitude by |r| - a and runs Bowring's iteration
+    only near the interface: a start 0.5 km below 120 km (geodetic) is refused and one
+    0.5 km above is flown, at the equator as at the pole (where |r| - a is 21 km less)."""
+    from deorbit.constants import EARTH_RADIUS_M, ECCENTRICITY_SQ
+
+    def state(h_km):
+        lat = np.radians(lat_deg)
+        n = EARTH_RADIUS_M / np.sqrt(1.0 - ECCENTRICITY_SQ * np.sin(lat) ** 2)
+        r = np.array([(n + h_km * 1e3) * np.cos(lat), 0.0,
+                      (n * (1.0 - ECCENTRICITY_SQ) + h_km * 1e3) * np.sin(lat)])
+        v = np.cross([0.0, 0.0, 1.0], r)
+        v = v / np.linalg.norm(v) * 7800.0 if np.linalg.norm(v) > 0 else np.array([7800.0, 0, 0])
+        return np.concatenate([r, v])[None, :]
+
+    with pytest.raises(ValueError, match="at or below entry_alt_km"):
+        propagate(0.0, state(119.5), 100.0, f200["table"], 1e-6, method="cowell")
+    res = propagate(0.0, state(120.5), 100.0, f200["table"], 1e-6, method="cowell")
+    assert res.end_alt_km[0] == pytest.approx(120.5, abs=0.01)

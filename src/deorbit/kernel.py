@@ -26,6 +26,7 @@ import enum
 import math
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -297,9 +298,6 @@ class PropagationResult:
     entry_epoch_utc_days: np.ndarray
     handover_epoch_utc_days: np.ndarray
     end_state_eci: np.ndarray
-    end_lat_deg: np.ndarray
-    end_lon_deg: np.ndarray
-    end_alt_km: np.ndarray
     history_days: np.ndarray
     history_sma_alt_km: np.ndarray
     ephemeris_days: np.ndarray
@@ -308,6 +306,26 @@ class PropagationResult:
     n_rhs: np.ndarray
     lifetime_days: np.ndarray
     backend: str = BACKEND
+
+    @cached_property
+    def _end_geodetic(self):
+        return frames.eci_to_geodetic(self.end_state_eci[:, :3], self.end_epoch_utc_days)
+
+    @property
+    def end_lat_deg(self) -> np.ndarray:
+        """Geodetic latitude of ``end_state_eci``, deg (computed on first use)."""
+        return self._end_geodetic[0]
+
+    @property
+    def end_lon_deg(self) -> np.ndarray:
+        """East longitude of ``end_state_eci``, deg, -180..180 (computed on first use)."""
+        return self._end_geodetic[1]
+
+    @property
+    def end_alt_km(self) -> np.ndarray:
+        """Altitude of ``end_state_eci`` above the WGS-84 ellipsoid, km (computed on first
+        use)."""
+        return self._end_geodetic[2]
 
 
 def _per_sample(name, value, n, lo=-np.inf, hi=np.inf, lo_open=False, what=""):
@@ -482,12 +500,11 @@ def propagate(
     out = BlockOutputs.allocate(n, hist.size, eph.size)
     backend, module, extra = backend_for(atmosphere)
     module.propagate_block(**inputs._asdict(), **density._asdict(), **out._asdict(), **extra)
-    lat, lon, alt = frames.eci_to_geodetic(out.end_state[:, :3], out.end_epoch_days)
     return PropagationResult(
         status=out.status, end_epoch_utc_days=out.end_epoch_days,
         entry_epoch_utc_days=out.entry_epoch_days,
         handover_epoch_utc_days=out.handover_epoch_days, end_state_eci=out.end_state,
-        end_lat_deg=lat, end_lon_deg=lon, end_alt_km=alt, history_days=hist,
+        history_days=hist,
         history_sma_alt_km=out.history_sma_alt_km, ephemeris_days=eph,
         ephemeris_state_eci=out.ephemeris_state, n_steps=out.n_steps, n_rhs=out.n_rhs,
         backend=backend, lifetime_days=np.where(out.status == Status.ENTERED,
@@ -541,7 +558,13 @@ def _check_start_altitude(name, state, altitude, entry):
             i = int(np.flatnonzero(inside)[0])
             raise ValueError(f"state_eci[{i}]: radius {radius_km[i]:.3f} km; allowed a radius "
                              f">= {_MIN_RADIUS_KM:.3f} km (half the equatorial radius)")
-        start_alt = frames.altitude_km(state[:, :3], ellipsoid=altitude == "ellipsoid")
+        if altitude == "sphere":
+            start_alt = frames.altitude_km(state[:, :3], ellipsoid=False)
+        else:  # h >= |r| - a: only rows near the interface need Bowring's iteration
+            start_alt = radius_km - EARTH_RADIUS_M * 1e-3
+            near = start_alt <= entry + 1.0
+            if near.any():
+                start_alt[near] = frames.altitude_km(state[near, :3], ellipsoid=True)
     else:  # perigee radius of the mean orbit above the equatorial radius
         ecc = np.hypot(state[:, 1], state[:, 2])
         start_alt = (state[:, 0] * (1.0 - ecc) - EARTH_RADIUS_M) * 1e-3
