@@ -43,3 +43,15 @@ def f200():
     # The benchmark's dynamics: J2 only, spherical altitude.
     w["options"] = dict(zonal_degree=2, altitude="sphere")
     return w
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A Dask client on an in-process LocalCluster (one worker thread, loopback, no
+    dashboard), shared by a test module."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://",
+                      host="127.0.0.1", dashboard_address=None) as cluster, \
+            Client(cluster) as c:
+        yield c

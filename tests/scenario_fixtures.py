@@ -1,4 +1,5 @@
 """Small scenario files for engine and runner tests (ISS-F200 density table, short runs)."""
+import datetime
 import json
 
 SCENARIO = '''
@@ -73,3 +74,34 @@ def write_scenario(tmp_path, f200, name="t", horizon=0.1, bc=60.0, samples=40, b
     path.write_text(SCENARIO.format(name=name, horizon=horizon, bc=bc, samples=samples,
                                     block=block, extra=extra, alt_low=alt[0], alt_high=alt[1]))
     return path
+
+
+def toml_text(data, prefix=""):
+    """TOML text of a dict, for the fuzz tests (nested tables as [a.b] sections, keys always
+    quoted; None as the string "__none__", which TOML has no value for)."""
+
+    def key(k):
+        return json.dumps(k, ensure_ascii=False)
+
+    def val(v):
+        if v is None:
+            return '"__none__"'
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, float):
+            return "nan" if v != v else {float("inf"): "inf", float("-inf"): "-inf"}.get(
+                v, repr(v))
+        if isinstance(v, (int, datetime.date, datetime.time)):
+            return v.isoformat() if not isinstance(v, int) else str(v)
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{key(k)} = {val(x)}" for k, x in v.items()) + " }"
+        if isinstance(v, list):
+            return "[" + ", ".join(val(x) for x in v) + "]"
+        return json.dumps(v, ensure_ascii=False)
+
+    lines = [f"{key(k)} = {val(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    for k, v in data.items():
+        if isinstance(v, dict):
+            name = f"{prefix}.{key(k)}" if prefix else key(k)
+            lines += ["", f"[{name}]", toml_text(v, name)]
+    return "\n".join(lines)

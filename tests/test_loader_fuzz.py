@@ -30,6 +30,8 @@ from deorbit.ground.zone import default_zone_path
 from deorbit.scenario import ScenarioError, builtin_names, load_scenario
 from deorbit.spaceweather import SpaceWeatherError, load_space_weather
 
+from .scenario_fixtures import toml_text
+
 #: Longest error message accepted, characters.
 MAX_MESSAGE = 1000
 #: Generated files per test (scenarios; each kind of data file).
@@ -58,34 +60,6 @@ NAMES = ["dist", "model", "mass_kg", "samples", "block_days", "space_weather_fil
 #: Bytes inserted into a file.
 INSERTS = [b"\xef\xbb\xbf", b"\xff", b"\xc3", b"\x00", b"\r", b"\n", b'"', b"[", b"#",
            b"=", b",", b" ", b"-", b".", b"9", b"\x1f\x8b"]
-
-
-def _toml(data, prefix=""):
-    """TOML text of a dict (nested tables as [a.b] sections, keys always quoted)."""
-
-    def key(k):
-        return json.dumps(k, ensure_ascii=False)
-
-    def val(v):
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, float):
-            return "nan" if v != v else {float("inf"): "inf", float("-inf"): "-inf"}.get(
-                v, repr(v))
-        if isinstance(v, (int, datetime.date, datetime.time)):
-            return v.isoformat() if not isinstance(v, int) else str(v)
-        if isinstance(v, dict):
-            return "{ " + ", ".join(f"{key(k)} = {val(x)}" for k, x in v.items()) + " }"
-        if isinstance(v, list):
-            return "[" + ", ".join(val(x) for x in v) + "]"
-        return json.dumps(v, ensure_ascii=False)
-
-    lines = [f"{key(k)} = {val(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    for k, v in data.items():
-        if isinstance(v, dict):
-            name = f"{prefix}.{key(k)}" if prefix else key(k)
-            lines += ["", f"[{name}]", _toml(v, name)]
-    return "\n".join(lines)
 
 
 def _paths(data, prefix=()):
@@ -170,7 +144,7 @@ def test_fuzzed_scenarios_give_scenario_errors_naming_a_key_path(builtins, tmp_p
         for _ in range(data.draw(st.integers(1, 3))):
             if doc:
                 _mutate_data(data.draw, doc)
-        raw = _toml(doc).encode()
+        raw = toml_text(doc).encode()
         if data.draw(st.booleans()):
             raw = _mutate_bytes(data.draw, raw)
         path.write_bytes(raw)

@@ -17,7 +17,6 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster
 
 import deorbit
 from deorbit import runner
@@ -35,14 +34,6 @@ FIGURES = ("reentry-cdf", "altitude-fan", "impact-map", "footprint-length")
 
 def _quiet(*_args):
     pass
-
-
-@pytest.fixture(scope="module")
-def client():
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://",
-                      host="127.0.0.1", dashboard_address=None) as cluster, \
-            Client(cluster) as c:
-        yield c
 
 
 def _write(path, f200, name, **kw):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from deorbit import sampling
 from deorbit.scenario import ScenarioError, builtin_names, load_scenario, parse_scenario
 
-from .scenario_fixtures import write_scenario
+from .scenario_fixtures import toml_text, write_scenario
 
 
 def test_builtin_scenarios_load():
@@ -95,39 +95,12 @@ _values = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
 def test_fuzzed_values_give_scenario_errors(tmp_path, f200, section, key, value):
     base = tomllib.loads(write_scenario(tmp_path, f200).read_text())
     base[section][key] = value
-    text = _dump(base)
+    text = toml_text(base)
     try:
         parse_scenario(text, "fuzz.toml", base_dir=tmp_path)
     except ScenarioError as exc:
         assert str(exc).startswith("fuzz.toml: ")
         assert exc.path.split(".")[0] in base
-
-
-def _dump(data):
-    """Minimal TOML writer for the fuzz test (tables of scalars, lists and inline tables)."""
-    import json
-
-    def val(v):
-        if v is None:
-            return '"__none__"'
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, float):
-            return "nan" if v != v else ("inf" if v == float("inf") else (
-                "-inf" if v == float("-inf") else repr(v)))
-        if isinstance(v, dict):
-            items = (f"{json.dumps(k, ensure_ascii=False)} = {val(x)}" for k, x in v.items())
-            return "{ " + ", ".join(items) + " }"
-        if isinstance(v, list):
-            return "[" + ", ".join(val(x) for x in v) + "]"
-        return json.dumps(v, ensure_ascii=False)
-
-    lines = [f"{k} = {val(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    for k, v in data.items():
-        if isinstance(v, dict):
-            lines.append(f"[{k}]")
-            lines += [f"{kk} = {val(vv)}" for kk, vv in v.items()]
-    return "\n".join(lines)
 
 
 def test_draws_are_reproducible_and_common_across_scenarios(tmp_path, f200):

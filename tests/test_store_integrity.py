@@ -20,7 +20,6 @@ import warnings
 
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster
 
 import deorbit
 from deorbit import runner
@@ -33,14 +32,6 @@ from .scenario_fixtures import write_scenario
 
 N_BLOCKS = 7
 BLOCK = 8
-
-
-@pytest.fixture(scope="module")
-def client():
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://",
-                      host="127.0.0.1", dashboard_address=None) as cluster, \
-            Client(cluster) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from ..frames import to_kernel_frame
 from ..kernel import Status, propagate, trajectory
 from ..solar import observed_daily_indices
 from ..time import datetime_from_epoch, epoch_from_datetime
+from . import iss_arc_2022, read_tracking
 from .fit import decay_m, fit_element_sets, fit_states, mean_sma_m, rtn_components_m
 
 __all__ = ["HindcastRow", "IssArcCheck", "hindcast_case", "iss_arc_check", "load_cases",
@@ -119,8 +120,6 @@ def load_cases() -> list[Case]:
 
 
 def _element_sets(case: Case):
-    from . import read_tracking
-
     series = read_tracking(_data.data_path(f"reentries/{case.data}"))
     return series.epoch_utc_days, series.state_teme_m
 
@@ -217,8 +216,6 @@ class IssArcCheck:
 
 
 def _iss_arc():
-    from . import iss_arc_2022
-
     eph = iss_arc_2022()
     keep = eph.epoch_utc_days < epoch_from_datetime(ISS_REBOOST_UTC)
     e = eph.epoch_utc_days[keep]
