@@ -37,6 +37,8 @@ from .store import FORMAT_VERSION, RunStore, RunStoreError, encode_block, one_li
 
 #: Seconds without a live Dask worker after which a run gives up (default of ``run``).
 NO_WORKER_TIMEOUT_S = 60.0
+#: The same with a job queue, whose jobs (and their replacements) may wait in the queue, s.
+JOB_QUEUE_WORKER_TIMEOUT_S = 600.0
 #: Seconds to connect to a scheduler given by address.
 CONNECT_TIMEOUT_S = 10.0
 #: Without a terminal, a progress line at most this often, s (and at 25, 50, 75, 100 %).
@@ -197,11 +199,14 @@ def _describe(entry):
 WORKER_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": None, "MALLOC_ARENA_MAX": "1"}
 
 
-def make_client(workers, scheduler):
+def make_client(workers, scheduler, job_queue=None, scheduler_file=None):
     """(client, cluster): connected to ``scheduler`` (within :data:`CONNECT_TIMEOUT_S`, else
-    :class:`RunError`), else to a new loopback LocalCluster of ``workers`` single-threaded
-    worker processes (default: one per CPU) that ignore SIGINT and log nothing below
-    CRITICAL (their errors reach the client as the errors of their tasks).
+    :class:`RunError`), or to the scheduler of ``scheduler_file``, or to a new
+    dask-jobqueue cluster of ``job_queue`` (a :class:`deorbit.cluster.JobQueue`: its jobs
+    submitted, their single-threaded workers with :data:`WORKER_ENVIRON`), else to a new
+    loopback LocalCluster of ``workers`` single-threaded worker processes (default: one per
+    CPU) that ignore SIGINT and log nothing below CRITICAL (their errors reach the client as
+    the errors of their tasks).
 
     No dashboard: a Dask scheduler always opens an HTTP port (health and metrics routes),
     here a free one on 127.0.0.1 instead of 8787 (no "port in use" warning, no clash).
@@ -209,6 +214,16 @@ def make_client(workers, scheduler):
     import dask
     from distributed import Client, LocalCluster
 
+    from .cluster import ClusterError, connect_scheduler_file, start_job_queue
+
+    try:
+        if scheduler_file:
+            return connect_scheduler_file(scheduler_file, CONNECT_TIMEOUT_S), None
+        if job_queue is not None:
+            cluster = start_job_queue(job_queue, WORKER_ENVIRON)
+            return Client(cluster), cluster
+    except ClusterError as exc:
+        raise RunError(str(exc)) from None
     if scheduler:
         try:
             return Client(scheduler, timeout=CONNECT_TIMEOUT_S), None
@@ -297,7 +312,8 @@ class _Progress:
 
 
 def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, client=None,
-        resume=False, progress=None, log=print, no_worker_timeout_s=NO_WORKER_TIMEOUT_S):
+        resume=False, progress=None, log=print, no_worker_timeout_s=None, job_queue=None,
+        scheduler_file=None):
     """Run scenarios on Dask and write the run directory; returns the summary dict.
 
     Nothing is written before the directory is known to be usable and, if there is work to
@@ -318,6 +334,14 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
         Address of an existing Dask scheduler (``tcp://host:8786``).
     client : distributed.Client, optional
         Use this client (e.g. connected to a dask-jobqueue cluster); overrides the above.
+    job_queue : deorbit.cluster.JobQueue, optional
+        Run the workers as batch jobs of a job queue (SLURM, PBS, SGE, LSF) through
+        dask-jobqueue; a job whose workers all left is replaced (:class:`deorbit.cluster.
+        JobWatch`). The jobs are cancelled when the run ends.
+    scheduler_file : str or Path, optional
+        Connect to the scheduler that wrote this file (``dask scheduler --scheduler-file``),
+        e.g. inside an allocation; waited for up to
+        :data:`deorbit.cluster.SCHEDULER_FILE_WAIT_S`.
     resume : bool
         Continue an interrupted run in ``out_dir``; refused if its scenarios, the files they
         read (``Scenario.data_files``), the deorbit version or its code
@@ -330,16 +354,21 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
     log : callable
         Where one-line messages go (status, early stops, and the notices about block files
         not used).
-    no_worker_timeout_s : float
-        Give up (:class:`RunError`) after this long without a live Dask worker, s.
+    no_worker_timeout_s : float, optional
+        Give up (:class:`RunError`) after this long without a live Dask worker, s (default
+        :data:`NO_WORKER_TIMEOUT_S`; with ``job_queue``, :data:`JOB_QUEUE_WORKER_TIMEOUT_S`).
 
     Raises
     ------
     RunStoreError
         The run directory cannot be used or written (one line: the path and why).
     RunError
-        No scheduler at ``scheduler``, or no live worker for ``no_worker_timeout_s``.
+        No scheduler at ``scheduler`` (or ``scheduler_file``), jobs not submitted, or no
+        live worker for ``no_worker_timeout_s``.
     """
+    if no_worker_timeout_s is None:
+        no_worker_timeout_s = (NO_WORKER_TIMEOUT_S if job_queue is None
+                               else JOB_QUEUE_WORKER_TIMEOUT_S)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must be distinct, got {names}")
@@ -374,13 +403,21 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
         own_client = client is None
         cluster = None
         if own_client:
-            if not scheduler:
+            if job_queue is not None:
+                log(f"submitting {job_queue.describe()} ...")
+            elif not (scheduler or scheduler_file):
                 log(f"starting a local Dask cluster ({workers or os.cpu_count() or 1} "
                     "workers) ...")
-            client, cluster = make_client(workers, scheduler)
+            client, cluster = make_client(workers, scheduler, job_queue, scheduler_file)
         try:
             _start(store, manifest, scenarios)
-            _fan_out(client, plans, store, todo_samples, mode, log, no_worker_timeout_s)
+            watch = None
+            if own_client and job_queue is not None:
+                from .cluster import JobWatch
+
+                watch = JobWatch(cluster, log)
+            _fan_out(client, plans, store, todo_samples, mode, log, no_worker_timeout_s,
+                     watch)
         finally:
             if own_client:
                 client.close()
@@ -408,11 +445,14 @@ def _block_task(scenario, block_index, samples, identity):
     return arrays["sample"].size, encode_block(arrays, identity), summary
 
 
-def _fan_out(client, plans, store, total, mode, log, no_worker_timeout_s):
+def _fan_out(client, plans, store, total, mode, log, no_worker_timeout_s, watch=None):
+    """Submit the blocks, at most 2 per worker thread in flight (counted again as workers
+    come and go), write each as it finishes; ``watch`` (a :class:`deorbit.cluster.JobWatch`)
+    replaces lost jobs."""
     from distributed import wait
     from distributed.scheduler import KilledWorker
 
-    limit = 2 * max(1, len(client.nthreads()))
+    threads = client.nthreads()
     # Round-robin over scenarios so that all of them progress together.
     queue = []
     todo = [list(p.todo()) if p.used is None else [] for p in plans]
@@ -426,6 +466,7 @@ def _fan_out(client, plans, store, total, mode, log, no_worker_timeout_s):
     in_flight = {}
 
     def submit_next():
+        limit = 2 * max(1, sum(threads.values()))
         while queue and len(in_flight) < limit:
             i, b = queue.pop(0)
             plan = plans[i]
@@ -447,7 +488,10 @@ def _fan_out(client, plans, store, total, mode, log, no_worker_timeout_s):
             except TimeoutError:
                 done = ()
             now = time.perf_counter()
-            if done or client.nthreads():
+            threads = client.nthreads()
+            if watch is not None:
+                watch.check(w["name"] for w in client.scheduler_info()["workers"].values())
+            if done or threads:
                 seen = now
             elif now - seen > no_worker_timeout_s:
                 raise RunError(f"no Dask worker alive for {no_worker_timeout_s:g} s (they "
