@@ -165,7 +165,7 @@ def test_all_jobs_lost_gives_the_resume_command_and_a_local_resume_finishes(tmp_
     queue: one line after --worker-timeout, with the --resume command; that command, on a
     LocalCluster instead of the jobs, finishes the run to the same bytes."""
     run = tmp_path / "run"
-    proc = _start(slurm, run, *JOBS, "--worker-timeout", "10")
+    proc = _start(slurm, run, *JOBS, "--worker-timeout", "5")
     node = ["scontrol", "update", "NodeName=localhost"]
     try:
         _wait(_two_jobs_running_and_blocks(slurm, run, 3))
@@ -178,7 +178,7 @@ def test_all_jobs_lost_gives_the_resume_command_and_a_local_resume_finishes(tmp_
     assert proc.returncode == 1, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
-    assert lines[0].startswith("deorbit: no Dask worker alive for 10 s"), err
+    assert lines[0].startswith("deorbit: no Dask worker alive for 5 s"), err
     assert _squeue(slurm) == []   # the replacements waiting in the queue were cancelled
     command = shlex.split(lines[0].split("; continue with: ")[1])
     assert command[:2] == ["deorbit", "run"] and command[-1] == "--resume"
@@ -195,9 +195,9 @@ def test_all_jobs_lost_gives_the_resume_command_and_a_local_resume_finishes(tmp_
 #: What the test changes in each README script to fit this machine (2 cores, one node) and
 #: its loopback-only cluster; each must occur in the script exactly once.
 README_EDITS = {
-    "--cluster slurm": {"--samples 100000": "--samples 400",
+    "--cluster slurm": {"--samples 100000": "--samples 200",
                         "--jobs 10 --cores 8 --memory 16GB": "--jobs 2 --cores 1 --memory 1GB"},
-    "--scheduler-file": {"--samples 100000": "--samples 400",
+    "--scheduler-file": {"--samples 100000": "--samples 200",
                          "--nodes=4": "--nodes=1", "--ntasks-per-node=8": "--ntasks-per-node=2",
                          "dask scheduler ": "dask scheduler --host 127.0.0.1 ",
                          "dask worker ": "dask worker --host 127.0.0.1 "},
@@ -234,7 +234,7 @@ def test_readme_sbatch_scripts_run(tmp_path, slurm):
                                    capture_output=True, text=True, check=True)
         jobs[key] = submitted.stdout.strip().split(";")[0]
     local = subprocess.run([sys.executable, "-m", "deorbit.cli", "run", "iss-2030", "--samples",
-                            "400", "--workers", "2", "--no-report", "--no-progress", "--out",
+                            "200", "--workers", "2", "--no-report", "--no-progress", "--out",
                             str(tmp_path / "local")], env=slurm, capture_output=True, text=True,
                            timeout=DEADLINE_S)
     assert local.returncode == 0, local.stderr

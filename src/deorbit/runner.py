@@ -24,6 +24,7 @@ import logging
 import os
 import platform
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,15 +60,11 @@ class _Plan:
     samples: int
     n_blocks: int
     done: set
+    spill: aggregate.ColumnSpill  # the summary columns of the leading blocks read so far
     used: int | None = None      # leading blocks used, once decided
     half_width: float | None = None  # of the convergence metric over the blocks used
     checked: int = 0             # leading blocks read (and tested against the target)
-    parts: list = field(default_factory=list)  # their summary columns, one dict per block
     pending: dict = field(default_factory=dict)  # block -> summary columns, done this run
-
-    def columns(self):
-        """The summary columns of the leading blocks read so far, concatenated."""
-        return {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
 
     def todo(self):
         return [b for b in range(self.n_blocks) if b not in self.done]
@@ -384,46 +381,52 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
                             "the run in it, or choose another directory")
     elif resume:
         log(f"nothing to resume in {store.path}: starting the run")
-    # Read only: the blocks already there (a resumed run) and what they decide.
-    plans = [_Plan(s, n, engine.n_blocks(s, n), set(store.valid_blocks(s.name)))
-             for s, n in zip(scenarios, caps)]
-    for plan in plans:
-        _advance(plan, store)
-    todo_samples = sum(engine.block_samples(p.scenario, b, p.samples)[1]
-                       for p in plans if p.used is None for b in p.todo())
-    if todo_samples == 0:
-        log(f"nothing to do: every block of {', '.join(names)} is already in {store.path}")
-        _start(store, manifest, scenarios)
-        return _finish(plans, store, manifest, log)
-    if progress is None:
-        mode = "bar" if sys.stderr.isatty() else "lines"
-    else:
-        mode = "bar" if progress else None
-    with _dask_errors_only():
-        own_client = client is None
-        cluster = None
-        if own_client:
-            if job_queue is not None:
-                log(f"submitting {job_queue.describe()} ...")
-            elif not (scheduler or scheduler_file):
-                log(f"starting a local Dask cluster ({workers or os.cpu_count() or 1} "
-                    "workers) ...")
-            client, cluster = make_client(workers, scheduler, job_queue, scheduler_file)
-        try:
+    # The summary columns of the blocks used, in files: the client keeps no per-sample table.
+    with tempfile.TemporaryDirectory(prefix="deorbit-columns-") as spill_dir:
+        spill = Path(spill_dir)
+        # Read only: the blocks already there (a resumed run) and what they decide.
+        plans = []
+        for i, (s, n) in enumerate(zip(scenarios, caps)):
+            (spill / str(i)).mkdir()
+            plans.append(_Plan(s, n, engine.n_blocks(s, n), set(store.valid_blocks(s.name)),
+                               aggregate.ColumnSpill(spill / str(i))))
+        for plan in plans:
+            _advance(plan, store)
+        todo_samples = sum(engine.block_samples(p.scenario, b, p.samples)[1]
+                           for p in plans if p.used is None for b in p.todo())
+        if todo_samples == 0:
+            log(f"nothing to do: every block of {', '.join(names)} is already in {store.path}")
             _start(store, manifest, scenarios)
-            watch = None
-            if own_client and job_queue is not None:
-                from .cluster import JobWatch
-
-                watch = JobWatch(cluster, log)
-            _fan_out(client, plans, store, todo_samples, mode, log, no_worker_timeout_s,
-                     watch)
-        finally:
+            return _finish(plans, store, manifest, log)
+        if progress is None:
+            mode = "bar" if sys.stderr.isatty() else "lines"
+        else:
+            mode = "bar" if progress else None
+        with _dask_errors_only():
+            own_client = client is None
+            cluster = None
             if own_client:
-                client.close()
-                if cluster is not None:
-                    cluster.close()
-    return _finish(plans, store, manifest, log)
+                if job_queue is not None:
+                    log(f"submitting {job_queue.describe()} ...")
+                elif not (scheduler or scheduler_file):
+                    log(f"starting a local Dask cluster ({workers or os.cpu_count() or 1} "
+                        "workers) ...")
+                client, cluster = make_client(workers, scheduler, job_queue, scheduler_file)
+            try:
+                _start(store, manifest, scenarios)
+                watch = None
+                if own_client and job_queue is not None:
+                    from .cluster import JobWatch
+
+                    watch = JobWatch(cluster, log)
+                _fan_out(client, plans, store, todo_samples, mode, log, no_worker_timeout_s,
+                         watch)
+            finally:
+                if own_client:
+                    client.close()
+                    if cluster is not None:
+                        cluster.close()
+        return _finish(plans, store, manifest, log)
 
 
 def _start(store, manifest, scenarios):
@@ -539,13 +542,14 @@ def _advance(plan, store):
     conv = plan.scenario.monte_carlo.convergence
     while plan.checked < plan.n_blocks and plan.checked in plan.done:
         part = plan.pending.pop(plan.checked, None)
-        plan.parts.append(part if part is not None else store.concat_blocks(
+        plan.spill.append(part if part is not None else store.concat_blocks(
             plan.scenario.name, [plan.checked], aggregate.SUMMARY_COLUMNS))
         plan.checked += 1
         if conv is None:
             continue
-        plan.half_width = aggregate.convergence_half_width(plan.columns(), conv.metric,
-                                                           conv.confidence)
+        plan.half_width = aggregate.convergence_half_width(
+            plan.spill.read(aggregate.convergence_columns(conv.metric)), conv.metric,
+            conv.confidence)
         if plan.half_width <= conv.half_width:
             plan.used = plan.checked
             return
@@ -555,28 +559,30 @@ def _advance(plan, store):
 
 def _finish(plans, store, manifest, log):
     """Summarise the blocks used, write the summaries and the final manifest; one line
-    each for the scenarios that stopped before their sample cap."""
+    each for the scenarios that stopped before their sample cap, whose later blocks (done
+    meanwhile) are removed."""
     summary = {"run_dir": str(store.path), "scenarios": {}}
     for plan, entry in zip(plans, manifest["scenarios"]):
         s = plan.scenario
         if plan.used is None:
             raise RuntimeError(f"scenario {s.name}: blocks missing after the run")
         entry["blocks_used"] = list(range(plan.used))
-        arrays = plan.columns()
         conv = s.monte_carlo.convergence
         conf = conv.confidence if conv else 0.95
         stop = "sample cap"
         if conv and plan.used < plan.n_blocks:
             stop = f"converged: {conv.metric} half-width <= {conv.half_width:g}"
-            log(f"{s.name}: stopped early, at {arrays['outcome'].size:,} of {plan.samples:,} "
+            log(f"{s.name}: stopped early, at {plan.spill.samples:,} of {plan.samples:,} "
                 f"samples: the {100 * conf:g} % half-width of {conv.metric} is "
                 f"{plan.half_width:.3g} <= {conv.half_width:g} (monte_carlo.convergence; "
                 "--no-convergence runs every sample)")
         summary["scenarios"][s.name] = {
             "title": s.title, "confidence": conf, "stopped_by": stop,
-            "metrics": aggregate.summarize(arrays, conf)}
+            "metrics": aggregate.summarize_columns(plan.spill.read, plan.spill.keys(), conf)}
     manifest["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     with _writing(store.path):
+        for plan in plans:
+            store.remove_blocks_from(plan.scenario.name, plan.used)
         store.write_manifest(manifest)
         store.write_summary(summary)
     return summary
