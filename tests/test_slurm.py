@@ -10,7 +10,8 @@ root). Every run is compared byte for byte (``summary.csv``) with a LocalCluster
 same scenario and seed: where the workers are, and how many of them there are or were,
 never changes a result.
 
-The runs are ``iss-uncontrolled``, 2,000 samples (20 blocks of 100): ~10 s of work on 2 cores.
+The runs are ``iss-uncontrolled``, 4,000 samples (40 blocks of 100: ~15 s of work on 2 cores,
+long enough to cancel jobs while they compute).
 """
 import os
 import re
@@ -26,7 +27,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "slurm" / "cluster.sh"
-SAMPLES = 2000
+SAMPLES = 4000
 SCENARIO = "iss-uncontrolled"
 #: The batch jobs of the --cluster runs: 1 core each, so that two run side by side here.
 JOBS = ["--cluster", "slurm", "--jobs", "2", "--cores", "1", "--memory", "1GB",
@@ -83,7 +84,7 @@ def slurm(tmp_path_factory):
 
 
 def _run(env, out, *options, check=True):
-    """``deorbit run SCENARIO --samples 2000 ... --out OUT`` as a subprocess; its result."""
+    """``deorbit run SCENARIO --samples SAMPLES ... --out OUT`` as a subprocess; its result."""
     done = subprocess.run([sys.executable, "-m", "deorbit.cli", "run", SCENARIO, "--samples",
                            str(SAMPLES), "--no-report", "--no-progress", "--out", str(out),
                            *options], env=env, capture_output=True, text=True,
@@ -112,10 +113,14 @@ def _blocks_written(run):
         if (run / "blocks").is_dir() else 0
 
 
-def _wait(what, timeout=DEADLINE_S, every=0.2):
+def _wait(what, timeout=DEADLINE_S, every=0.2, proc=None):
+    """Poll ``what()`` until true; fail at the timeout, or at once if ``proc`` ended."""
     deadline = time.monotonic() + timeout
     while not what():
         assert time.monotonic() < deadline, f"timed out waiting for {what.__doc__}"
+        if proc is not None and proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"the run ended while waiting for {what.__doc__}:\n{out}\n{err}")
         time.sleep(every)
 
 
@@ -127,7 +132,7 @@ def reference(tmp_path_factory, slurm):
     return (out / "summary.csv").read_bytes()
 
 
-def test_2000_samples_through_slurm_jobs_identical_to_a_local_cluster(tmp_path, slurm,
+def test_4000_samples_through_slurm_jobs_identical_to_a_local_cluster(tmp_path, slurm,
                                                                      reference):
     done = _run(slurm, tmp_path / "run", *JOBS)
     assert done.stdout.startswith("submitting 2 SLURM jobs (1 cores, 1GB, 00:10:00 each)")
@@ -136,18 +141,26 @@ def test_2000_samples_through_slurm_jobs_identical_to_a_local_cluster(tmp_path, 
     assert _squeue(slurm) == []   # the jobs were cancelled at the end
 
 
-def _two_jobs_running_and_blocks(env, run, n):
+def _computing(env, proc, run):
+    """Wait until both worker jobs run, their workers joined the run (their job logs say so)
+    and 3 blocks are written; then one poll of the runner more (it has seen both jobs)."""
+    logs = Path(env["DASK_JOBQUEUE__SLURM__LOG_DIRECTORY"])
+
     def ready():
-        """two running worker jobs and some blocks written"""
-        return len(_squeue(env, "-t", "R")) == 2 and _blocks_written(run) >= n
-    return ready
+        """both jobs' workers computing"""
+        running = _squeue(env, "-t", "R")
+        joined = [j for j in running if (logs / f"dask-worker-{j}.err").is_file()
+                  and "Registered to" in (logs / f"dask-worker-{j}.err").read_text()]
+        return len(joined) == 2 and _blocks_written(run) >= 3
+    _wait(ready, proc=proc)
+    time.sleep(1.5)   # > runner._POLL_S
 
 
 def test_a_worker_job_cancelled_mid_run_changes_nothing(tmp_path, slurm, reference):
     run = tmp_path / "run"
     proc = _start(slurm, run, *JOBS)
     try:
-        _wait(_two_jobs_running_and_blocks(slurm, run, 3))
+        _computing(slurm, proc, run)
         victim = _squeue(slurm, "-t", "R")[0]
         subprocess.run(["scancel", victim], env=slurm, check=True)
         out, err = proc.communicate(timeout=DEADLINE_S)
@@ -168,7 +181,7 @@ def test_all_jobs_lost_gives_the_resume_command_and_a_local_resume_finishes(tmp_
     proc = _start(slurm, run, *JOBS, "--worker-timeout", "5")
     node = ["scontrol", "update", "NodeName=localhost"]
     try:
-        _wait(_two_jobs_running_and_blocks(slurm, run, 3))
+        _computing(slurm, proc, run)
         subprocess.run([*node, "State=DRAIN", "Reason=deorbit-test"], env=slurm, check=True)
         subprocess.run(["scancel", *_squeue(slurm)], env=slurm, check=True)
         out, err = proc.communicate(timeout=DEADLINE_S)
@@ -253,3 +266,56 @@ def test_readme_sbatch_scripts_run(tmp_path, slurm):
         assert (runs[0] / "summary.csv").read_bytes() == \
             (tmp_path / "local" / "summary.csv").read_bytes(), (key, log)
     assert _squeue(slurm) == []
+
+    def stopped():
+        """the allocation's scheduler and workers to stop"""
+        return subprocess.run(["pgrep", "-f", f"scheduler-{jobs['--scheduler-file']}.json"],
+                              capture_output=True).returncode == 1
+    _wait(stopped, timeout=30)
+
+
+# -- the options, without a cluster --------------------------------------------------------
+@pytest.mark.parametrize("options, says", [
+    (["--cluster", "slurm"], "deorbit run: --cluster slurm needs --jobs N"),
+    (["--cluster", "slurm", "--jobs", "0"], "argument --jobs: 0: allowed an integer >= 1"),
+    (["--cluster", "pbs", "--jobs", "2", "--walltime", "1:00"],
+     "argument --walltime: '1:00': allowed HH:MM:SS"),
+    (["--cluster", "pbs", "--jobs", "2", "--walltime", "00:00:00"],
+     "allowed a walltime > 00:00:00"),
+    (["--cluster", "sge", "--jobs", "2", "--memory", "16XB"],
+     "argument --memory: '16XB': allowed a size such as 16GB"),
+    (["--cluster", "lsf", "--jobs", "2", "--memory", "1GB"], "--cluster lsf needs --cores"),
+    (["--cluster", "slurm", "--jobs", "2", "--cores", "2"], "--cluster slurm needs --memory"),
+    (["--cluster", "htcondor", "--jobs", "2"], "argument --cluster: invalid choice"),
+    (["--jobs", "2", "--queue", "q"], "--jobs, --queue: only with --cluster"),
+    (["--workers", "2", "--scheduler-file", "s.json"],
+     "--workers and --scheduler-file: give one of them"),
+    (["--scheduler", "tcp://h:1", "--cluster", "slurm", "--jobs", "1"],
+     "--scheduler and --cluster: give one of them"),
+])
+def test_job_options_refused_in_one_line_before_anything_is_written(tmp_path, capsys, options,
+                                                                    says):
+    from deorbit.cli import main
+
+    try:
+        code = main(["run", SCENARIO, *options, "--out", str(tmp_path / "out")])
+    except SystemExit as exc:   # argparse's own refusals
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and says in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_scheduler_file_one_line_nothing_written(tmp_path, capsys, monkeypatch):
+    from deorbit import cluster
+    from deorbit.cli import main
+
+    monkeypatch.setattr(cluster, "SCHEDULER_FILE_WAIT_S", 1.0)
+    code = main(["run", SCENARIO, "--scheduler-file", str(tmp_path / "s.json"), "--out",
+                 str(tmp_path / "out")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err == (f"deorbit: --scheduler-file {tmp_path / 's.json'}: no such file after 1 s "
+                   "(start the scheduler with dask scheduler --scheduler-file PATH)\n")
+    assert not (tmp_path / "out").exists()

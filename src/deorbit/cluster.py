@@ -233,10 +233,10 @@ class JobWatch:
             self.cluster.scale(jobs=len(self.cluster.worker_spec))
 
 
-def connect_scheduler_file(path, timeout_s, wait_s=SCHEDULER_FILE_WAIT_S):
+def connect_scheduler_file(path, timeout_s, wait_s=None):
     """A ``distributed.Client`` of the scheduler that wrote ``path``
-    (``dask scheduler --scheduler-file PATH``), once the file exists (up to ``wait_s``)
-    and the scheduler answers (within ``timeout_s``).
+    (``dask scheduler --scheduler-file PATH``), once the file exists (up to ``wait_s``,
+    default :data:`SCHEDULER_FILE_WAIT_S`) and the scheduler answers (within ``timeout_s``).
 
     Raises
     ------
@@ -246,6 +246,7 @@ def connect_scheduler_file(path, timeout_s, wait_s=SCHEDULER_FILE_WAIT_S):
     from distributed import Client
 
     path = Path(path)
+    wait_s = SCHEDULER_FILE_WAIT_S if wait_s is None else wait_s
     deadline = time.monotonic() + wait_s
     while True:
         try:
