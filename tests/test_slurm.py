@@ -109,8 +109,8 @@ def _squeue(env, *options):
 
 
 def _blocks_written(run):
-    return len([p for p in (run / "blocks").rglob("block-*") if p.is_file()]) \
-        if (run / "blocks").is_dir() else 0
+    return len([p for p in (run / "samples").rglob("block-*") if p.is_file()]) \
+        if (run / "samples").is_dir() else 0
 
 
 def _wait(what, timeout=DEADLINE_S, every=0.2, proc=None):
@@ -132,6 +132,7 @@ def reference(tmp_path_factory, slurm):
     return (out / "summary.csv").read_bytes()
 
 
+@pytest.mark.slow
 def test_4000_samples_through_slurm_jobs_identical_to_a_local_cluster(tmp_path, slurm,
                                                                      reference):
     done = _run(slurm, tmp_path / "run", *JOBS)
@@ -156,6 +157,7 @@ def _computing(env, proc, run):
     time.sleep(1.5)   # > runner._POLL_S
 
 
+@pytest.mark.slow
 def test_a_worker_job_cancelled_mid_run_changes_nothing(tmp_path, slurm, reference):
     run = tmp_path / "run"
     proc = _start(slurm, run, *JOBS)
@@ -172,6 +174,7 @@ def test_a_worker_job_cancelled_mid_run_changes_nothing(tmp_path, slurm, referen
     assert (run / "summary.csv").read_bytes() == reference
 
 
+@pytest.mark.slow
 def test_all_jobs_lost_gives_the_resume_command_and_a_local_resume_finishes(tmp_path, slurm,
                                                                            reference):
     """Every worker job cancelled and the node drained, so that the replacements wait in the
@@ -233,6 +236,7 @@ def _job_state(env, job_id):
     return dict(re.findall(r"(\w+)=(\S+)", out))
 
 
+@pytest.mark.slow
 def test_readme_sbatch_scripts_run(tmp_path, slurm):
     """Both scripts submitted as they are in README.md (but for README_EDITS), side by side;
     they write the same summary as a LocalCluster run."""
