@@ -12,10 +12,13 @@ Measured, in this order:
    ``runner.run`` on deorbit's LocalCluster of 2 workers; each run's wall time from the call
    to the summary, job submission and worker start included (a LocalCluster's start too),
    and the time to the first block file. The two setups must write the same summary.csv.
-2. The client's peak memory: ``deorbit run`` (LocalCluster, 2 workers, ``--no-report``) as a
-   child process that reports its own peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss``: the
-   client process alone, not its workers) and its RSS before the run (after the imports),
-   at each of ``--memory-samples`` sample counts. The growth per sample is the slope of a
+2. The client's peak memory: ``runner.run`` in a child process connected (``scheduler=``) to a
+   Dask scheduler and 2 single-threaded workers started apart (``dask scheduler``, ``dask
+   worker``), so that the child is the client alone; it reports its RSS before the run
+   (after the imports and the scenario's loading) and its peak RSS during the run (VmHWM,
+   reset through ``/proc/self/clear_refs`` once the scenario is loaded: loading it peaks at
+   ~140 MB whatever the run, which would hide the run's own growth), at each of
+   ``--memory-samples`` sample counts. The growth per sample is the slope of a
    least-squares line through (samples, peak); the peak at 10^6 samples is projected from
    it where 10^6 is not among the counts run (it is said so). ``--compare-src DIR`` runs the
    same with another source tree first (e.g. the code before this change) for a before/after.
@@ -31,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import socket
 import subprocess
@@ -136,41 +138,76 @@ def throughput(scenario, samples: int, rounds: int, tmp: Path) -> dict:
                        for name, rs in runs.items()}}
 
 
-def _client_child(scenario_path: str, samples: int, out: str) -> None:
+def _client_child(scenario_path: str, samples: int, out: str, address: str) -> None:
     """In the child: RSS after the imports, run, then the peak; one JSON line on stdout."""
     from deorbit import runner
     from deorbit.scenario import load_scenario
 
     scenario = load_scenario(scenario_path)
-    before_kb = _rss_kb()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")   # the peak RSS (VmHWM) starts again from the RSS now
+    before_kb = _status_kb("VmRSS")
     t0 = time.perf_counter()
-    runner.run([scenario], out, samples=samples, workers=2, progress=False,
+    runner.run([scenario], out, samples=samples, scheduler=address, progress=False,
                log=lambda *_: None)
     wall = time.perf_counter() - t0
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"rss_before_run_kb": before_kb, "peak_rss_kb": peak_kb, "wall_s": wall}))
+    print(json.dumps({"rss_before_run_kb": before_kb, "peak_rss_kb": _status_kb("VmHWM"),
+                      "wall_s": wall}))
 
 
-def _rss_kb():
+def _status_kb(field):
     with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        return next(int(line.split()[1]) for line in f if line.startswith(f"{field}:"))
+
+
+def _dask_cluster(env, scheduler_file: Path):
+    """A scheduler and 2 single-threaded workers (one ``dask worker`` process, allocator as
+    deorbit's LocalCluster sets it) on loopback, with ``env``; (address, processes)."""
+    from deorbit.runner import WORKER_ENVIRON
+
+    environ = "{" + ", ".join(f"{k!r}: {v!r}" for k, v in WORKER_ENVIRON.items()) + "}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    procs = [subprocess.Popen([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1",
+                               "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+                              env=env, **quiet),
+             subprocess.Popen([sys.executable, "-m", "dask", "worker", "--host", "127.0.0.1",
+                               "--nworkers", "2", "--nthreads", "1", "--no-dashboard",
+                               "--scheduler-file", str(scheduler_file)],
+                              env=env | {"DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON": environ},
+                              **quiet)]
+    deadline = time.monotonic() + 60
+    while not scheduler_file.exists():
+        if time.monotonic() > deadline:
+            raise SystemExit("the Dask scheduler did not start")
+        time.sleep(0.2)
+    time.sleep(0.5)
+    return json.loads(scheduler_file.read_text())["address"], procs
+
+
+def _client_run(scenario_path, n, out, address, env, label):
+    done = subprocess.run([sys.executable, __file__, "--_client-child", str(scenario_path),
+                           str(n), str(out), address], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"client child ({label}, {n} samples) failed:\n{done.stderr}")
+    row = json.loads(done.stdout.strip().splitlines()[-1]) | {"samples": n, "run_dir": str(out)}
+    log(f"{label}: {n} samples: client peak RSS {row['peak_rss_kb'] / 1024:.1f} MiB "
+        f"(before the run {row['rss_before_run_kb'] / 1024:.1f} MiB), {row['wall_s']:.0f} s")
+    return row
 
 
 def client_memory(scenario_path: Path, counts, tmp: Path, src: Path, label: str) -> dict:
     """Peak RSS of the client process at each sample count, with the sources in ``src``."""
     rows = []
     env = dict(os.environ, PYTHONPATH=str(src))
-    for n in counts:
-        out = tmp / f"mem-{label}-{n}"
-        done = subprocess.run([sys.executable, __file__, "--_client-child", str(scenario_path),
-                               str(n), str(out)], env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"client child ({label}, {n} samples) failed:\n{done.stderr}")
-        row = json.loads(done.stdout.strip().splitlines()[-1]) | {"samples": n,
-                                                                   "run_dir": str(out)}
-        rows.append(row)
-        log(f"{label}: {n} samples: client peak RSS {row['peak_rss_kb'] / 1024:.1f} MiB "
-            f"(before the run {row['rss_before_run_kb'] / 1024:.1f} MiB), {row['wall_s']:.0f} s")
+    address, procs = _dask_cluster(env, tmp / f"scheduler-{label.replace(' ', '-')}.json")
+    try:
+        for n in counts:
+            rows.append(_client_run(scenario_path, n, tmp / f"mem-{label}-{n}", address, env,
+                                    label))
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=60)
     x = np.array([r["samples"] for r in rows], float)
     y = np.array([r["peak_rss_kb"] for r in rows], float) * 1024
     slope, intercept = np.polyfit(x, y, 1) if len(rows) > 1 else (float("nan"), y[0])
@@ -267,11 +304,11 @@ def main(argv=None) -> int:
     p.add_argument("--no-slurm", action="store_true", help="skip the throughput comparison")
     p.add_argument("--json")
     p.add_argument("--markdown")
-    p.add_argument("--_client-child", nargs=3, help=argparse.SUPPRESS)
+    p.add_argument("--_client-child", nargs=4, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args._client_child:
-        path, n, out = args._client_child
-        _client_child(path, int(n), out)
+        path, n, out, address = args._client_child
+        _client_child(path, int(n), out, address)
         return 0
     doc = {"machine": machine_info(), "scenario": "iss-uncontrolled (no convergence target)"}
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp_dir:
