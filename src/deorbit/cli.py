@@ -66,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="run scenarios and print the summary table",
         description="Run Monte Carlo scenarios on Dask and write a run directory: "
-                    "manifest.json (scenarios, seed, versions), blocks/ (per-sample arrays, "
-                    "one file per finished block), summary.json and summary.csv (figures with "
+                    "manifest.json (scenarios, seed, versions), samples/ (per-sample Parquet "
+                    "dataset partitioned by scenario, one file per finished block), "
+                    "summary.json and summary.csv (figures with "
                     "Monte Carlo standard errors), report/report.html. Each sample: decay "
                     "under sampled solar activity, deorbit operations if the scenario has a "
                     "deorbit vehicle, breakup, fragments to the ground, casualty expectation.",

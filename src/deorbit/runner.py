@@ -1,8 +1,10 @@
 """Fan a run's blocks out over Dask ``distributed``, store each as it finishes, summarise.
 
 - Where: a ``LocalCluster`` on loopback (dashboard off) by default; an existing scheduler
-  by address (connected to, within :data:`CONNECT_TIMEOUT_S`, before anything is written);
-  or any ``distributed.Client`` the caller made (e.g. from ``dask-jobqueue``).
+  by address or by scheduler file (connected to, within :data:`CONNECT_TIMEOUT_S`, before
+  anything is written); batch jobs of a job queue (:mod:`deorbit.cluster`: SLURM, PBS, SGE,
+  LSF through dask-jobqueue, lost jobs replaced); or any ``distributed.Client`` the caller
+  made.
 - Tasks are :func:`deorbit.engine.run_block` calls, their results encoded for the store on
   the worker (:func:`_block_task`), with explicit, distinct keys; they are pure, so Dask's
   retries are safe. At most ``2 x workers`` blocks are in flight.
@@ -11,6 +13,9 @@
   ``no_worker_timeout_s`` gives up (:class:`RunError`); its blocks stay for ``--resume``.
 - Dask's own log lines (cancelled tasks, worker restarts, ports) are kept out of the user's
   output while a run goes on: only errors pass.
+- The client keeps no per-sample table: the summary columns of the leading blocks go to
+  files (:class:`deorbit.aggregate.ColumnSpill`) and the summary reads them back a few
+  columns at a time.
 - Convergence: blocks are counted in block order. A scenario stops at the first number of
   leading blocks k at which its confidence-interval target holds (checked for every k in
   turn), or at its sample cap; later blocks that happened to finish are kept on disk but not
