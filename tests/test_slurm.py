@@ -207,6 +207,16 @@ def test_all_jobs_lost_gives_the_resume_command_and_a_local_resume_finishes(tmp_
     assert (run / "summary.csv").read_bytes() == reference
 
 
+def test_a_refused_submission_is_one_line_and_writes_nothing(tmp_path, slurm):
+    done = _run(slurm, tmp_path / "run", *JOBS, "--queue", "no-such-partition", check=False)
+    assert done.returncode == 1
+    assert done.stderr == ("deorbit: --cluster slurm: the jobs were not submitted: sbatch: "
+                           "error: Batch job submission failed: Invalid partition name "
+                           "specified\n")
+    assert not (tmp_path / "run").exists()
+    assert _squeue(slurm) == []
+
+
 # -- the README's sbatch scripts -------------------------------------------------------------
 #: What the test changes in each README script to fit this machine (2 cores, one node) and
 #: its loopback-only cluster; each must occur in the script exactly once.

@@ -17,6 +17,7 @@ change a result (the runner's blocks are pure and summed in block order).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -182,12 +183,33 @@ def start_job_queue(spec: JobQueue, environ: dict):
     except (ValueError, TypeError) as exc:
         raise ClusterError(f"--cluster {spec.system}: {one_line(exc, 100)}") from None
     try:
-        cluster.scale(jobs=spec.jobs)
-    except Exception as exc:
-        cluster.close()
+        _submit(cluster, spec.jobs)
+    except ClusterError as exc:
+        with contextlib.suppress(Exception):
+            cluster.close()
         raise ClusterError(f"--cluster {spec.system}: the jobs were not submitted: "
-                           f"{one_line(exc, 100)}") from None
+                           f"{exc}") from None
     return cluster
+
+
+def _submit(cluster, jobs):
+    """Submit the jobs that ``cluster`` lacks to have ``jobs``, and wait for the submit
+    commands (not for the jobs to start); ClusterError with the command's last line of
+    error (e.g. ``sbatch: error: Batch job submission failed: Invalid account``).
+
+    (dask-jobqueue's ``scale`` submits in the background, where a refused submission is
+    only logged and the run would wait for workers that never come.)
+    """
+    while len(cluster.worker_spec) < jobs:
+        cluster.worker_spec.update(cluster.new_worker_spec())
+    try:
+        cluster.sync(cluster._correct_state)
+    except RuntimeError as exc:
+        failed = [n for n, job in cluster.workers.items() if getattr(job, "job_id", 1) is None]
+        for name in failed:  # never submitted: neither a job to cancel nor one to wait for
+            del cluster.workers[name]
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        raise ClusterError(lines[-1] if lines else one_line(exc, 100)) from None
 
 
 class JobWatch:
@@ -230,7 +252,10 @@ class JobWatch:
             self.log(f"job {getattr(job, 'job_id', None) or name} lost all its workers; "
                      "submitting a replacement")
         if lost:  # the jobs the cluster should have but does not: submitted again
-            self.cluster.scale(jobs=len(self.cluster.worker_spec))
+            try:
+                _submit(self.cluster, len(self.cluster.worker_spec))
+            except ClusterError as exc:
+                self.log(f"a replacement job was not submitted: {exc}")
 
 
 def connect_scheduler_file(path, timeout_s, wait_s=None):

@@ -18,8 +18,8 @@
   columns at a time.
 - Convergence: blocks are counted in block order. A scenario stops at the first number of
   leading blocks k at which its confidence-interval target holds (checked for every k in
-  turn), or at its sample cap; later blocks that happened to finish are kept on disk but not
-  used, so the answer does not depend on completion order.
+  turn), or at its sample cap; later blocks that happened to finish are not used (and are
+  removed when the run finishes), so the answer does not depend on completion order.
 """
 from __future__ import annotations
 
