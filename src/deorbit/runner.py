@@ -508,14 +508,17 @@ def _fan_out(client, plans, store, total, mode, log, no_worker_timeout_s, watch=
             for fut in sorted(done, key=lambda f: in_flight[f.key][:2]):
                 if fut.key not in in_flight:  # cancelled: its scenario converged meanwhile
                     continue
-                i, b, _ = in_flight.pop(fut.key)
+                i, b, _ = in_flight[fut.key]
                 plan = plans[i]
                 try:
-                    n, data, summary = fut.result()
+                    n, data, summary = fut.result(timeout=CONNECT_TIMEOUT_S)
+                except TimeoutError:  # its result was lost with its worker before it came
+                    continue          # here: Dask computes it again once there is a worker
                 except KilledWorker as exc:
                     raise RunError(f"block {b} of scenario {plan.scenario.name}: {exc}; "
                                    f"{done_samples} samples of this run are kept in "
                                    f"{store.path}") from None
+                in_flight.pop(fut.key)
                 with _writing(store.path):
                     store.write_encoded_block(plan.scenario.name, b, data)
                 plan.done.add(b)

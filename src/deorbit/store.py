@@ -362,8 +362,9 @@ class RunStore:
         """Concatenate blocks in block order (the order sums are taken in); only ``keys``
         if given, and the arrays of several values per sample only if ``multi``."""
         parts = []
+        files = self._block_files(scenario_name)  # the folder listed once, not per block
         for b in sorted(block_indices):
-            arrays = self.read_block(scenario_name, b, keys, multi)
+            arrays = self._read(scenario_name, b, files.get(b, ()), keys, multi)
             if arrays is None:
                 raise RunStoreError(f"{self.block_dir(scenario_name)}: block {b} is missing "
                                     "or not usable")
