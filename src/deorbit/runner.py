@@ -469,7 +469,7 @@ def _fan_out(client, plans, store, total, mode, log, no_worker_timeout_s, watch=
             if blocks:
                 queue.append((i, blocks.pop(0)))
     bar = _Progress(total, mode)
-    t0 = seen = time.perf_counter()
+    t0 = seen = watched = time.perf_counter()
     done_samples = 0
     in_flight = {}
 
@@ -497,7 +497,8 @@ def _fan_out(client, plans, store, total, mode, log, no_worker_timeout_s, watch=
                 done = ()
             now = time.perf_counter()
             threads = client.nthreads()
-            if watch is not None:
+            if watch is not None and now - watched >= _POLL_S:  # (a call that lists workers)
+                watched = now
                 watch.check(w["name"] for w in client.scheduler_info()["workers"].values())
             if done or threads:
                 seen = now
