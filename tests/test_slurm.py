@@ -333,3 +333,33 @@ def test_missing_scheduler_file_one_line_nothing_written(tmp_path, capsys, monke
     assert err == (f"deorbit: --scheduler-file {tmp_path / 's.json'}: no such file after 1 s "
                    "(start the scheduler with dask scheduler --scheduler-file PATH)\n")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("system, directives", [
+    ("slurm", ["#SBATCH -A acct", "#SBATCH -p q", "#SBATCH -t 01:30:20",
+               "#SBATCH --cpus-per-task=4", "#SBATCH --mem=8G"]),
+    ("pbs", ["#PBS -A acct", "#PBS -q q", "#PBS -l walltime=01:30:20", "ncpus=4:mem=7630MB"]),
+    ("sge", ["#$ -P acct", "#$ -q q", "#$ -l h_rt=01:30:20"]),
+    ("lsf", ['#BSUB -P "acct"', "#BSUB -q q", "#BSUB -W 01:31", "#BSUB -n 4"]),
+])
+def test_one_code_path_for_the_four_job_queues(system, directives):
+    """The job script each system's jobs would run (nothing submitted): its account (or
+    project), queue, walltime (LSF's in minutes, rounded up), cores and memory; 4
+    single-threaded worker processes; the workers' allocator set through Dask's config."""
+    pytest.importorskip("dask_jobqueue")
+    from deorbit.cluster import JobQueue, job_queue_cluster
+    from deorbit.runner import WORKER_ENVIRON
+
+    spec = JobQueue(system, 2, cores=4, memory="8GB", walltime="01:30:20", queue="q",
+                    account="acct")
+    spec.check()
+    cluster = job_queue_cluster(spec, WORKER_ENVIRON)
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    for line in directives:
+        assert line in script, (line, script)
+    assert "--nthreads 1" in script and "--nworkers 4" in script, script
+    assert ("export DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON=\"{'MALLOC_TRIM_THRESHOLD_': "
+            "None, 'MALLOC_ARENA_MAX': '1'}\"") in script, script

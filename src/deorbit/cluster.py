@@ -146,17 +146,32 @@ def _job_script_prologue(system, environ):
 
 
 def start_job_queue(spec: JobQueue, environ: dict):
-    """A dask-jobqueue cluster of ``spec`` with its jobs submitted (they may still wait in
-    the queue when this returns).
-
-    The scheduler runs in this process; its dashboard is on a free port of 127.0.0.1 unless
-    the configuration's ``scheduler-options`` say otherwise. ``environ`` is set (a None
-    value: unset) in the jobs' worker processes.
+    """:func:`job_queue_cluster` with its jobs submitted (they may still wait in the queue
+    when this returns).
 
     Raises
     ------
     ClusterError
         dask-jobqueue is not installed, or the submission failed (its command's message).
+    """
+    cluster = job_queue_cluster(spec, environ)
+    try:
+        _submit(cluster, spec.jobs)
+    except ClusterError as exc:
+        with contextlib.suppress(Exception):
+            cluster.close()
+        raise ClusterError(f"--cluster {spec.system}: the jobs were not submitted: "
+                           f"{exc}") from None
+    return cluster
+
+
+def job_queue_cluster(spec: JobQueue, environ: dict):
+    """The dask-jobqueue cluster of ``spec``, no job submitted yet (``job_script()`` shows
+    what each job will run).
+
+    The scheduler runs in this process; its dashboard is on a free port of 127.0.0.1 unless
+    the configuration's ``scheduler-options`` say otherwise. ``environ`` is set (a None
+    value: unset) in the jobs' worker processes.
     """
     try:
         import dask_jobqueue
@@ -179,17 +194,9 @@ def start_job_queue(spec: JobQueue, environ: dict):
                                    **(scheduler_options or {})}
     kwargs["job_script_prologue"] = _job_script_prologue(spec.system, environ)
     try:
-        cluster = getattr(dask_jobqueue, class_name)(**kwargs)
+        return getattr(dask_jobqueue, class_name)(**kwargs)
     except (ValueError, TypeError) as exc:
         raise ClusterError(f"--cluster {spec.system}: {one_line(exc, 100)}") from None
-    try:
-        _submit(cluster, spec.jobs)
-    except ClusterError as exc:
-        with contextlib.suppress(Exception):
-            cluster.close()
-        raise ClusterError(f"--cluster {spec.system}: the jobs were not submitted: "
-                           f"{exc}") from None
-    return cluster
 
 
 def _submit(cluster, jobs):
