@@ -104,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
                           "terminal; else a line every 10 s and at each quarter)")
     run.add_argument("--no-report", action="store_true",
                      help="do not write the HTML report (RUN_DIR/report/report.html)")
+    run.add_argument("--decompose", action="store_true",
+                     help="also run each scenario once per uncertain factor (solar activity, "
+                          "ballistic coefficient, density model, density scale) held fixed "
+                          "within each block, as scenarios NAME.hold-FACTOR, and write "
+                          "RUN_DIR/decomposition.csv: each factor's share of the variance of "
+                          "the reentry date and of Ec (costs 1 + factors times the run)")
 
     rep = sub.add_parser("report", help="write the HTML report of a run directory",
                          description="Write one self-contained HTML report (figures embedded) "
@@ -248,6 +254,10 @@ def _run(args) -> int:
             s.monte_carlo, seed=s.monte_carlo.seed if args.seed is None else args.seed,
             convergence=None if args.no_convergence else s.monte_carlo.convergence))
             for s in scenarios]
+    if args.decompose:
+        from .decompose import with_variants
+
+        scenarios = with_variants(scenarios)
     out = args.out or str(default_out_dir())
     try:
         summary = run(scenarios, out, samples=args.samples, workers=args.workers,
@@ -263,6 +273,16 @@ def _run(args) -> int:
               f"{_resume_command(args, out)}", file=sys.stderr)
         return 130
     print(format_table(summary))
+    if args.decompose:
+        from . import decompose
+
+        path = decompose.write(out)
+        if path is not None:
+            print(f"\nwhere the spread comes from ({path.name}: share of the variance each "
+                  "factor explains alone, ± standard error):")
+            print(decompose.format_table(decompose.read(out)))
+            print("\nwith each factor held fixed within blocks (Ec: mean, 90 % interval):")
+            print(decompose.format_ec_table(decompose.ec_table(summary)))
     print(f"\nrun directory: {out}  (summary.json, summary.csv; "
           "load with deorbit.load_run)")
     if not args.no_report:
@@ -280,7 +300,8 @@ def _resume_command(args, out) -> str:
         value = getattr(args, option)
         if value is not None:
             words += [f"--{option.replace('_', '-')}", str(value)]
-    words += ["--no-convergence"] * args.no_convergence + ["--no-report"] * args.no_report
+    words += (["--no-convergence"] * args.no_convergence + ["--no-report"] * args.no_report
+              + ["--decompose"] * args.decompose)
     return shlex.join([*words, "--out", str(out), "--resume"])
 
 

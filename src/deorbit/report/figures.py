@@ -373,3 +373,22 @@ def footprint_length_png(footprint_length_km, marks=None, *, title="") -> bytes:
         ax.legend(loc="upper right", fontsize=8.5)
     ax.grid(True, axis="y", color="0.88", lw=0.6)
     return _png(fig)
+
+
+# -- decomposition ---------------------------------------------------------------------------
+def decomposition_png(labels, share, share_se, *, title="") -> bytes:
+    """Horizontal bars: each factor's share of a quantity's variance (percent), with
+    1-sigma error bars (:mod:`deorbit.decompose`)."""
+    fig = _new_figure(7.2, 0.55 * len(labels) + 1.2)
+    ax = fig.add_subplot()
+    if not len(labels):
+        return _no_data(fig, ax, "no factor to decompose")
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y, 100 * np.asarray(share), xerr=100 * np.asarray(share_se), color="#2e86c1",
+            ecolor="0.25", capsize=3)
+    ax.set_yticks(y, labels)
+    ax.axvline(0.0, color="0.4", lw=0.8)
+    ax.set_xlabel("share of the variance explained alone, % (± 1 s.e.)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return _png(fig)

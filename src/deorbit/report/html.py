@@ -570,6 +570,65 @@ def _provenance(manifest):
             f"</thead><tbody>{rows}</tbody></table></div></section>")
 
 
+def _decomposition_section(run_dir, summary, out_dir):
+    """Where the spread comes from (:mod:`deorbit.decompose`), if the run holds variants
+    (``deorbit run --decompose``)."""
+    from .. import decompose
+
+    rows = decompose.read(run_dir)
+    if not rows:
+        return ""
+    parts = ['<section id="decomposition"><h2>Where the spread comes from</h2>',
+             "<p>Each uncertain factor was held fixed within each block of a second run on "
+             "the same samples (scenarios <code>NAME.hold-FACTOR</code>). The share is the "
+             "part of the variance the factor explains alone, 1 − E[Var(Y | factor)] / Var(Y) "
+             "(its first-order Sobol index; ± bootstrap standard error over blocks); the rest "
+             "is the other inputs' (start, vehicle readiness, breakup, ...) and interactions'. "
+             "Negative values are noise around 0.</p>"]
+    for name in dict.fromkeys(r["scenario"] for r in rows):
+        for quantity, (label, unit) in decompose.QUANTITIES.items():
+            mine = [r for r in rows if r["scenario"] == name and r["quantity"] == quantity]
+            if not mine:
+                continue
+            body = "".join(
+                f'<tr><th scope="row">{_e(decompose.FACTORS[r["factor"]][0])}</th>'
+                f'<td class="num">{100 * r["share"]:.1f} ± {100 * r["share_se"]:.1f} %</td>'
+                + ("" if unit == "probability" else
+                   f'<td class="num">{r["p5_p95_width"]:.4g} → {r["p5_p95_width_known"]:.4g}'
+                   "</td>") + "</tr>" for r in mine)
+            width = ("" if unit == "probability" else
+                     f"<th>P5–P95 width, {_e(unit)} (→ with it known)</th>")
+            parts.append(f"<h3>{_e(name)}: {_e(label)}</h3><table><thead><tr><th>factor</th>"
+                         f"<th>share of the variance</th>{width}</tr></thead><tbody>{body}"
+                         "</tbody></table>")
+            png = figures.decomposition_png([decompose.FACTORS[r["factor"]][0] for r in mine],
+                                            [r["share"] for r in mine],
+                                            [r["share_se"] for r in mine],
+                                            title=f"{name}: {label}")
+            fname = re.sub(r"[^A-Za-z0-9._-]", "_", f"{name}-decomposition-{quantity}.png")
+            (out_dir / fname).write_bytes(png)
+            parts.append(f'<figure><img src="data:image/png;base64,'
+                         f'{base64.b64encode(png).decode("ascii")}" alt="{_e(label)} '
+                         f'decomposition: {_e(name)}"><figcaption>{_e(label)} of {_e(name)}: '
+                         f'each factor\'s share <span class="sub">(file: {_e(fname)})'
+                         "</span></figcaption></figure>")
+    ec = decompose.ec_table(summary)
+    if ec:
+        body = "".join(
+            f"<tr><td>{_e(r['scenario'])}</td><td>"
+            f"{_e(decompose.FACTORS[r['held']][0] if r['held'] else 'nothing')}</td>"
+            f"<td class=\"num\">{_e(r['reentry_p5'])} – {_e(r['reentry_p95'])}</td>"
+            f"<td class=\"num\">" + ("not computed" if r["ec_mean"] is None else
+                                     f"{r['ec_mean']:.2g} ({r['ec_ci_low']:.2g}–"
+                                     f"{r['ec_ci_high']:.2g})") + "</td></tr>" for r in ec)
+        parts.append("<h3>Reentry date and Ec with each factor held</h3><table><thead><tr>"
+                     "<th>scenario</th><th>held fixed within blocks</th><th>reentry P5 – P95"
+                     "</th><th>Ec mean (90 % interval)</th></tr></thead>"
+                     f"<tbody>{body}</tbody></table>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def write_report(run_dir, out_dir=None) -> Path:
     """Write the run's HTML report and its PNG figures; return the HTML path.
 
@@ -624,6 +683,7 @@ order-statistic confidence intervals. Expected casualties are compared with the
 {_side_by_side(scenarios)}
 {note}
 </section>
+{_decomposition_section(run_dir, summary, out_dir)}
 {"".join(sections)}
 {_provenance(manifest)}
 <p class="sub">Figures are embedded; the same PNGs are in <code>{_e(out_dir)}</code>.
