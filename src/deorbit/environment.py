@@ -4,13 +4,15 @@
 
 :class:`Environment` (static)
     A fixed density profile: the scenario's table (``atmosphere.model = "table"``), or the
-    NRLMSISE-00 orbit profile at the scenario's constant solar indices. No daily indices.
+    density model's orbit profile at the scenario's constant solar indices. No daily indices.
 :class:`DailyEnvironment`
-    The NRLMSISE-00 orbit table driven day by day by each sample's sampled solar indices
+    The density model's orbit table driven day by day by each sample's sampled solar indices
     (:mod:`deorbit.solar`), first over a solar window of :data:`SOLAR_WINDOW_DAYS`, then, for
     the samples that outlive it, to the horizon (:meth:`DailyEnvironment.beyond_window`).
 
-Both give the flight what it asks of the atmosphere (:meth:`~Environment.take` for the
+With the density model drawn per sample, ``table`` is a tuple (one table per model, on the
+same axes) and :func:`density_models` gives each sample's index and BC factor. Both give the
+flight what it asks of the atmosphere (:meth:`~Environment.take` for the
 kernel's ``space_weather``, :meth:`~Environment.beyond_window`,
 :meth:`~Environment.solar_history`), so nothing else tests the scenario's solar model.
 """
@@ -190,7 +192,8 @@ class Environment:
 
 
 class DailyEnvironment(Environment):
-    """The NRLMSISE-00 orbit table driven by each sample's sampled daily indices.
+    """The density model's orbit table (or tables) driven by each sample's sampled daily
+    indices.
 
     The paths cover the first :data:`SOLAR_WINDOW_DAYS` from the block's earliest start
     (all of them to the horizon when most samples are expected to outlive that,
