@@ -570,6 +570,75 @@ def _provenance(manifest):
             f"</thead><tbody>{rows}</tbody></table></div></section>")
 
 
+def sweep_figures(result):
+    """(column stem, PNG bytes) of each headline figure of a sweep (:mod:`deorbit.sweep`):
+    the figure against the first swept key, one line per combination of the others."""
+    from ..sweep import HEADLINE
+    from ..time import epoch_from_datetime
+
+    first = result["settings"][0]
+    as_x = epoch_from_datetime if first["is_date"] else float
+    x = [as_x(v) for v in first["values"]]
+    groups = sorted({r["group"] for r in result["variants"]})
+    out = []
+    for key, stem, _ in HEADLINE:
+        lines = []
+        for g in groups:
+            rows = sorted((r for r in result["variants"] if r["group"] == g),
+                          key=lambda r: r["position"])
+            figs = [r["metrics"].get(key, {}) for r in rows]
+            diff = [f.get("minus_first", {}) for f in figs]
+            label = ", ".join(f"{p} = {v}" for p, v in rows[0]["values"].items()
+                              if p != first["path"])
+            lines.append({"label": label,
+                          "value": [f.get("value") for f in figs],
+                          "se": [f.get("standard_error") for f in figs],
+                          "diff": [0.0 if r["position"] == 0 else d.get("difference")
+                                   for r, d in zip(rows, diff)],
+                          "diff_se": [0.0 if r["position"] == 0 else d.get("standard_error")
+                                      for r, d in zip(rows, diff)]})
+        m = METRICS[key]
+        unit = "" if m.unit == "probability" else f", {m.unit}"
+        out.append((stem, figures.sweep_png(
+            x, lines, x_label=first["path"], x_is_date=first["is_date"],
+            y_is_date=m.kind == "quantile of a date",
+            y_label=m.label + ("" if m.kind == "quantile of a date" else unit),
+            title=f"{result['scenario']}: {m.label}")))
+    return out
+
+
+def _sweep_section(result, out_dir):
+    """The sweep's table (every headline figure ± se, P(uncontrolled)'s paired differences)
+    and its figures."""
+    from ..sweep import table_rows
+
+    rows = table_rows(result)
+    head = "".join(f"<th>{_e(c)}</th>" for c in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{_e(_short(v))}</td>" for v in r) + "</tr>"
+                   for r in rows[1:])
+    figs = []
+    for stem, png in sweep_figures(result):
+        name = f"sweep-{stem}.png"
+        (out_dir / name).write_bytes(png)
+        data = base64.b64encode(png).decode("ascii")
+        figs.append(f'<figure id="sweep-{_e(stem)}"><img src="data:image/png;base64,{data}" '
+                    f'alt="sweep: {_e(stem)}"><figcaption>{_e(stem)} against '
+                    f"{_e(result['settings'][0]['path'])} <span class=\"sub\">(file: "
+                    f"{_e(name)})</span></figcaption></figure>")
+    sets = "; ".join(f"<code>{_e(s['path'])}</code> = {_e(', '.join(map(str, s['values'])))}"
+                     for s in result["settings"])
+    return (f'<section id="sweep"><h2>Sweep of {_e(result["scenario"])}</h2>'
+            f"<p>Swept: {sets}. Standard errors of the differences: "
+            f"{_e(result.get('paired') or 'none (one value)')}. The table is "
+            "<code>sweep.csv</code> in the run directory.</p>"
+            f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+            f"</table></div>{''.join(figs)}</section>")
+
+
+def _short(v):
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
 def write_report(run_dir, out_dir=None) -> Path:
     """Write the run's HTML report and its PNG figures; return the HTML path.
 
@@ -602,6 +671,10 @@ def write_report(run_dir, out_dir=None) -> Path:
                 _footprint_figure(sc)]
         sections.append(_scenario_section(sc, figs, out_dir))
     nav = "".join(f'<a href="#scenario-{_e(s.name)}">{_e(s.name)}</a>' for s in scenarios)
+    sweep = ""
+    if (run_dir / "sweep.json").exists():   # a run made by deorbit sweep
+        sweep = _sweep_section(json.loads((run_dir / "sweep.json").read_text()), out_dir)
+        nav = '<a href="#sweep">sweep</a>' + nav
     missing = [k for k in GROUND_METRICS
                if not any(k in s.metrics or METRICS[k].computable(s.arrays) for s in scenarios)]
     note = (f"<p class=\"sub\">Ground-risk figures {_e(', '.join(missing))}: {NOT_COMPUTED}."
@@ -624,6 +697,7 @@ order-statistic confidence intervals. Expected casualties are compared with the
 {_side_by_side(scenarios)}
 {note}
 </section>
+{sweep}
 {"".join(sections)}
 {_provenance(manifest)}
 <p class="sub">Figures are embedded; the same PNGs are in <code>{_e(out_dir)}</code>.
