@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                "  deorbit scenarios list | deorbit scenarios show iss-uncontrolled\n"
                "  deorbit report runs/my                        HTML report of a run\n"
                "  deorbit compare runs/a runs/b                 differences with errors\n"
+               "  deorbit sweep iss-early-maintained --set "
+               "operations.altitude_maintenance.dv_budget_m_s=0,20,80\n"
                "  deorbit fit-bc iss-tle-2026-05                BC fitted to tracking data\n"
                "  deorbit validate                              hindcasts of real reentries",
         formatter_class=argparse.RawDescriptionHelpFormatter)

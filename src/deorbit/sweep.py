@@ -308,7 +308,7 @@ def format_sweep(result) -> str:
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths))]
     lines.append("-" * len(lines[0]))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
     lines.append(f"standard errors: {result['paired'] or 'one value: no differences'}")
     return "\n".join(lines)
 

@@ -13,6 +13,10 @@ Layout of the page:
    distribution;
 3. provenance: versions, seeds, scenario hashes, data sources.
 
+A run made by ``deorbit sweep`` (a ``sweep.json`` in the run directory) gets a sweep section
+after the side-by-side table: the sweep's table (:func:`deorbit.sweep.table_rows`) and a
+figure per headline metric against the swept value (:func:`sweep_figures`).
+
 Every number comes from ``summary.json`` and is formatted from that value; each number is
 wrapped in ``<span class="num" data-scenario=... data-metric=... data-value=...>`` with the
 value's exact ``repr``, so a reader (or a test) can check the page against the file. A figure
