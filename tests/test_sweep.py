@@ -63,6 +63,9 @@ def test_the_sweep_writes_its_table_figures_and_report(budget_sweep):
     page = write_report(out).read_text()
     assert 'id="sweep"' in page and "sweep-p_uncontrolled.png" in page
     assert page.count('<figure id="sweep-') == len(HEADLINE)
+    table = page.split('id="risk-iss-early-maintained.1"')[1].split("</table>")[0]
+    assert "<code>maintenance_dv_mean_m_s</code>" in table
+    assert "<code>p_maintenance_ended_budget_spent</code>" in table
 
 
 @pytest.mark.slow

@@ -53,6 +53,9 @@ AFTER_HORIZON = "after the horizon"
 DECISION_METRICS = DECISION
 #: Ground-risk figures: "not computed in this run" when the run's blocks lack their columns.
 GROUND_METRICS = GROUND
+#: Groups of figures that only scenarios with their section have (left out, not "not
+#: computed", elsewhere).
+OPTIONAL_GROUPS = ("maintenance",)
 
 
 def _label(key):
@@ -528,9 +531,11 @@ def _risk_table(sc):
     """Every figure of the registry (:func:`deorbit.metrics.report_order`) and of the
     scenario's summary.json, with its unit and key, folded. A registry figure absent from
     summary.json is shown as not computed when the blocks lack its columns (an older run),
-    and left out when the run's data left it undefined (e.g. no uncontrolled entry)."""
+    and left out when the run's data left it undefined (e.g. no uncontrolled entry) or the
+    scenario has no such section (the maintenance figures without altitude maintenance)."""
     m = sc.metrics
-    names = [x.key for x in report_order() if x.key in m or not x.computable(sc.arrays)]
+    names = [x.key for x in report_order() if x.key in m or (
+        not x.computable(sc.arrays) and x.group not in OPTIONAL_GROUPS)]
     names += [k for k in m if k not in names]
     rows = "".join(_risk_row(sc, k, full=True) for k in names)
     return (f'<details class="risk-details"><summary>All {len(names)} figures of this '
