@@ -216,3 +216,24 @@ def test_a_block_split_gives_the_same_samples():
     for key in ("maintenance_dv_m_s", "maintenance_end_reason", "outcome",
                 "maintenance_end_epoch_utc_days"):
         np.testing.assert_array_equal(long[key][:6], short[key])
+
+
+def test_resupply_at_a_rate():
+    """iss-2028-maintained with nothing on hand and a band just below the start: every
+    reboost waits for a Dragon of the Poisson process (none at the start epoch), and the
+    draws of the arrivals are the block's, whatever its length."""
+    text = load_scenario("iss-2028-maintained").text
+    text = text.replace('dv_budget_m_s = { dist = "uniform", low = 0.0, high = 9.0 }',
+                        "dv_budget_m_s = 0.0").replace(
+        "trigger_altitude_km = 385.0", "trigger_altitude_km = 405.0").replace(
+        "target_altitude_km = 410.0", "target_altitude_km = 415.0")
+    s = parse_scenario(text, source="test")
+    blk = _flown(s, 12)
+    led = blk.maintenance
+    assert led.log
+    start = blk.x["start.epoch_utc"]
+    assert all(e["epoch_utc_days"] > start[e["sample"]] for e in led.log)
+    assert {int(r) for r in led.end_reason} <= {EndReason.READY, EndReason.BUDGET_SPENT,
+                                                EndReason.NO_VEHICLE, EndReason.FAILURE}
+    short = engine.run_block(s, 0, 5)
+    np.testing.assert_array_equal(short["maintenance_dv_m_s"], led.dv_m_s[:5])
