@@ -18,8 +18,9 @@ blocks, the full run's and the variant's blocks resampled together (paired).
 Y is each sample's reentry epoch (days; samples still in orbit at the horizon left out),
 and whether it came down uncontrolled (0 or 1: the share is then of the variance of the
 outcome). The P5-P95 width "with F known" is the median over the blocks of the within-block
-P5-P95 width (blocks of 10 samples or more). Ec per sample is not decomposed this way: it is 0 for most samples and its
-few large values dominate any variance (measured: shares of -180 % to -11,000 % with
+P5-P95 width (blocks of 10 samples or more). Ec per sample is not decomposed this way: it
+is 0 for most samples and its few large values dominate any variance (measured: shares of
+-180 % to -11,000 % with
 standard errors as large on 400 samples of iss-2028); the Ec of each variant (its summary's
 mean and 90 % interval, held factor by factor) is shown beside the shares instead
 (:func:`ec_table`).

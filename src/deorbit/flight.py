@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import fall, operations, orbits, sampling
+from . import fall, maintenance, operations, orbits, sampling
 from .constants import DAYS_PER_YEAR, EARTH_RADIUS_M, SECONDS_PER_DAY
 from .environment import density_models, environment
 from .kernel import Status, mean_circular_elements, propagate
@@ -54,10 +54,15 @@ def fly(blk, idx, block_index):
     start = x["start.epoch_utc"][idx]
     dv = scenario.operations.deorbit_vehicle
     horizon = blk.horizon[idx]
-    # Natural decay from the end of station keeping (until the deorbit vehicle is ready).
+    # Natural decay from the end of station keeping, or from the start under the altitude
+    # maintenance (until the deorbit vehicle is ready).
     stop = horizon if dv is None else np.minimum(
         np.maximum(x["operations.deorbit_vehicle.ready_utc"][idx], start), horizon)
-    res = blk.decay(idx, start, stop, **_initial(scenario, x, idx))
+    if scenario.operations.altitude_maintenance is None:
+        res = blk.decay(idx, start, stop, **_initial(scenario, x, idx))
+    else:  # reboosts hold the altitude until the vehicle is ready (or while they last)
+        res = maintenance.maintained_decay(blk, idx, start, stop, _initial(scenario, x, idx),
+                                           block_index)
     waiting = res.status == Status.HORIZON
     if dv is None:
         blk.outcome[idx[waiting]] = Outcome.IN_ORBIT
@@ -119,9 +124,14 @@ class FlightBlock:
         self.history_days = history_days(scenario)
         self.history = np.empty((n, self.history_days.size))
         self.solar_history = np.empty_like(self.history)
+        #: The altitude maintenance's results (None without the section).
+        self.maintenance = (None if scenario.operations.altitude_maintenance is None
+                            else maintenance.Ledger(n))
 
     def reset(self, idx):
         """Samples idx back to no result."""
+        if self.maintenance is not None:
+            self.maintenance.reset(idx)
         self.outcome[idx] = Outcome.UNCONTROLLED_NATURAL
         for a in (self.reentry, self.brk_epoch, self.brk_state, self.burn_epoch, self.miss,
                   self.history, self.solar_history):

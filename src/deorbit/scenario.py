@@ -118,9 +118,44 @@ class DeorbitVehicle:
 
 
 @dataclass(frozen=True)
+class AltitudeMaintenance:
+    """Reboosts that keep the station's mean altitude in a band until the deorbit vehicle
+    is ready (or ``until_utc``), while their delta-v lasts (:mod:`deorbit.maintenance`)."""
+
+    #: A reboost is due when the mean altitude (semi-major axis minus R_e) is at or below
+    #: this at a daily check, km.
+    trigger_altitude_km: float
+    #: A reboost raises the mean altitude to this (at most ``dv_per_reboost_m_s``), km.
+    target_altitude_km: float
+    #: Delta-v on hand at the start, m/s (sampled); None when given as ``propellant_kg``.
+    dv_budget_m_s: Distribution | None
+    #: The largest delta-v of one reboost, m/s.
+    dv_per_reboost_m_s: float
+    #: Probability that a reboost fails; a failure ends maintenance.
+    failure_probability: float = 0.0
+    #: Thrust of the reboost burns, N; 0 makes them impulsive (finite: m dv / thrust).
+    thrust_n: float = 0.0
+    #: End of maintenance if before the deorbit vehicle is ready (UTC days; sampled).
+    until_utc: Distribution | None = None
+    #: Propellant on hand at the start, kg (sampled), and its specific impulse, s: the
+    #: delta-v budget by the rocket equation on ``vehicle.mass_kg``.
+    propellant_kg: Distribution | None = None
+    isp_s: float | None = None
+    #: Reboost vehicles arriving at this mean rate, per year (a Poisson process from the
+    #: start); 0: none.
+    resupply_per_year: float = 0.0
+    #: ... or at these dates (each sampled).
+    resupply_utc: tuple = ()
+    #: Delta-v each arriving vehicle adds, m/s (sampled).
+    resupply_dv_m_s: Distribution | None = None
+
+
+@dataclass(frozen=True)
 class Operations:
     #: None: no deorbit vehicle (uncontrolled natural decay).
     deorbit_vehicle: DeorbitVehicle | None
+    #: None: no reboost after the start (the station decays freely).
+    altitude_maintenance: AltitudeMaintenance | None = None
 
 
 @dataclass(frozen=True)
@@ -360,6 +395,13 @@ class Scenario:
                 "operations.deorbit_vehicle.lowering_burn_dv_m_s": dv.lowering_burn_dv_m_s,
                 "operations.deorbit_vehicle.final_burn_dv_m_s": dv.final_burn_dv_m_s,
             })
+        m = self.operations.altitude_maintenance
+        if m is not None:
+            key = "operations.altitude_maintenance"
+            out.update({f"{key}.{k}": getattr(m, k) for k in (
+                "until_utc", "dv_budget_m_s", "propellant_kg", "resupply_dv_m_s")
+                if getattr(m, k) is not None})
+            out.update({f"{key}.resupply_utc.{i}": d for i, d in enumerate(m.resupply_utc)})
         return out
 
 
@@ -495,7 +537,8 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
                              orbit.inclination_deg, orbit_table.data.get("inclination_deg"))
     propagation = _propagation(top.table("propagation", *_PROPAGATION_KEYS, required=False))
     monte_carlo = _monte_carlo(top.table("monte_carlo", *_MONTE_CARLO_KEYS))
-    operations = _operations(top.table("operations", "deorbit_vehicle", required=False))
+    operations = _operations(top.table("operations", "deorbit_vehicle", "altitude_maintenance",
+                                       required=False), vehicle.mass_kg)
     breakup = _breakup(top.table("breakup", *_BREAKUP_KEYS), base_dir, propagation.entry_alt_km)
     ground = _ground(top.table("ground", *_GROUND_KEYS, required=False), base_dir)
     top.done()
@@ -834,8 +877,9 @@ def _check_held(scenario):
     return scenario
 
 
-def _operations(t):
-    """``[operations]`` (optional): the deorbit vehicle's sequence, if there is one."""
+def _operations(t, mass_kg):
+    """``[operations]`` (optional): the deorbit vehicle's sequence, if there is one, and
+    the altitude maintenance before it (``mass_kg``: the station's mass)."""
     dv = None
     if "deorbit_vehicle" in t.data:
         d = t.table("deorbit_vehicle", *(f.name for f in fields(DeorbitVehicle)))
@@ -857,9 +901,77 @@ def _operations(t):
         d.done()
     else:
         t.used.add("deorbit_vehicle")
-    operations = Operations(deorbit_vehicle=dv)
+    maintenance = None
+    if "altitude_maintenance" in t.data:
+        maintenance = _altitude_maintenance(
+            t.table("altitude_maintenance", *(f.name for f in fields(AltitudeMaintenance))),
+            dv, mass_kg)
+    else:
+        t.used.add("altitude_maintenance")
+    operations = Operations(deorbit_vehicle=dv, altitude_maintenance=maintenance)
     t.done()
     return operations
+
+
+def _altitude_maintenance(m, dv, mass_kg):
+    """``[operations.altitude_maintenance]``: the band, the delta-v budget (or propellant),
+    the reboosts and the resupply. ``dv``: the deorbit vehicle (None: ``until_utc`` is
+    required); ``mass_kg``: the station's mass (the propellant's rocket equation)."""
+    trigger = m.number("trigger_altitude_km", 200.0, 2000.0)
+    target = m.number("target_altitude_km", trigger, 2000.0, lo_open=True)
+    if dv is None and "until_utc" not in m.data:
+        raise ScenarioError(m.source, m._key("until_utc"), _MISSING,
+                            "is required without operations.deorbit_vehicle (maintenance "
+                            "lasts until the vehicle is ready, or until this date)")
+    until = m.dist("until_utc", *EPOCH_RANGE, is_date=True) if "until_utc" in m.data else None
+    m.used.add("until_utc")
+    if ("dv_budget_m_s" in m.data) == ("propellant_kg" in m.data):
+        raise ScenarioError(m.source, m._key("dv_budget_m_s"),
+                            m.data.get("dv_budget_m_s", _MISSING),
+                            "give dv_budget_m_s or propellant_kg (with isp_s), one of them")
+    budget = propellant = isp = None
+    if "dv_budget_m_s" in m.data:
+        budget = m.dist("dv_budget_m_s", 0.0, 1e5)
+        if "isp_s" in m.data:
+            raise ScenarioError(m.source, m._key("isp_s"), m.data["isp_s"],
+                                "only with propellant_kg (the budget is given as delta-v)")
+        m.used.add("isp_s")
+    else:
+        propellant = m.dist("propellant_kg", 0.0, 1e7)
+        if propellant.support()[1] >= mass_kg.support()[0]:
+            raise ScenarioError(m.source, m._key("propellant_kg"), m.data["propellant_kg"],
+                                f"draws must lie below the lowest vehicle.mass_kg draw "
+                                f"({mass_kg.support()[0]:g} kg)")
+        isp = float(m.number("isp_s", 0.0, 1000.0, lo_open=True))
+    if "resupply_per_year" in m.data and "resupply_utc" in m.data:
+        raise ScenarioError(m.source, m._key("resupply_utc"), m.data["resupply_utc"],
+                            "give resupply_per_year or resupply_utc, not both")
+    rate = float(m.number("resupply_per_year", 0.0, 100.0, default=0.0))
+    dates = m.raw("resupply_utc", [])
+    if not isinstance(dates, list) or len(dates) > 100:
+        raise ScenarioError(m.source, m._key("resupply_utc"), dates,
+                            "expected a list of at most 100 dates (each a date or a date "
+                            "distribution)")
+    sub = _Table({str(i): d for i, d in enumerate(dates)}, m._key("resupply_utc"), m.source,
+                 [str(i) for i in range(len(dates))])
+    dates = tuple(sub.dist(str(i), *EPOCH_RANGE, is_date=True) for i in range(len(dates)))
+    resupply = None
+    if rate > 0 or dates:
+        resupply = m.dist("resupply_dv_m_s", 0.0, 1e4)
+    elif "resupply_dv_m_s" in m.data:
+        raise ScenarioError(m.source, m._key("resupply_dv_m_s"), m.data["resupply_dv_m_s"],
+                            "only with resupply_per_year > 0 or resupply_utc")
+    m.used.add("resupply_dv_m_s")
+    maintenance = AltitudeMaintenance(
+        trigger_altitude_km=float(trigger), target_altitude_km=float(target),
+        dv_budget_m_s=budget,
+        dv_per_reboost_m_s=float(m.number("dv_per_reboost_m_s", 0.5, 500.0)),
+        failure_probability=float(m.number("failure_probability", 0.0, 1.0, default=0.0)),
+        thrust_n=float(m.number("thrust_n", 0.0, 1e8, default=0.0)),
+        until_utc=until, propellant_kg=propellant, isp_s=isp, resupply_per_year=rate,
+        resupply_utc=dates, resupply_dv_m_s=resupply)
+    m.done()
+    return maintenance
 
 
 _BREAKUP_KEYS = ("fragments", "altitude_km", "surviving_mass_fraction")
