@@ -143,7 +143,7 @@ def mean_altitude_km(blk, idx, epoch, state):
     """Mean altitude (the kernel's orbit-averaged semi-major axis minus R_e) of samples idx
     at (epoch, osculating ECI state), km."""
     res = propagate(epoch, state, blk.bc[idx], blk.table, epoch, method="hybrid",
-                    density_scale=blk.scale[idx], space_weather=blk.take_sw(idx),
+                    **blk.density(idx),
                     entry_alt_km=_PEEK_ENTRY_ALT_KM,
                     handover_alt_km=_PEEK_ENTRY_ALT_KM + 10.0, history_days=[0.0])
     return res.history_sma_alt_km[:, 0]
@@ -344,7 +344,7 @@ def _next_due(blk, idx, epoch, state, end, trigger_km):
     if days.size == 0:
         return np.full(idx.size, np.inf)
     res = propagate(epoch, state, blk.bc[idx], blk.table, end, method="hybrid",
-                    density_scale=blk.scale[idx], space_weather=blk.take_sw(idx),
+                    **blk.density(idx),
                     entry_alt_km=_PEEK_ENTRY_ALT_KM, handover_alt_km=_PEEK_ENTRY_ALT_KM + 10.0,
                     mean_max_step_days=CHECK_STEP_DAYS, rtol=blk.common["rtol"],
                     history_days=days)
@@ -360,8 +360,8 @@ def _osculating(blk, idx, epoch, initial):
     if "state" in initial:
         return np.asarray(initial["state"], dtype=np.float64).copy()
     res = propagate(epoch, None, blk.bc[idx], blk.table, epoch, method="hybrid",
-                    mean_elements=initial["mean"], density_scale=blk.scale[idx],
-                    space_weather=blk.take_sw(idx), entry_alt_km=_PEEK_ENTRY_ALT_KM,
+                    mean_elements=initial["mean"], **blk.density(idx),
+                    entry_alt_km=_PEEK_ENTRY_ALT_KM,
                     handover_alt_km=_PEEK_ENTRY_ALT_KM + 10.0)
     return res.end_state_eci
 
