@@ -35,14 +35,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .metrics import UNCONTROLLED
-from .scenario import Scenario, parse_scenario
+from .scenario import Scenario, with_values
 
 __all__ = ["FACTORS", "FILE", "QUANTITIES", "Share", "decompose", "ec_table", "factors_of",
            "format_ec_table", "format_table", "read", "variant", "with_variants", "write"]
@@ -82,18 +81,14 @@ def factors_of(scenario: Scenario) -> list[str]:
 
 
 def variant(scenario: Scenario, factor: str) -> Scenario:
-    """``scenario`` with ``factor`` held fixed within each block, named
-    ``NAME.hold-FACTOR``: its text with ``hold_fixed`` added to ``[monte_carlo]``."""
+    """``scenario`` with ``factor`` held fixed within each block
+    (``monte_carlo.hold_fixed``), named ``NAME.hold-FACTOR``."""
     key = FACTORS[factor][1]
-    text, n = re.subn(r"^(\[monte_carlo\][ \t]*(#.*)?)$", rf'\1\nhold_fixed = ["{key}"]',
-                      scenario.text, count=1, flags=re.M)
-    text, m = re.subn(r'^name\s*=\s*"[^"\n]*"', f'name = "{scenario.name}.hold-{factor}"',
-                      text, count=1, flags=re.M)
-    if n != 1 or m != 1:
-        raise ValueError(f"scenario {scenario.name}: cannot find its [monte_carlo] table "
-                         "header or its name line to make the variant")
-    held = parse_scenario(text, source=f"{scenario.source} (hold {factor})",
-                          base_dir=scenario.base_dir)
+    held = with_values(scenario, {"monte_carlo.hold_fixed": [key]},
+                       name=f"{scenario.name}{HOLD}{factor}",
+                       source=f"{scenario.source} (hold {factor})",
+                       comment=f"deorbit run --decompose: {scenario.name} with {factor} held "
+                               "fixed within each block")
     # the scenario's own Monte Carlo settings as run (a --seed given on the command line)
     return dataclasses.replace(held, monte_carlo=dataclasses.replace(
         scenario.monte_carlo, hold_fixed=(key,)))

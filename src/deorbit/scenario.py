@@ -491,6 +491,41 @@ class _Table:
                                 + did_you_mean(unknown[0], self.used))
 
 
+def with_values(scenario: Scenario, values: dict, *, name: str, title: str | None = None,
+                comment: str = "", source: str | None = None) -> Scenario:
+    """A variant of ``scenario``: its TOML with the key paths ``values`` set (a dotted path
+    into the sections, e.g. ``"operations.deorbit_vehicle.ready_utc.mode"``; None removes
+    the key), renamed, and parsed again, so that every value goes through the scenario's
+    own validation (the message names its key path). ``comment`` heads the variant's text (``# `` lines);
+    relative file paths still resolve against the scenario's directory.
+
+    Raises
+    ------
+    ScenarioError
+        A key path through a value (not a table), or a value the parser refuses.
+    """
+    data = tomllib.loads(scenario.text.removeprefix("\ufeff"))
+    for path, value in values.items():
+        node, parts = data, path.split(".")
+        for i, part in enumerate(parts[:-1]):
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(scenario.source, ".".join(parts[: i + 1]), node,
+                                    f"is a value, not a table: cannot set {path}")
+        if value is None:
+            node.pop(parts[-1], None)
+        else:
+            node[parts[-1]] = value
+    data["name"] = name
+    if title is not None:
+        data["title"] = title
+    from ._toml import dumps
+
+    header = "".join(f"# {line}\n" for line in comment.splitlines())
+    return parse_scenario(header + dumps(data) + "\n", source=source or scenario.source,
+                          base_dir=scenario.base_dir)
+
+
 def _epoch(iso):
     from .time import epoch_from_datetime
 

@@ -30,12 +30,10 @@ import itertools
 import json
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._toml import dumps
-from .scenario import load_scenario, parse_scenario
+from .scenario import ScenarioError, load_scenario, with_values
 from .time import epoch_from_datetime
 
 #: The headline figures of a sweep: (summary key, column stem of the value, column stem of
@@ -141,7 +139,6 @@ def variants(scenario, settings) -> list[Variant]:
         if a == b or b.startswith(a + "."):
             raise SweepError(f"--set {b}: {'given twice' if a == b else f'inside --set {a}'}")
     base = load_scenario(scenario)
-    base_dir = Path(scenario).resolve().parent if Path(scenario).exists() else None
     others = list(itertools.product(*(s.values for s in settings[1:])))
     out = []
     for group, rest in enumerate(others):
@@ -149,7 +146,7 @@ def variants(scenario, settings) -> list[Variant]:
             values = dict(zip(paths, (first, *rest)))
             k = len(out)
             out.append(Variant(_name(base.name, k), values, group, position,
-                               _variant_scenario(base, base_dir, values, k)))
+                               _variant_scenario(base, values, k)))
     return out
 
 
@@ -158,27 +155,23 @@ def _name(base, k):
     return base[: 64 - len(suffix)] + suffix
 
 
-def _variant_scenario(base, base_dir, values, k):
-    """The scenario of one variant: the base TOML with the values set, parsed."""
-    data = tomllib.loads(base.text.removeprefix("\ufeff"))
-    for path, value in values.items():
-        node, parts = data, path.split(".")
-        for i, part in enumerate(parts[:-1]):
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise SweepError(f"--set {path}: {'.'.join(parts[: i + 1])} is a value in "
-                                 f"{base.source}, not a table")
-        node[parts[-1]] = value
-    data["name"] = _name(base.name, k)
-    data.get("monte_carlo", {}).pop("convergence", None)
+def _variant_scenario(base, values, k):
+    """The scenario of one variant: the base with the values set, without its convergence
+    target (every variant runs the same samples)."""
     setting = ", ".join(f"{p} = {v}" for p, v in values.items())
-    data["title"] = f"{base.title} [{setting}]"
-    header = (f"# deorbit sweep: variant {k} of {base.name} ({base.source}, sha256 "
-              f"{base.sha256[:12]}): {setting}\n# monte_carlo.convergence removed: every "
-              "variant runs the same samples (common random numbers).\n")
     sets = " ".join(f"--set {p}={v}" for p, v in values.items())
-    return parse_scenario(header + dumps(data) + "\n", source=f"{base.source} {sets}",
-                          base_dir=base_dir)
+    try:
+        return with_values(
+            base, {**values, "monte_carlo.convergence": None}, name=_name(base.name, k),
+            title=f"{base.title} [{setting}]", source=f"{base.source} {sets}",
+            comment=f"deorbit sweep: variant {k} of {base.name} ({base.source}, sha256 "
+                    f"{base.sha256[:12]}): {setting}\nmonte_carlo.convergence removed: every "
+                    "variant runs the same samples (common random numbers).")
+    except ScenarioError as exc:
+        if exc.allowed.startswith("is a value, not a table"):
+            raise SweepError(f"--set {exc.allowed.rsplit(' ', 1)[1]}: {exc.path} is a value "
+                             f"in {base.source}, not a table") from None
+        raise
 
 
 def run_sweep(scenario, settings, out_dir, *, samples=None, workers=None, scheduler=None,
