@@ -496,8 +496,8 @@ def with_values(scenario: Scenario, values: dict, *, name: str, title: str | Non
     """A variant of ``scenario``: its TOML with the key paths ``values`` set (a dotted path
     into the sections, e.g. ``"operations.deorbit_vehicle.ready_utc.mode"``; None removes
     the key), renamed, and parsed again, so that every value goes through the scenario's
-    own validation (the message names its key path). ``comment`` heads the variant's text (``# `` lines);
-    relative file paths still resolve against the scenario's directory.
+    own validation (the message names its key path). ``comment`` heads the variant's text
+    (``# `` lines); relative file paths still resolve against the scenario's directory.
 
     Raises
     ------
