@@ -230,7 +230,9 @@ def run_cluster(scenario, samples: int, workers: int, out_root: Path, repeats: i
     finally:
         client.close()
         cluster.close()
-    blocks = sorted(p.name for p in (out_dir / "blocks" / scenario.name).iterdir())
+    from deorbit.store import RunStore
+
+    blocks = sorted(p.name for p in RunStore(out_dir).block_dir(scenario.name).iterdir())
     metrics = summary["scenarios"][scenario.name]["metrics"]
     best = int(np.argmin(walls))
     return {"workers": workers, "threads": threads, "wall_s": walls[best], "wall_s_all": walls,

@@ -140,9 +140,9 @@ def test_sigint_one_line_with_the_resume_command(tmp_path, f200):
     proc = subprocess.Popen(_cli(path, "--workers", "2", "--out", out, "--no-progress"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
-    blocks = out / "blocks" / "t"
+    blocks = out / "samples" / "scenario=t"
     deadline = time.time() + 120
-    while time.time() < deadline and not (blocks.exists() and any(blocks.glob("*.npz"))):
+    while time.time() < deadline and not (blocks.exists() and any(blocks.glob("*.parquet"))):
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)

@@ -116,14 +116,14 @@ def test_killed_run_resumes_to_identical_summary(tmp_path, f200, sig):
     env = dict(os.environ)
     proc = subprocess.Popen(cmd + ["--out", str(tmp_path / "cut")], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True, env=env)
-    blocks = tmp_path / "cut" / "blocks" / "t"
+    blocks = tmp_path / "cut" / "samples" / "scenario=t"
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(blocks.glob("*.npz"))
+    while time.time() < deadline and len(list(blocks.glob("*.parquet"))
                                          if blocks.exists() else []) < 3:
         time.sleep(0.05)
     os.killpg(proc.pid, sig)  # the whole group: the CLI and its worker processes
     proc.wait(timeout=60)
-    done = len(list(blocks.glob("*.npz")))
+    done = len(list(blocks.glob("*.parquet")))
     assert 3 <= done < 16, done
     assert not (tmp_path / "cut" / "summary.json").exists()
     res = subprocess.run(cmd + ["--out", str(tmp_path / "cut"), "--resume"], check=True,
@@ -136,7 +136,7 @@ def test_killed_run_resumes_to_identical_summary(tmp_path, f200, sig):
 def test_corrupt_block_is_detected_and_recomputed(tmp_path, scen):
     runner.run([scen], tmp_path / "r", workers=1, progress=False, log=_quiet)
     before = _summary(tmp_path / "r")
-    victim = sorted((tmp_path / "r" / "blocks" / "t").glob("block-000002.*.npz"))[0]
+    victim = sorted((tmp_path / "r" / "samples" / "scenario=t").glob("block-000002.*.parquet"))[0]
     victim.write_bytes(victim.read_bytes()[:100])  # truncated
     messages = []
     runner.run([scen], tmp_path / "r", workers=1, resume=True, progress=False,
@@ -269,12 +269,12 @@ def test_run_gives_up_without_a_live_worker(tmp_path, scen, monkeypatch):
         return real(scenario, block, samples)
 
     monkeypatch.setattr(engine, "run_block", slow)
-    blocks = tmp_path / "r" / "blocks" / "t"
+    blocks = tmp_path / "r" / "samples" / "scenario=t"
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://",
                       host="127.0.0.1", dashboard_address=None) as cluster, \
             Client(cluster) as client:
         def retire_after_first_block():
-            while not (blocks.exists() and any(blocks.glob("*.npz"))):
+            while not (blocks.exists() and any(blocks.glob("*.parquet"))):
                 time.sleep(0.02)
             cluster.scale(0)
 
@@ -285,7 +285,7 @@ def test_run_gives_up_without_a_live_worker(tmp_path, scen, monkeypatch):
             runner.run([scen], tmp_path / "r", client=client, progress=False, log=_quiet,
                        no_worker_timeout_s=2.0)
         assert time.perf_counter() - t0 < 30
-    assert 1 <= len(list(blocks.glob("*.npz"))) < 5
+    assert 1 <= len(list(blocks.glob("*.parquet"))) < 5
 
 
 def test_scheduler_http_port_is_not_8787(monkeypatch):

@@ -66,14 +66,15 @@ def _copy(clean, tmp_path, name="seed7"):
 
 def _block(run, b):
     """The one file of block b of scenario 't'."""
-    (path,) = (run / "blocks" / "t").glob(f"block-{b:06d}.*.npz")
+    (path,) = (run / "samples" / "scenario=t").glob(f"block-{b:06d}.*.parquet")
     return path
 
 
 def _place(run, b, data):
     """Put bytes in as block b, named by their own sha256 (so the name check passes)."""
     _block(run, b).unlink()
-    path = run / "blocks" / "t" / f"block-{b:06d}.{hashlib.sha256(data).hexdigest()[:16]}.npz"
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    path = run / "samples" / "scenario=t" / f"block-{b:06d}.{digest}.parquet"
     path.write_bytes(data)
     return path
 
@@ -127,7 +128,7 @@ def test_symlinked_block_is_refused_and_recomputed(tmp_path, scen, clean, client
     is not read; the link is replaced by a regular file and its target is left alone."""
     run = _copy(clean, tmp_path)
     victim = _block(run, 2)
-    outside = tmp_path / "elsewhere.npz"
+    outside = tmp_path / "elsewhere.parquet"
     shutil.move(victim, outside)
     victim.symlink_to(outside)
     target = outside.read_bytes()
@@ -140,11 +141,11 @@ def test_symlinked_block_is_refused_and_recomputed(tmp_path, scen, clean, client
 
 def test_blocks_folder_leading_out_of_the_run_is_refused(tmp_path, scen, clean, client):
     run = _copy(clean, tmp_path)
-    shutil.move(run / "blocks" / "t", tmp_path / "t-outside")
-    (run / "blocks" / "t").symlink_to(tmp_path / "t-outside")
-    with pytest.raises(RunStoreError, match=r"blocks/t leads out of the run directory"):
+    shutil.move(run / "samples" / "scenario=t", tmp_path / "t-outside")
+    (run / "samples" / "scenario=t").symlink_to(tmp_path / "t-outside")
+    with pytest.raises(RunStoreError, match=r"samples/scenario=t leads out of the run directory"):
         runner.run([scen], run, client=client, resume=True, progress=False, log=_quiet)
-    with pytest.raises(RunStoreError, match=r"blocks/t leads out of the run directory"):
+    with pytest.raises(RunStoreError, match=r"samples/scenario=t leads out of the run directory"):
         deorbit.load_run(run)
 
 
@@ -157,30 +158,47 @@ def _npz(**arrays):
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("kind", ["not an npz", "npy", "npz without its arrays",
-                                  "format 1 (no identity)"])
+def _parquet(table):
+    import io
+
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["not a Parquet file", "npz (format 2)", "no identity",
+                                  "Parquet without its arrays", "fewer rows"])
 def test_undecodable_block_is_recomputed(tmp_path, scen, clean, client, kind):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     run = _copy(clean, tmp_path)
-    if kind == "format 1 (no identity)":   # this block's own arrays, as format 1 had them
-        with np.load(_block(run, 3)) as z:
-            data = _npz(**{k: z[k] for k in z.files if k != "block_identity"})
-    else:
-        data = {"not an npz": b"deorbit? no: plain text\n" * 3,
-                "npy": b"\x93NUMPY\x01\x00" + b"garbage",
-                "npz without its arrays": _npz(x=np.arange(3.0))}[kind]
+    own = pq.read_table(_block(run, 3))   # this block's own columns and identity
+    data = {"not a Parquet file": lambda: b"deorbit? no: plain text\n" * 3,
+            "npz (format 2)": lambda: _npz(sample=np.arange(BLOCK)),
+            "no identity": lambda: _parquet(own.replace_schema_metadata(None)),
+            "Parquet without its arrays": lambda: _parquet(pa.table(
+                {"sample": own["sample"]}, metadata=own.schema.metadata)),
+            "fewer rows": lambda: _parquet(own.slice(0, BLOCK - 1))}[kind]()
     _place(run, 3, data)
     messages = _resume(scen, run, client)
     _recomputed_one(messages, 3)
+    why = {"not a Parquet file": "not a readable block file", "npz (format 2)":
+           "not a readable block file", "no identity": "no block identity",
+           "Parquet without its arrays": "arrays missing", "fewer rows": "rows, not one per"}
+    assert any(why[kind] in m for m in messages), messages
     _same_summary(run, clean)
 
 
 # -- defect 3: temporaries of a killed write ---------------------------------------------------
 def test_stale_temporaries_are_removed_on_resume(tmp_path, scen, clean, client):
     run = _copy(clean, tmp_path)
-    blocks = run / "blocks" / "t"
-    stale = blocks / ".tmp-0123456789abcdef.npz"
+    blocks = run / "samples" / "scenario=t"
+    stale = blocks / ".tmp-0123456789abcdef.parquet"
     stale.write_bytes(b"half a block")
-    kept = [blocks / "notes.txt", blocks / ".tmp-mine.txt", run / ".tmp-0123456789abcdef.npz"]
+    kept = [blocks / "notes.txt", blocks / ".tmp-mine.txt", run / ".tmp-0123456789abcdef.parquet"]
     for path in kept:
         path.write_text("not deorbit's")
     messages = _resume(scen, run, client)
@@ -195,7 +213,7 @@ def test_stale_temporaries_are_removed_on_resume(tmp_path, scen, clean, client):
 def test_manifest_names_are_checked_on_reading(tmp_path, clean, name, capsys):
     run = _copy(clean, tmp_path / "a" / "b")
     # What a name leading out of the run directory would reach: a copy of the blocks.
-    shutil.copytree(run / "blocks" / "t", tmp_path / "a" / "b" / "evil")
+    shutil.copytree(run / "samples" / "scenario=t", tmp_path / "a" / "b" / "evil")
     manifest = json.loads((run / "manifest.json").read_text())
     manifest["scenarios"][0]["name"] = name
     (run / "manifest.json").write_text(json.dumps(manifest))
@@ -291,7 +309,7 @@ def test_sigkill_at_random_moments_then_resume_gives_the_same_bytes(tmp_path, f2
     def finished(out, returncode, err):
         assert returncode == 0, err
         assert (out / "summary.csv").read_bytes() == expected
-        assert not list((out / "blocks" / "t").glob(".tmp-*"))
+        assert not list((out / "samples" / "scenario=t").glob(".tmp-*"))
 
     rng = random.Random(20250611)
     runs, kills, out = 0, 0, None

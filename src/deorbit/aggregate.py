@@ -15,9 +15,16 @@ horizon").
 
 Inputs are concatenated in block order, so every sum is taken in the same order whatever
 the number of workers.
+
+A run's client holds per sample only the columns of the figures being computed: the summary
+columns of each block go to a :class:`ColumnSpill` (one file per column, appended in block
+order) as the leading blocks come in, and :func:`summarize_columns` reads them back a few at
+a time, the figures that read the same columns together (the figures are those of the whole
+table: exact quantiles, and sums in the same order, so the same bytes).
 """
 from __future__ import annotations
 
+from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
@@ -79,11 +86,21 @@ SUMMARY_COLUMNS = summary_columns()
 _CONVERGENCE_ALIASES = {"reentry_epoch_p50_days": "reentry_epoch_p50_utc_days"}
 
 
-def convergence_half_width(arrays, metric, confidence):
-    """Confidence-interval half-width of a convergence metric (see scenario.Convergence)."""
+def _convergence_metric(metric):
     m = METRICS.get(_CONVERGENCE_ALIASES.get(metric, metric))
     if m is None or m.kind not in (PROBABILITY, QUANTILE, DATE_QUANTILE):
         raise ValueError(f"unknown convergence metric {metric!r}")
+    return m
+
+
+def convergence_columns(metric):
+    """The per-sample columns a convergence metric reads."""
+    return _convergence_metric(metric).columns
+
+
+def convergence_half_width(arrays, metric, confidence):
+    """Confidence-interval half-width of a convergence metric (see scenario.Convergence)."""
+    m = _convergence_metric(metric)
     x = m.values(arrays)
     if m.kind == PROBABILITY:
         _, se = probability(x)
@@ -129,13 +146,82 @@ def summarize(arrays, confidence=0.95):
     One figure per metric of :data:`deorbit.metrics.REGISTRY` whose per-sample columns the
     table has, in registry order.
     """
-    metrics = {}
+    return summarize_columns(lambda keys: {k: arrays[k] for k in keys}, arrays.keys(),
+                             confidence)
+
+
+def summarize_columns(read, available, confidence=0.95):
+    """:func:`summarize` of a table read a few columns at a time.
+
+    Parameters
+    ----------
+    read : callable
+        ``read(keys)``: the per-sample arrays of those columns (whole, in sample order).
+    available : collection of str
+        The columns there are.
+    confidence : float
+
+    The figures that read the same columns are computed from one ``read``, then their
+    columns are let go; products (which read other figures) come last; the result is in
+    registry order.
+    """
+    groups, done = {}, {}
     for m in REGISTRY:
-        if m.computable(arrays):
-            fig = figure(m, arrays, confidence, metrics)
+        if m.kind != PRODUCT and m.computable(available):
+            groups.setdefault(tuple(sorted(m.columns)), []).append(m)
+    for keys, metrics in groups.items():
+        arrays = read(keys)
+        for m in metrics:
+            fig = figure(m, arrays, confidence)
             if fig is not None:
-                metrics[m.key] = fig
-    return metrics
+                done[m.key] = fig
+        del arrays
+    for m in REGISTRY:
+        if m.kind == PRODUCT and m.computable(available):
+            fig = figure(m, {}, confidence, done)
+            if fig is not None:
+                done[m.key] = fig
+    return {m.key: done[m.key] for m in REGISTRY if m.key in done}
+
+
+class ColumnSpill:
+    """Per-sample columns appended block by block (in block order) to files in ``folder``,
+    one file per column, read back whole a few columns at a time.
+
+    Parameters
+    ----------
+    folder : str or Path
+        An empty folder of its own (e.g. a temporary one).
+    """
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.dtypes = {}      # column -> dtype, in the order first seen
+        self.samples = 0
+
+    def append(self, columns: dict):
+        """Append one block's columns (each one value per sample of the block)."""
+        n = {np.shape(v)[0] for v in columns.values()}
+        if len(n) != 1 or (self.dtypes and set(columns) != set(self.dtypes)):
+            raise ValueError(f"a block's columns {sorted(columns)} do not match "
+                             f"{sorted(self.dtypes)} or differ in length")
+        for key, value in columns.items():
+            value = np.ascontiguousarray(value)
+            self.dtypes.setdefault(key, value.dtype)
+            with open(self._file(key), "ab") as f:
+                f.write(value.astype(self.dtypes[key], copy=False).tobytes())
+        self.samples += n.pop()
+
+    def _file(self, key):
+        return self.folder / f"column-{list(self.dtypes).index(key)}.bin"
+
+    def keys(self):
+        return self.dtypes.keys()
+
+    def read(self, keys):
+        """The columns of ``keys`` (those there are), whole."""
+        return {k: np.fromfile(self._file(k), dtype=self.dtypes[k])
+                for k in keys if k in self.dtypes}
 
 
 def _mean_figure(values, confidence, unit, interval=True):

@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                "  deorbit run                          built-in ISS scenarios, local cluster\n"
                "  deorbit run smallsat-lifetime --samples 5000 --workers 2\n"
                "  deorbit run my.toml --scheduler tcp://10.0.0.5:8786 --out runs/my\n"
+               "  deorbit run my.toml --cluster slurm --jobs 4 --cores 8 --memory 16GB "
+               "--walltime 01:00:00\n"
                "  deorbit run my.toml --out runs/my --resume     continue after a crash\n"
                "  deorbit scenarios list | deorbit scenarios show iss-uncontrolled\n"
                "  deorbit report runs/my                        HTML report of a run\n"
@@ -66,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="run scenarios and print the summary table",
         description="Run Monte Carlo scenarios on Dask and write a run directory: "
-                    "manifest.json (scenarios, seed, versions), blocks/ (per-sample arrays, "
-                    "one file per finished block), summary.json and summary.csv (figures with "
+                    "manifest.json (scenarios, seed, versions), samples/ (per-sample Parquet "
+                    "dataset partitioned by scenario, one file per finished block), "
+                    "summary.json and summary.csv (figures with "
                     "Monte Carlo standard errors), report/report.html. Each sample: decay "
                     "under sampled solar activity, deorbit operations if the scenario has a "
                     "deorbit vehicle, breakup, fragments to the ground, casualty expectation.",
@@ -86,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scheduler", metavar="ADDR",
                      help="address of an existing Dask scheduler, e.g. tcp://host:8786 "
                           "(default: start a LocalCluster on 127.0.0.1)")
+    _cluster_options(run)
     run.add_argument("--seed", type=_number(int, 0, high=2**63 - 1), metavar="S",
                      help="root random seed for every scenario (default: each scenario's "
                           "monte_carlo.seed)")
@@ -100,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--worker-timeout", type=_number(float, 0, low_open=True),
                      default=None, metavar="SECONDS",
                      help="give up after this long without a live Dask worker (default "
-                          "60 s); the finished blocks stay for --resume")
+                          "60 s; with --cluster 600 s, for jobs waiting in the queue); the "
+                          "finished blocks stay for --resume")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="progress bar with samples/s and ETA (default: a bar on a "
                           "terminal; else a line every 10 s and at each quarter)")
@@ -268,6 +273,73 @@ def _sweep(args) -> int:
     return 0
 
 
+def _checked(parse):
+    """An argparse ``type`` from a parser that raises ValueError with its one-line reason."""
+    def check(text):
+        try:
+            parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+    return check
+
+
+def _cluster_options(run):
+    """``deorbit run``'s options for batch jobs (dask-jobqueue) and for a scheduler file."""
+    from .cluster import SYSTEMS, memory_bytes, walltime_seconds
+
+    jq = run.add_argument_group(
+        "batch jobs", "Run the Dask workers as batch jobs of a job queue (needs dask-jobqueue: "
+        'pip install "deorbit[cluster]"), from a login node or a batch job; the options not '
+        "given here (network interface, directories, extra directives) come from Dask's "
+        "jobqueue configuration. A job whose workers all left (scancel, walltime) is "
+        "replaced; the jobs are cancelled when the run ends.")
+    jq.add_argument("--cluster", choices=tuple(SYSTEMS),
+                    help="the job queue: slurm, pbs, sge or lsf (needs --jobs)")
+    jq.add_argument("--jobs", type=_number(int, 1), metavar="N",
+                    help="batch jobs kept running")
+    jq.add_argument("--cores", type=_number(int, 1), metavar="C",
+                    help="cores per job: one single-threaded worker process each")
+    jq.add_argument("--memory", type=_checked(memory_bytes), metavar="M",
+                    help="memory per job, shared by its workers (e.g. 16GB)")
+    jq.add_argument("--walltime", type=_checked(walltime_seconds), metavar="HH:MM:SS",
+                    help="time limit of each job")
+    jq.add_argument("--queue", metavar="Q", help="queue (SLURM partition) of the jobs")
+    jq.add_argument("--account", metavar="A",
+                    help="account (SGE and LSF: project) the jobs are charged to")
+    run.add_argument("--scheduler-file", metavar="PATH",
+                     help="connect to the scheduler that wrote PATH (dask scheduler "
+                          "--scheduler-file PATH, e.g. inside a SLURM allocation with dask "
+                          "worker --scheduler-file PATH under srun); waits up to 60 s for it")
+
+
+#: The options of ``deorbit run`` that only --cluster takes.
+_JOB_OPTIONS = ("jobs", "cores", "memory", "walltime", "queue", "account")
+
+
+def _job_queue(args):
+    """The :class:`deorbit.cluster.JobQueue` of the options, None without --cluster; a
+    one-line ValueError for options that do not go together."""
+    from .cluster import JobQueue
+
+    where = [o for o, v in (("--workers", args.workers), ("--scheduler", args.scheduler),
+                            ("--scheduler-file", args.scheduler_file),
+                            ("--cluster", args.cluster)) if v is not None]
+    if len(where) > 1:
+        raise ValueError(f"{' and '.join(where)}: give one of them (where the workers are)")
+    given = [f"--{o}" for o in _JOB_OPTIONS if getattr(args, o) is not None]
+    if args.cluster is None:
+        if given:
+            raise ValueError(f"{', '.join(given)}: only with --cluster slurm|pbs|sge|lsf")
+        return None
+    if args.jobs is None:
+        raise ValueError(f"--cluster {args.cluster} needs --jobs N (the batch jobs to run)")
+    spec = JobQueue(args.cluster, args.jobs, args.cores, args.memory, args.walltime,
+                    args.queue, args.account)
+    spec.check()
+    return spec
+
+
 def _fmt(fig, digits=3, pct=False):
     if fig is None:
         return "not computed"
@@ -322,12 +394,17 @@ def format_table(summary) -> str:
 
 
 def _run(args) -> int:
-    from .runner import NO_WORKER_TIMEOUT_S, RunError, default_out_dir, run
+    from .runner import RunError, default_out_dir, run
     from .scenario import load_scenario
 
     if args.resume and not args.out:
         print("deorbit run: --resume needs --out DIR (the run directory to continue)",
               file=sys.stderr)
+        return 2
+    try:
+        job_queue = _job_queue(args)
+    except ValueError as exc:
+        print(f"deorbit run: {exc}", file=sys.stderr)
         return 2
     scenarios = [load_scenario(s) for s in args.scenarios]
     if args.seed is not None or args.no_convergence:
@@ -343,7 +420,8 @@ def _run(args) -> int:
     try:
         summary = run(scenarios, out, samples=args.samples, workers=args.workers,
                       scheduler=args.scheduler, resume=args.resume, progress=args.progress,
-                      no_worker_timeout_s=args.worker_timeout or NO_WORKER_TIMEOUT_S)
+                      no_worker_timeout_s=args.worker_timeout, job_queue=job_queue,
+                      scheduler_file=args.scheduler_file)
     except RunError as exc:  # no scheduler; no live worker (then the blocks so far are kept)
         started = (Path(out) / "manifest.json").exists()
         print(f"deorbit: {exc}" + (f"; continue with: {_resume_command(args, out)}"
@@ -377,7 +455,8 @@ def _run(args) -> int:
 def _resume_command(args, out) -> str:
     """The ``deorbit run`` command that continues this run in ``out``."""
     words = ["deorbit", "run", *args.scenarios]
-    for option in ("samples", "seed", "workers", "scheduler", "worker_timeout"):
+    for option in ("samples", "seed", "workers", "scheduler", "scheduler_file", "cluster",
+                   *_JOB_OPTIONS, "worker_timeout"):
         value = getattr(args, option)
         if value is not None:
             words += [f"--{option.replace('_', '-')}", str(value)]

@@ -1,8 +1,10 @@
 """Fan a run's blocks out over Dask ``distributed``, store each as it finishes, summarise.
 
 - Where: a ``LocalCluster`` on loopback (dashboard off) by default; an existing scheduler
-  by address (connected to, within :data:`CONNECT_TIMEOUT_S`, before anything is written);
-  or any ``distributed.Client`` the caller made (e.g. from ``dask-jobqueue``).
+  by address or by scheduler file (connected to, within :data:`CONNECT_TIMEOUT_S`, before
+  anything is written); batch jobs of a job queue (:mod:`deorbit.cluster`: SLURM, PBS, SGE,
+  LSF through dask-jobqueue, lost jobs replaced); or any ``distributed.Client`` the caller
+  made.
 - Tasks are :func:`deorbit.engine.run_block` calls, their results encoded for the store on
   the worker (:func:`_block_task`), with explicit, distinct keys; they are pure, so Dask's
   retries are safe. At most ``2 x workers`` blocks are in flight.
@@ -11,10 +13,13 @@
   ``no_worker_timeout_s`` gives up (:class:`RunError`); its blocks stay for ``--resume``.
 - Dask's own log lines (cancelled tasks, worker restarts, ports) are kept out of the user's
   output while a run goes on: only errors pass.
+- The client keeps no per-sample table: the summary columns of the leading blocks go to
+  files (:class:`deorbit.aggregate.ColumnSpill`) and the summary reads them back a few
+  columns at a time.
 - Convergence: blocks are counted in block order. A scenario stops at the first number of
   leading blocks k at which its confidence-interval target holds (checked for every k in
-  turn), or at its sample cap; later blocks that happened to finish are kept on disk but not
-  used, so the answer does not depend on completion order.
+  turn), or at its sample cap; later blocks that happened to finish are not used (and are
+  removed when the run finishes), so the answer does not depend on completion order.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ import logging
 import os
 import platform
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +43,8 @@ from .store import FORMAT_VERSION, RunStore, RunStoreError, encode_block, one_li
 
 #: Seconds without a live Dask worker after which a run gives up (default of ``run``).
 NO_WORKER_TIMEOUT_S = 60.0
+#: The same with a job queue, whose jobs (and their replacements) may wait in the queue, s.
+JOB_QUEUE_WORKER_TIMEOUT_S = 600.0
 #: Seconds to connect to a scheduler given by address.
 CONNECT_TIMEOUT_S = 10.0
 #: Without a terminal, a progress line at most this often, s (and at 25, 50, 75, 100 %).
@@ -57,15 +65,11 @@ class _Plan:
     samples: int
     n_blocks: int
     done: set
+    spill: aggregate.ColumnSpill  # the summary columns of the leading blocks read so far
     used: int | None = None      # leading blocks used, once decided
     half_width: float | None = None  # of the convergence metric over the blocks used
     checked: int = 0             # leading blocks read (and tested against the target)
-    parts: list = field(default_factory=list)  # their summary columns, one dict per block
     pending: dict = field(default_factory=dict)  # block -> summary columns, done this run
-
-    def columns(self):
-        """The summary columns of the leading blocks read so far, concatenated."""
-        return {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
 
     def todo(self):
         return [b for b in range(self.n_blocks) if b not in self.done]
@@ -197,11 +201,14 @@ def _describe(entry):
 WORKER_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": None, "MALLOC_ARENA_MAX": "1"}
 
 
-def make_client(workers, scheduler):
+def make_client(workers, scheduler, job_queue=None, scheduler_file=None):
     """(client, cluster): connected to ``scheduler`` (within :data:`CONNECT_TIMEOUT_S`, else
-    :class:`RunError`), else to a new loopback LocalCluster of ``workers`` single-threaded
-    worker processes (default: one per CPU) that ignore SIGINT and log nothing below
-    CRITICAL (their errors reach the client as the errors of their tasks).
+    :class:`RunError`), or to the scheduler of ``scheduler_file``, or to a new
+    dask-jobqueue cluster of ``job_queue`` (a :class:`deorbit.cluster.JobQueue`: its jobs
+    submitted, their single-threaded workers with :data:`WORKER_ENVIRON`), else to a new
+    loopback LocalCluster of ``workers`` single-threaded worker processes (default: one per
+    CPU) that ignore SIGINT and log nothing below CRITICAL (their errors reach the client as
+    the errors of their tasks).
 
     No dashboard: a Dask scheduler always opens an HTTP port (health and metrics routes),
     here a free one on 127.0.0.1 instead of 8787 (no "port in use" warning, no clash).
@@ -209,6 +216,16 @@ def make_client(workers, scheduler):
     import dask
     from distributed import Client, LocalCluster
 
+    from .cluster import ClusterError, connect_scheduler_file, start_job_queue
+
+    try:
+        if scheduler_file:
+            return connect_scheduler_file(scheduler_file, CONNECT_TIMEOUT_S), None
+        if job_queue is not None:
+            cluster = start_job_queue(job_queue, WORKER_ENVIRON)
+            return Client(cluster), cluster
+    except ClusterError as exc:
+        raise RunError(str(exc)) from None
     if scheduler:
         try:
             return Client(scheduler, timeout=CONNECT_TIMEOUT_S), None
@@ -297,7 +314,8 @@ class _Progress:
 
 
 def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, client=None,
-        resume=False, progress=None, log=print, no_worker_timeout_s=NO_WORKER_TIMEOUT_S):
+        resume=False, progress=None, log=print, no_worker_timeout_s=None, job_queue=None,
+        scheduler_file=None):
     """Run scenarios on Dask and write the run directory; returns the summary dict.
 
     Nothing is written before the directory is known to be usable and, if there is work to
@@ -318,6 +336,14 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
         Address of an existing Dask scheduler (``tcp://host:8786``).
     client : distributed.Client, optional
         Use this client (e.g. connected to a dask-jobqueue cluster); overrides the above.
+    job_queue : deorbit.cluster.JobQueue, optional
+        Run the workers as batch jobs of a job queue (SLURM, PBS, SGE, LSF) through
+        dask-jobqueue; a job whose workers all left is replaced (:class:`deorbit.cluster.
+        JobWatch`). The jobs are cancelled when the run ends.
+    scheduler_file : str or Path, optional
+        Connect to the scheduler that wrote this file (``dask scheduler --scheduler-file``),
+        e.g. inside an allocation; waited for up to
+        :data:`deorbit.cluster.SCHEDULER_FILE_WAIT_S`.
     resume : bool
         Continue an interrupted run in ``out_dir``; refused if its scenarios, the files they
         read (``Scenario.data_files``), the deorbit version or its code
@@ -330,16 +356,21 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
     log : callable
         Where one-line messages go (status, early stops, and the notices about block files
         not used).
-    no_worker_timeout_s : float
-        Give up (:class:`RunError`) after this long without a live Dask worker, s.
+    no_worker_timeout_s : float, optional
+        Give up (:class:`RunError`) after this long without a live Dask worker, s (default
+        :data:`NO_WORKER_TIMEOUT_S`; with ``job_queue``, :data:`JOB_QUEUE_WORKER_TIMEOUT_S`).
 
     Raises
     ------
     RunStoreError
         The run directory cannot be used or written (one line: the path and why).
     RunError
-        No scheduler at ``scheduler``, or no live worker for ``no_worker_timeout_s``.
+        No scheduler at ``scheduler`` (or ``scheduler_file``), jobs not submitted, or no
+        live worker for ``no_worker_timeout_s``.
     """
+    if no_worker_timeout_s is None:
+        no_worker_timeout_s = (NO_WORKER_TIMEOUT_S if job_queue is None
+                               else JOB_QUEUE_WORKER_TIMEOUT_S)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must be distinct, got {names}")
@@ -355,38 +386,52 @@ def run(scenarios, out_dir, *, samples=None, workers=None, scheduler=None, clien
                             "the run in it, or choose another directory")
     elif resume:
         log(f"nothing to resume in {store.path}: starting the run")
-    # Read only: the blocks already there (a resumed run) and what they decide.
-    plans = [_Plan(s, n, engine.n_blocks(s, n), set(store.valid_blocks(s.name)))
-             for s, n in zip(scenarios, caps)]
-    for plan in plans:
-        _advance(plan, store)
-    todo_samples = sum(engine.block_samples(p.scenario, b, p.samples)[1]
-                       for p in plans if p.used is None for b in p.todo())
-    if todo_samples == 0:
-        log(f"nothing to do: every block of {', '.join(names)} is already in {store.path}")
-        _start(store, manifest, scenarios)
-        return _finish(plans, store, manifest, log)
-    if progress is None:
-        mode = "bar" if sys.stderr.isatty() else "lines"
-    else:
-        mode = "bar" if progress else None
-    with _dask_errors_only():
-        own_client = client is None
-        cluster = None
-        if own_client:
-            if not scheduler:
-                log(f"starting a local Dask cluster ({workers or os.cpu_count() or 1} "
-                    "workers) ...")
-            client, cluster = make_client(workers, scheduler)
-        try:
+    # The summary columns of the blocks used, in files: the client keeps no per-sample table.
+    with tempfile.TemporaryDirectory(prefix="deorbit-columns-") as spill_dir:
+        spill = Path(spill_dir)
+        # Read only: the blocks already there (a resumed run) and what they decide.
+        plans = []
+        for i, (s, n) in enumerate(zip(scenarios, caps)):
+            (spill / str(i)).mkdir()
+            plans.append(_Plan(s, n, engine.n_blocks(s, n), set(store.valid_blocks(s.name)),
+                               aggregate.ColumnSpill(spill / str(i))))
+        for plan in plans:
+            _advance(plan, store)
+        todo_samples = sum(engine.block_samples(p.scenario, b, p.samples)[1]
+                           for p in plans if p.used is None for b in p.todo())
+        if todo_samples == 0:
+            log(f"nothing to do: every block of {', '.join(names)} is already in {store.path}")
             _start(store, manifest, scenarios)
-            _fan_out(client, plans, store, todo_samples, mode, log, no_worker_timeout_s)
-        finally:
+            return _finish(plans, store, manifest, log)
+        if progress is None:
+            mode = "bar" if sys.stderr.isatty() else "lines"
+        else:
+            mode = "bar" if progress else None
+        with _dask_errors_only():
+            own_client = client is None
+            cluster = None
             if own_client:
-                client.close()
-                if cluster is not None:
-                    cluster.close()
-    return _finish(plans, store, manifest, log)
+                if job_queue is not None:
+                    log(f"submitting {job_queue.describe()} ...")
+                elif not (scheduler or scheduler_file):
+                    log(f"starting a local Dask cluster ({workers or os.cpu_count() or 1} "
+                        "workers) ...")
+                client, cluster = make_client(workers, scheduler, job_queue, scheduler_file)
+            try:
+                _start(store, manifest, scenarios)
+                watch = None
+                if own_client and job_queue is not None:
+                    from .cluster import JobWatch
+
+                    watch = JobWatch(cluster, log)
+                _fan_out(client, plans, store, todo_samples, mode, log, no_worker_timeout_s,
+                         watch)
+            finally:
+                if own_client:
+                    client.close()
+                    if cluster is not None:
+                        cluster.close()
+        return _finish(plans, store, manifest, log)
 
 
 def _start(store, manifest, scenarios):
@@ -408,11 +453,14 @@ def _block_task(scenario, block_index, samples, identity):
     return arrays["sample"].size, encode_block(arrays, identity), summary
 
 
-def _fan_out(client, plans, store, total, mode, log, no_worker_timeout_s):
+def _fan_out(client, plans, store, total, mode, log, no_worker_timeout_s, watch=None):
+    """Submit the blocks, at most 2 per worker thread in flight (counted again as workers
+    come and go), write each as it finishes; ``watch`` (a :class:`deorbit.cluster.JobWatch`)
+    replaces lost jobs."""
     from distributed import wait
     from distributed.scheduler import KilledWorker
 
-    limit = 2 * max(1, len(client.nthreads()))
+    threads = client.nthreads()
     # Round-robin over scenarios so that all of them progress together.
     queue = []
     todo = [list(p.todo()) if p.used is None else [] for p in plans]
@@ -426,6 +474,7 @@ def _fan_out(client, plans, store, total, mode, log, no_worker_timeout_s):
     in_flight = {}
 
     def submit_next():
+        limit = 2 * max(1, sum(threads.values()))
         while queue and len(in_flight) < limit:
             i, b = queue.pop(0)
             plan = plans[i]
@@ -447,7 +496,10 @@ def _fan_out(client, plans, store, total, mode, log, no_worker_timeout_s):
             except TimeoutError:
                 done = ()
             now = time.perf_counter()
-            if done or client.nthreads():
+            threads = client.nthreads()
+            if watch is not None:
+                watch.check(w["name"] for w in client.scheduler_info()["workers"].values())
+            if done or threads:
                 seen = now
             elif now - seen > no_worker_timeout_s:
                 raise RunError(f"no Dask worker alive for {no_worker_timeout_s:g} s (they "
@@ -495,13 +547,14 @@ def _advance(plan, store):
     conv = plan.scenario.monte_carlo.convergence
     while plan.checked < plan.n_blocks and plan.checked in plan.done:
         part = plan.pending.pop(plan.checked, None)
-        plan.parts.append(part if part is not None else store.concat_blocks(
+        plan.spill.append(part if part is not None else store.concat_blocks(
             plan.scenario.name, [plan.checked], aggregate.SUMMARY_COLUMNS))
         plan.checked += 1
         if conv is None:
             continue
-        plan.half_width = aggregate.convergence_half_width(plan.columns(), conv.metric,
-                                                           conv.confidence)
+        plan.half_width = aggregate.convergence_half_width(
+            plan.spill.read(aggregate.convergence_columns(conv.metric)), conv.metric,
+            conv.confidence)
         if plan.half_width <= conv.half_width:
             plan.used = plan.checked
             return
@@ -511,28 +564,30 @@ def _advance(plan, store):
 
 def _finish(plans, store, manifest, log):
     """Summarise the blocks used, write the summaries and the final manifest; one line
-    each for the scenarios that stopped before their sample cap."""
+    each for the scenarios that stopped before their sample cap, whose later blocks (done
+    meanwhile) are removed."""
     summary = {"run_dir": str(store.path), "scenarios": {}}
     for plan, entry in zip(plans, manifest["scenarios"]):
         s = plan.scenario
         if plan.used is None:
             raise RuntimeError(f"scenario {s.name}: blocks missing after the run")
         entry["blocks_used"] = list(range(plan.used))
-        arrays = plan.columns()
         conv = s.monte_carlo.convergence
         conf = conv.confidence if conv else 0.95
         stop = "sample cap"
         if conv and plan.used < plan.n_blocks:
             stop = f"converged: {conv.metric} half-width <= {conv.half_width:g}"
-            log(f"{s.name}: stopped early, at {arrays['outcome'].size:,} of {plan.samples:,} "
+            log(f"{s.name}: stopped early, at {plan.spill.samples:,} of {plan.samples:,} "
                 f"samples: the {100 * conf:g} % half-width of {conv.metric} is "
                 f"{plan.half_width:.3g} <= {conv.half_width:g} (monte_carlo.convergence; "
                 "--no-convergence runs every sample)")
         summary["scenarios"][s.name] = {
             "title": s.title, "confidence": conf, "stopped_by": stop,
-            "metrics": aggregate.summarize(arrays, conf)}
+            "metrics": aggregate.summarize_columns(plan.spill.read, plan.spill.keys(), conf)}
     manifest["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     with _writing(store.path):
+        for plan in plans:
+            store.remove_blocks_from(plan.scenario.name, plan.used)
         store.write_manifest(manifest)
         store.write_summary(summary)
     return summary

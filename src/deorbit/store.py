@@ -1,20 +1,32 @@
-"""The run directory: manifest, one file per finished block, summaries; and loading it back.
+"""The run directory: manifest, one Parquet file per finished block, summaries; loading it.
 
 Layout::
 
     RUN_DIR/
       manifest.json                  scenarios (text, sha256), seed, block size, versions,
                                      backend, data provenance; blocks used once finished
-      blocks/SCENARIO/block-000012.<sha256 prefix>.npz
-                                     per-sample arrays of one block, and its identity
-                                     (:meth:`RunStore.block_identity`); the name carries the
-                                     hash of the content, so a truncated or corrupt file is
-                                     detected (and recomputed), never used
+      samples/scenario=SCENARIO/block-000012.<sha256 prefix>.parquet
+                                     per-sample columns of one block, and its identity
+                                     (:meth:`RunStore.block_identity`, in the file's
+                                     key-value metadata); the name carries the hash of the
+                                     content, so a truncated or corrupt file is detected
+                                     (and recomputed), never used
       summary.json, summary.csv      per-scenario figures with Monte Carlo standard errors
 
-Blocks are written to a temporary name (``.tmp-<16 hex digits>.npz``) and renamed into place
-(atomic on POSIX), so a run killed at any moment leaves only whole blocks, and ``--resume``
-continues where it stopped (and removes the temporaries of the writes that the kill cut).
+``samples/`` is a Parquet dataset partitioned by scenario (Hive style), readable as it is:
+``pandas.read_parquet("RUN_DIR/samples")``, ``pyarrow.dataset.dataset("RUN_DIR/samples",
+partitioning="hive")``, ``dask.dataframe.read_parquet("RUN_DIR/samples")`` give one row per
+sample with a ``scenario`` column. One column per per-sample array of
+:func:`deorbit.engine.run_block` (units in the names); the arrays of several values per
+sample (altitude history, per-fragment-class impacts) are fixed-size lists. Once a run has
+finished, the dataset holds exactly the samples its summary used (blocks that finished after
+a scenario converged are removed); while it runs, or if it was killed, it holds the blocks
+done so far.
+
+Blocks are written to a temporary name (``.tmp-<16 hex digits>.parquet``: readers of the
+dataset skip names that start with a dot) and renamed into place (atomic on POSIX), so a run
+killed at any moment leaves only whole blocks, and ``--resume`` continues where it stopped
+(and removes the temporaries of the writes that the kill cut).
 
 A block file is used only if it is a regular file inside the run directory whose content
 matches its hash and whose identity is the one the manifest gives that block: a file copied
@@ -38,14 +50,16 @@ import numpy as np
 
 from .scenario import NAME_RULE, valid_name
 
-#: Run-directory format. 2: each block file carries its identity; format-1 blocks have none,
-#: so they count as foreign (and format-1 run directories are not read).
-FORMAT_VERSION = 2
-#: The member of a block's .npz that holds its identity (a JSON string).
-IDENTITY_KEY = "block_identity"
-_BLOCK = re.compile(r"block-(\d{6})\.([0-9a-f]{16})\.npz")
+#: Run-directory format. 2: each block file carries its identity; 3: the blocks are Parquet
+#: files under samples/scenario=NAME/ (earlier formats are not read).
+FORMAT_VERSION = 3
+#: The key of a block file's Parquet metadata that holds its identity (a JSON string).
+IDENTITY_KEY = b"deorbit.block_identity"
+#: The folder of the per-sample Parquet dataset in a run directory.
+SAMPLES_DIR = "samples"
+_BLOCK = re.compile(r"block-(\d{6})\.([0-9a-f]{16})\.parquet")
 _TMP_PREFIX = ".tmp-"
-_TMP_BLOCK = re.compile(re.escape(_TMP_PREFIX) + r"[0-9a-f]{16}\.npz")
+_TMP_BLOCK = re.compile(re.escape(_TMP_PREFIX) + r"[0-9a-f]{16}\.parquet")
 
 
 class RunStoreError(RuntimeError):
@@ -57,39 +71,55 @@ class BlockError(ValueError):
 
 
 def encode_block(arrays: dict, identity: dict) -> bytes:
-    """A block's arrays as the bytes of its file: a compressed ``.npz``.
+    """A block's arrays as the bytes of its file: Parquet (zstd), one column per array.
 
     Parameters
     ----------
     arrays : dict of ndarray
-        Per-sample arrays, each with one row per sample of the block.
+        Per-sample arrays, each with one row per sample of the block; an (n, K) array
+        becomes a column of fixed-size lists of K values.
     identity : dict
         :meth:`RunStore.block_identity` of the block; stored (with the names of the arrays)
-        as a JSON string under ``block_identity``, and checked by :func:`decode_block`.
+        as a JSON string in the file's metadata under ``deorbit.block_identity``, and
+        checked by :func:`decode_block`.
     """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     n = identity["samples"]
-    wrong = {k: np.shape(v) for k, v in arrays.items() if np.shape(v)[:1] != (n,)}
+    wrong = {k: np.shape(v) for k, v in arrays.items()
+             if np.shape(v)[:1] != (n,) or np.ndim(v) > 2}
     if wrong:
         raise ValueError(f"block {identity['block_index']} has {n} samples; arrays with "
                          f"other shapes: {wrong}")
+    columns = {}
+    for key, value in arrays.items():
+        value = np.ascontiguousarray(value)
+        if value.ndim == 2:
+            columns[key] = pa.FixedSizeListArray.from_arrays(pa.array(value.ravel()),
+                                                             value.shape[1])
+        else:
+            columns[key] = pa.array(value)
     tag = json.dumps(identity | {"arrays": sorted(arrays)}, sort_keys=True)
+    table = pa.table(columns, metadata={IDENTITY_KEY: tag.encode()})
     buf = io.BytesIO()
-    np.savez_compressed(buf, **{IDENTITY_KEY: np.array(tag)}, **arrays)
+    pq.write_table(table, buf, compression="zstd")
     return buf.getvalue()
 
 
-def decode_block(data: bytes, identity: dict, keys=None) -> dict:
-    """The arrays of a block file's bytes (only those of ``keys`` that it has, if given).
+def decode_block(data: bytes, identity: dict, keys=None, multi=True) -> dict:
+    """The arrays of a block file's bytes (only those of ``keys`` that it has, if given;
+    without the arrays of several values per sample unless ``multi``).
 
     Raises
     ------
     BlockError
-        If the bytes are not an ``.npz`` (nothing is ever unpickled), have no identity or
+        If the bytes are not a Parquet file (nothing is ever unpickled), have no identity or
         another one than ``identity`` (:meth:`RunStore.block_identity`), or lack an array
         their identity lists, or an array does not have one row per sample.
     """
     try:
-        return _decode_block(data, identity, keys)
+        return _decode_block(data, identity, keys, multi)
     except BlockError:
         raise
     except Exception as exc:  # whatever parsing bytes of unknown origin raises: not a block
@@ -97,29 +127,41 @@ def decode_block(data: bytes, identity: dict, keys=None) -> dict:
                          f"{one_line(exc, 80)})") from None
 
 
-def _decode_block(data, identity, keys):
-    npz = np.load(io.BytesIO(data))  # allow_pickle=False
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise BlockError("a single array (.npy), not a block's .npz")
-    with npz as z:
-        if IDENTITY_KEY not in z.files:
-            raise BlockError("no block identity (a block of run-directory format 1, or not a "
-                             "deorbit block)")
-        found = json.loads(str(z[IDENTITY_KEY][()]))
-        if not isinstance(found, dict):
-            raise BlockError(f"its identity is not a JSON object: {one_line(found, 60)}")
-        wrong = [f"{key} {found.get(key)!r}, expected {value!r}"
-                 for key, value in identity.items() if found.get(key) != value]
-        if wrong:
-            raise BlockError(f"another block's file: {'; '.join(wrong)}")
-        missing = sorted(set(found.get("arrays", ())) - set(z.files))
-        if missing:
-            raise BlockError(f"arrays missing: {', '.join(missing)}")
-        arrays = {k: z[k] for k in z.files
-                  if k != IDENTITY_KEY and (keys is None or k in keys)}
-    short = sorted(k for k, v in arrays.items() if v.shape[:1] != (identity["samples"],))
-    if short:
-        raise BlockError(f"arrays without one row per sample: {', '.join(short)}")
+def _decode_block(data, identity, keys, multi):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(pa.BufferReader(data))
+    schema = pf.schema_arrow
+    tag = (schema.metadata or {}).get(IDENTITY_KEY)
+    if tag is None:
+        raise BlockError("no block identity (not a deorbit block of run-directory format "
+                         f"{FORMAT_VERSION})")
+    found = json.loads(tag.decode())
+    if not isinstance(found, dict):
+        raise BlockError(f"its identity is not a JSON object: {one_line(found, 60)}")
+    wrong = [f"{key} {found.get(key)!r}, expected {value!r}"
+             for key, value in identity.items() if found.get(key) != value]
+    if wrong:
+        raise BlockError(f"another block's file: {'; '.join(wrong)}")
+    missing = sorted(set(found.get("arrays", ())) - set(schema.names))
+    if missing:
+        raise BlockError(f"arrays missing: {', '.join(missing)}")
+    if pf.metadata.num_rows != identity["samples"]:
+        raise BlockError(f"{pf.metadata.num_rows} rows, not one per sample "
+                         f"({identity['samples']})")
+    wanted = [f.name for f in schema
+              if (keys is None or f.name in keys)
+              and (multi or not pa.types.is_fixed_size_list(f.type))]
+    table = pf.read(columns=wanted)
+    arrays = {}
+    for name, column in zip(table.column_names, table.columns):
+        column = column.combine_chunks()
+        if pa.types.is_fixed_size_list(column.type):
+            arrays[name] = column.flatten().to_numpy(zero_copy_only=False).reshape(
+                len(column), column.type.list_size)
+        else:
+            arrays[name] = column.to_numpy(zero_copy_only=False)
     return arrays
 
 
@@ -243,11 +285,11 @@ class RunStore:
                 "samples": min(entry["block_size"], entry["samples"] - first)}
 
     def block_dir(self, scenario_name) -> Path:
-        """``blocks/SCENARIO``, if the name obeys the scenario name rule and the folder does
-        not lead out of the run directory (a symbolic link)."""
+        """``samples/scenario=SCENARIO``, if the name obeys the scenario name rule and the
+        folder does not lead out of the run directory (a symbolic link)."""
         if not valid_name(scenario_name):
             raise RunStoreError(f"{self.path}: scenario name {scenario_name!r}: {NAME_RULE}")
-        d = self.path / "blocks" / scenario_name
+        d = self.path / SAMPLES_DIR / f"scenario={scenario_name}"
         if not d.resolve().is_relative_to(self.path.resolve()):
             raise RunStoreError(f"{d} leads out of the run directory (to {d.resolve()}); "
                                 "blocks are read and written only inside it")
@@ -262,10 +304,18 @@ class RunStore:
         """Write a block already encoded by :func:`encode_block` (e.g. on a worker), named
         by its content hash, atomically; other files of the same block are removed."""
         digest = hashlib.sha256(data).hexdigest()[:16]
-        name = f"block-{block_index:06d}.{digest}.npz"
-        for old in self.block_dir(scenario_name).glob(f"block-{block_index:06d}.*.npz"):
+        name = f"block-{block_index:06d}.{digest}.parquet"
+        for old in self.block_dir(scenario_name).glob(f"block-{block_index:06d}.*.parquet"):
             old.unlink()
         _atomic_write(self.block_dir(scenario_name) / name, data)
+
+    def remove_blocks_from(self, scenario_name, first):
+        """Remove the block files of blocks ``first`` and later (a scenario that converged
+        before them), so that the dataset holds only the samples its summary used."""
+        for b, paths in self._block_files(scenario_name).items():
+            if b >= first:
+                for path in paths:
+                    path.unlink()
 
     def remove_temporaries(self, scenario_name):
         """Remove what killed block writes left in ``blocks/SCENARIO`` (temporaries named
@@ -286,33 +336,34 @@ class RunStore:
                     files.setdefault(int(m.group(1)), []).append(p)
         return files
 
-    def _read(self, scenario_name, block_index, paths, keys):
+    def _read(self, scenario_name, block_index, paths, keys, multi=True):
         identity = self.block_identity(scenario_name, block_index)
         for path in paths:
             try:
-                return decode_block(_read_block_file(path), identity, keys)
+                return decode_block(_read_block_file(path), identity, keys, multi)
             except BlockError as exc:
                 self.notice(f"{path}: {exc}; not used (a resumed run computes it again)")
         return None
 
-    def read_block(self, scenario_name, block_index, keys=None):
-        """The arrays of a block (only those of ``keys`` that it has, if given), or None if
-        it is missing or no file of it passes the checks (hash over the whole file, always;
-        identity; a notice for each file that fails)."""
+    def read_block(self, scenario_name, block_index, keys=None, multi=True):
+        """The arrays of a block (only those of ``keys`` that it has, if given; not those of
+        several values per sample unless ``multi``), or None if it is missing or no file of
+        it passes the checks (hash over the whole file, always; identity; a notice for each
+        file that fails)."""
         return self._read(scenario_name, block_index,
-                          self._block_files(scenario_name).get(block_index, ()), keys)
+                          self._block_files(scenario_name).get(block_index, ()), keys, multi)
 
     def valid_blocks(self, scenario_name):
         """Indices of the blocks present that pass the checks of :meth:`read_block`."""
         return sorted(b for b, paths in self._block_files(scenario_name).items()
                       if self._read(scenario_name, b, paths, keys=()) is not None)
 
-    def concat_blocks(self, scenario_name, block_indices, keys=None):
+    def concat_blocks(self, scenario_name, block_indices, keys=None, multi=True):
         """Concatenate blocks in block order (the order sums are taken in); only ``keys``
-        if given."""
+        if given, and the arrays of several values per sample only if ``multi``."""
         parts = []
         for b in sorted(block_indices):
-            arrays = self.read_block(scenario_name, b, keys)
+            arrays = self.read_block(scenario_name, b, keys, multi)
             if arrays is None:
                 raise RunStoreError(f"{self.block_dir(scenario_name)}: block {b} is missing "
                                     "or not usable")
@@ -335,6 +386,11 @@ class RunStore:
 
 def load_run(path, as_xarray=False):
     """Load a run's samples: one row per sample, all scenarios, in block order.
+
+    Reads the blocks of ``samples/`` the manifest says the summary used (of a run that did
+    not finish: every block that passes the checks), each checked as a resumed run checks
+    it (hash, identity). The same dataset is readable without deorbit by pandas, pyarrow and
+    dask (module docstring).
 
     Parameters
     ----------
@@ -364,7 +420,7 @@ def load_run(path, as_xarray=False):
     frames, datasets = [], []
     for sc in manifest["scenarios"]:
         blocks = sc.get("blocks_used") or store.valid_blocks(sc["name"])
-        arrays = store.concat_blocks(sc["name"], blocks)
+        arrays = store.concat_blocks(sc["name"], blocks, multi=as_xarray)
         if not arrays:
             continue
         multi = {k: arrays.pop(k) for k in list(arrays) if arrays[k].ndim > 1}

@@ -713,7 +713,7 @@ def write_report(run_dir, out_dir=None) -> Path:
     Parameters
     ----------
     run_dir : str or Path
-        A finished run directory (``manifest.json``, ``blocks/``, ``summary.json``).
+        A finished run directory (``manifest.json``, ``samples/``, ``summary.json``).
     out_dir : str or Path, optional
         Where ``report.html`` and the PNGs go (default ``RUN_DIR/report``); created.
 
