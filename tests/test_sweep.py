@@ -77,7 +77,7 @@ def test_reproducible_for_any_worker_count_and_resumable(budget_sweep, tmp_path)
     again = run_sweep("iss-early-maintained", [parse_set(f"{BUDGET}=0,10,40")], other,
                       samples=SAMPLES, workers=2, progress=False, log=lambda m: None)
     assert again["variants"] == result["variants"]
-    block = next((other / "blocks" / "iss-early-maintained.1").iterdir())
+    block = next((other / "samples" / "scenario=iss-early-maintained.1").glob("block-*"))
     block.unlink()
     (other / "summary.json").unlink()
     resumed = run_sweep("iss-early-maintained", [parse_set(f"{BUDGET}=0,10,40")], other,
