@@ -996,9 +996,10 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                     const double[::1] stop_epoch_days, const double[::1] stop_alt_km,
                     double entry_alt_km, double handover_alt_km, bint hybrid, bint mean_input,
                     double mean_max_step_days, double rtol, int zonal_degree, bint ellipsoid,
-                    const double[::1] table_alt_km, const double[::1] table_log_rho,
+                    const double[::1] table_alt_km, const double[:, ::1] table_log_rho,
+                    const long long[::1] table_row,
                     const double[::1] axis_f107a, const double[::1] axis_df,
-                    const double[::1] axis_ap, const double[::1] season_log,
+                    const double[::1] axis_ap, const double[:, ::1] season_log,
                     const double[::1] season_nodes, double season_period_days,
                     const double[:, :, ::1] daily, const long long[::1] daily_row,
                     const double[::1] day_offset,
@@ -1011,9 +1012,10 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                     long long[::1] n_steps, long long[::1] n_rhs):
     """Propagate every sample of a block; see :func:`deorbit.kernel.propagate`.
 
-    The density table is ``table_log_rho`` (n_alt x n_f x n_d x n_p, row-major) on the axes
-    (``table_alt_km``, ``axis_f107a``, ``axis_df``, ``axis_ap``), plus ``season_log``
-    (n_alt x n_f x n_s) on ``season_nodes`` padded periodically (n_s + 2 nodes) if not empty;
+    Sample i's density table is ``table_log_rho[table_row[i]]`` (n_alt x n_f x n_d x n_p,
+    row-major; one row per density model) on the axes (``table_alt_km``, ``axis_f107a``,
+    ``axis_df``, ``axis_ap``), plus ``season_log[table_row[i]]`` (n_alt x n_f x n_s) on
+    ``season_nodes`` padded periodically (n_s + 2 nodes) if not empty;
     ``daily[daily_row[i]]`` holds sample i's (F10.7a, dF10.7, Ap, day of year) per day,
     from ``day_offset[i]`` days before its start epoch (samples may share a row). Sample i
     starts ``history_start_days[i]`` after the origin of the ``history_days``. Inputs are
@@ -1031,6 +1033,7 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     cdef double targets[2]
     cdef double t, t_end
     cdef int k, d, st, n_targets, day0
+    cdef long long model = -1
     cdef long long steps
     cdef int n_hist = history_days.shape[0]
     cdef int n_eph = ephemeris_days.shape[0]
@@ -1073,14 +1076,12 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     m.n_alt = n_alt
     m.alt_km = &table_alt_km[0]
     m.inv_dalt = &buf[n_hist + 2 * n_alt]
-    m.tab = &table_log_rho[0]
     m.n_f = axis_f107a.shape[0]
     m.n_d = axis_df.shape[0]
     m.n_p = axis_ap.shape[0]
     m.ax_f = &axis_f107a[0]
     m.ax_d = &axis_df[0]
     m.ax_p = &axis_ap[0]
-    m.sea = &season_log[0] if season_log.shape[0] > 0 else NULL
     m.n_s = season_nodes.shape[0]
     m.ax_s = &season_nodes[0] if season_nodes.shape[0] > 0 else NULL
     m.season_period_days = season_period_days
@@ -1097,6 +1098,11 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
         with nogil:
             for i in range(n):
                 m.half_drag_m2_kg = 0.5 * drag_m2_kg[i] * density_scale[i]
+                if table_row[i] != model:  # another density model: no cached profile holds
+                    model = table_row[i]
+                    m.tab = &table_log_rho[model, 0]
+                    m.sea = &season_log[model, 0] if season_log.shape[1] > 0 else NULL
+                    m.serial += 1
                 m.daily = &daily[daily_row[i], 0, 0]
                 m.n_span = 0             # a new sample's rows: no interval to keep
                 m.sample = i + 1

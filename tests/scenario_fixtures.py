@@ -1,6 +1,7 @@
 """Small scenario files for engine and runner tests (ISS-F200 density table, short runs)."""
-import datetime
 import json
+
+from deorbit._toml import dumps
 
 SCENARIO = '''
 name = "{name}"
@@ -76,32 +77,17 @@ def write_scenario(tmp_path, f200, name="t", horizon=0.1, bc=60.0, samples=40, b
     return path
 
 
-def toml_text(data, prefix=""):
-    """TOML text of a dict, for the fuzz tests (nested tables as [a.b] sections, keys always
-    quoted; None as the string "__none__", which TOML has no value for)."""
+def toml_text(data):
+    """TOML text of a dict, for the fuzz tests (:func:`deorbit._toml.dumps`; None as the
+    string "__none__", which TOML has no value for)."""
 
-    def key(k):
-        return json.dumps(k, ensure_ascii=False)
-
-    def val(v):
+    def marked(v):
         if v is None:
-            return '"__none__"'
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, float):
-            return "nan" if v != v else {float("inf"): "inf", float("-inf"): "-inf"}.get(
-                v, repr(v))
-        if isinstance(v, (int, datetime.date, datetime.time)):
-            return v.isoformat() if not isinstance(v, int) else str(v)
+            return "__none__"
         if isinstance(v, dict):
-            return "{ " + ", ".join(f"{key(k)} = {val(x)}" for k, x in v.items()) + " }"
+            return {k: marked(x) for k, x in v.items()}
         if isinstance(v, list):
-            return "[" + ", ".join(val(x) for x in v) + "]"
-        return json.dumps(v, ensure_ascii=False)
+            return [marked(x) for x in v]
+        return v
 
-    lines = [f"{key(k)} = {val(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    for k, v in data.items():
-        if isinstance(v, dict):
-            name = f"{prefix}.{key(k)}" if prefix else key(k)
-            lines += ["", f"[{name}]", toml_text(v, name)]
-    return "\n".join(lines)
+    return dumps(marked(data))

@@ -26,10 +26,11 @@ def _indices(n, days, f107a=150.0, df=0.0, ap=15.0):
 
 def test_daily_profile_equals_the_table_interpolation(orbit_table):
     """The reference kernel's day profile is OrbitDensityTable.log_density on that day."""
-    tables = kernel._density_arrays(orbit_table, _indices(1, 3, 143.0, 17.0, 33.0),
-                                    np.array([START]), np.array([START + 2.0]))
-    table = _reference.Table(*tables[:8])
-    daily, rows, offset = tables[8:11]
+    d = kernel._density_arrays(orbit_table, _indices(1, 3, 143.0, 17.0, 33.0),
+                               np.array([START]), np.array([START + 2.0]))
+    table = _reference.Table(d.table_alt_km, d.table_log_rho[0], d.axis_f107a, d.axis_df,
+                             d.axis_ap, d.season_log[0], d.season_nodes, d.season_period_days)
+    daily, rows, offset = d.daily, d.daily_row, d.day_offset
     m = _reference.Model(0.0, 2, True, table, [tuple(r) for r in daily[rows[0]]], offset[0])
     doy = daily[rows[0], m.day, 3]
     expected = orbit_table.log_density(orbit_table.alt_km, 143.0, 17.0, 33.0, doy)

@@ -74,10 +74,14 @@ def test_keys_scripts_read_are_pinned():
         "ec_mean", "p_ec_above_1e-4", "ec_given_uncontrolled_mean",
         "p_failure_x_ec_uncontrolled", "p_debris_outside_zone", "fragments_near_land_mean",
         "footprint_length_p50_km", "footprint_length_p99_km",
-        "lifetime_mean_given_reentry_days"]
+        "lifetime_mean_given_reentry_days",
+        "maintenance_dv_mean_m_s", "p_maintenance_ended_ready",
+        "p_maintenance_ended_budget_spent", "p_maintenance_ended_no_vehicle",
+        "p_maintenance_ended_failure"]
     assert set(aggregate.SUMMARY_COLUMNS) == {
         "outcome", "reentry_epoch_utc_days", "lifetime_days", "ec", "fragments_total",
-        "fragments_outside_zone", "fragments_near_land", "footprint_length_km"}
+        "fragments_outside_zone", "fragments_near_land", "footprint_length_km",
+        "maintenance_dv_m_s", "maintenance_end_reason"}
 
 
 def test_every_view_names_registered_metrics_and_compared_ones_pair():
@@ -113,7 +117,9 @@ def test_summary_is_the_registry_on_synthetic_samples():
               "fragments_total": 10.0 + nan,
               "fragments_outside_zone": rng.integers(0, 2, n) + nan,
               "fragments_near_land": rng.integers(0, 3, n) + nan,
-              "footprint_length_km": 800 + 100 * rng.random(n) + nan}
+              "footprint_length_km": 800 + 100 * rng.random(n) + nan,
+              "maintenance_dv_m_s": 20 * rng.random(n),
+              "maintenance_end_reason": rng.integers(0, 4, n).astype(np.int8)}
     s = aggregate.summarize(arrays)
     assert list(s) == [m.key for m in metrics.REGISTRY]
     for m in metrics.REGISTRY:
@@ -121,3 +127,5 @@ def test_summary_is_the_registry_on_synthetic_samples():
     assert s["p_ec_above_1e-4"]["value"] == np.mean(np.nan_to_num(arrays["ec"]) > EC_LIMIT)
     without_ec = {k: v for k, v in arrays.items() if k != "ec"}
     assert not set(aggregate.summarize(without_ec)) & set(metrics.GROUND)
+    unmaintained = {k: v for k, v in arrays.items() if not k.startswith("maintenance_")}
+    assert not any("maintenance" in k for k in aggregate.summarize(unmaintained))

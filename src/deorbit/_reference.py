@@ -767,7 +767,8 @@ def mean_phase(m, t, el, t_end, handover_km, max_step_s, hist, steps):
 def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_epoch_days,
                     stop_alt_km, entry_alt_km, handover_alt_km, hybrid, mean_input,
                     mean_max_step_days, rtol, zonal_degree, ellipsoid, table_alt_km,
-                    table_log_rho, axis_f107a, axis_df, axis_ap, season_log, season_nodes,
+                    table_log_rho, table_row, axis_f107a, axis_df, axis_ap, season_log,
+                    season_nodes,
                     season_period_days, daily, daily_row, day_offset, history_days,
                     history_start_days, ephemeris_days, status, end_epoch_days, entry_epoch_days,
                     handover_epoch_days, end_state, history_sma_alt_km, ephemeris_state,
@@ -779,14 +780,15 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
     day's indices from ``daily`` (the table arguments are then ignored), e.g.
     :class:`deorbit.atmosphere.MsisAlongTrajectory`.
     """
-    table = None if along is not None else Table(
-        table_alt_km, table_log_rho, axis_f107a, axis_df, axis_ap, season_log, season_nodes,
-        season_period_days)
+    tables = [None] if along is not None else [
+        Table(table_alt_km, log_rho, axis_f107a, axis_df, axis_ap, season, season_nodes,
+              season_period_days)
+        for log_rho, season in zip(table_log_rho, season_log)]
     hist_s = [float(v) * SECONDS_PER_DAY for v in history_days]
     eph_s = [float(v) * SECONDS_PER_DAY for v in ephemeris_days]
     for i in range(len(start_epoch_days)):
         m = Model(0.5 * float(drag_m2_kg[i]) * float(density_scale[i]), int(zonal_degree),
-                  bool(ellipsoid), table,
+                  bool(ellipsoid), tables[int(table_row[i]) if along is None else 0],
                   [tuple(float(v) for v in row) for row in daily[daily_row[i]]],
                   float(day_offset[i]), along, float(start_epoch_days[i]))
         row = [math.nan] * len(hist_s)

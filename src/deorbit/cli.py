@@ -1,5 +1,5 @@
 """Command-line interface: ``deorbit run``, ``report``, ``compare``, ``fit-bc``,
-``validate``, ``scenarios``."""
+``validate``, ``scenarios``, ``sweep``."""
 from __future__ import annotations
 
 import argparse
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                "  deorbit scenarios list | deorbit scenarios show iss-uncontrolled\n"
                "  deorbit report runs/my                        HTML report of a run\n"
                "  deorbit compare runs/a runs/b                 differences with errors\n"
+               "  deorbit sweep iss-early-maintained --set "
+               "operations.altitude_maintenance.dv_budget_m_s=0,20,80\n"
                "  deorbit fit-bc iss-tle-2026-05                BC fitted to tracking data\n"
                "  deorbit validate                              hindcasts of real reentries",
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -109,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
                           "terminal; else a line every 10 s and at each quarter)")
     run.add_argument("--no-report", action="store_true",
                      help="do not write the HTML report (RUN_DIR/report/report.html)")
+    run.add_argument("--decompose", action="store_true",
+                     help="also run each scenario once per uncertain factor (solar activity, "
+                          "ballistic coefficient, density model, density scale) held fixed "
+                          "within each block, as scenarios NAME.hold-FACTOR, and write "
+                          "RUN_DIR/decomposition.csv: each factor's share of the variance of "
+                          "the reentry date and of Ec (costs 1 + factors times the run)")
 
     rep = sub.add_parser("report", help="write the HTML report of a run directory",
                          description="Write one self-contained HTML report (figures embedded) "
@@ -183,7 +191,86 @@ def build_parser() -> argparse.ArgumentParser:
                         description="List the built-in scenarios, or print one as TOML.")
     sc.add_argument("action", choices=("list", "show"), nargs="?", default="list")
     sc.add_argument("name", nargs="?", help="scenario to show (with 'show')")
+    _sweep_parser(sub)
     return parser
+
+
+def _sweep_parser(sub):
+    """``deorbit sweep``: a scenario at several values of its keys (:mod:`deorbit.sweep`)."""
+    from .sweep import parse_set
+
+    def setting(text):
+        try:
+            return parse_set(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    sw = sub.add_parser(
+        "sweep", help="run a scenario at several values of its keys (paired differences)",
+        description="Run one scenario at each value of one or more of its keys (numbers or "
+                    "dates of the scenario file, e.g. a reboost budget or a ready date), with "
+                    "common random numbers across values: the differences between values "
+                    "get paired standard errors. Writes a run directory (as deorbit run) "
+                    "plus sweep.csv, sweep.json and a figure per headline metric "
+                    "(sweep-*.png); the report shows the sweep.",
+        epilog="Examples:\n"
+               "  deorbit sweep iss-early-maintained --set "
+               "operations.altitude_maintenance.dv_budget_m_s=0,10,20,40,80\n"
+               "  deorbit sweep iss-early --set "
+               "operations.deorbit_vehicle.ready_utc.mode=2028-01-01,2029-01-01 "
+               "--samples 500",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sw.add_argument("scenario", metavar="SCENARIO",
+                    help="a built-in scenario name or the path of a .toml file")
+    sw.add_argument("--set", dest="settings", action="append", type=setting, required=True,
+                    metavar="KEY.PATH=V1,V2,...",
+                    help="a key path of the scenario file and its values (numbers or ISO "
+                         "dates); several --set make a grid, the first on the figures' x axis")
+    sw.add_argument("--samples", type=_number(int, 1), metavar="N",
+                    help="samples per value (default: the scenario's monte_carlo.samples)")
+    sw.add_argument("--out", metavar="DIR",
+                    help="run directory (default: deorbit-runs/run-YYYYmmdd-HHMMSS)")
+    sw.add_argument("--resume", action="store_true",
+                    help="continue the interrupted sweep in --out (same scenario, --set and "
+                         "--samples)")
+    sw.add_argument("--workers", type=_number(int, 1), metavar="N",
+                    help="worker processes of the local cluster (default: number of CPUs)")
+    sw.add_argument("--scheduler", metavar="ADDR",
+                    help="address of an existing Dask scheduler, e.g. tcp://host:8786")
+    sw.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                    help="progress bar (default: on a terminal)")
+    sw.add_argument("--no-report", action="store_true",
+                    help="do not write the HTML report (RUN_DIR/report/report.html)")
+
+
+def _sweep(args) -> int:
+    from .runner import RunError, default_out_dir
+    from .sweep import format_sweep, run_sweep
+
+    if args.resume and not args.out:
+        print("deorbit sweep: --resume needs --out DIR (the run directory to continue)",
+              file=sys.stderr)
+        return 2
+    out = args.out or str(default_out_dir())
+    try:
+        result = run_sweep(args.scenario, args.settings, out, samples=args.samples,
+                           workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                           progress=args.progress)
+    except RunError as exc:
+        print(f"deorbit: {exc}; continue with --out {out} --resume", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"deorbit: interrupted; the finished blocks are kept in {out}: continue with "
+              f"--out {out} --resume", file=sys.stderr)
+        return 130
+    print(format_sweep(result))
+    print(f"\nrun directory: {out}  (sweep.csv, sweep.json, sweep-*.png)")
+    if not args.no_report:
+        from .report import write_report
+
+        print("writing the report ...", file=sys.stderr, flush=True)
+        print(f"report: {write_report(out)}")
+    return 0
 
 
 def _checked(parse):
@@ -325,6 +412,10 @@ def _run(args) -> int:
             s.monte_carlo, seed=s.monte_carlo.seed if args.seed is None else args.seed,
             convergence=None if args.no_convergence else s.monte_carlo.convergence))
             for s in scenarios]
+    if args.decompose:
+        from .decompose import with_variants
+
+        scenarios = with_variants(scenarios)
     out = args.out or str(default_out_dir())
     try:
         summary = run(scenarios, out, samples=args.samples, workers=args.workers,
@@ -341,6 +432,16 @@ def _run(args) -> int:
               f"{_resume_command(args, out)}", file=sys.stderr)
         return 130
     print(format_table(summary))
+    if args.decompose:
+        from . import decompose
+
+        path = decompose.write(out)
+        if path is not None:
+            print(f"\nwhere the spread comes from ({path.name}: share of the variance each "
+                  "factor explains alone, ± standard error):")
+            print(decompose.format_table(decompose.read(out)))
+            print("\nwith each factor held fixed within blocks (Ec: mean, 90 % interval):")
+            print(decompose.format_ec_table(decompose.ec_table(summary)))
     print(f"\nrun directory: {out}  (summary.json, summary.csv; "
           "load with deorbit.load_run)")
     if not args.no_report:
@@ -359,7 +460,8 @@ def _resume_command(args, out) -> str:
         value = getattr(args, option)
         if value is not None:
             words += [f"--{option.replace('_', '-')}", str(value)]
-    words += ["--no-convergence"] * args.no_convergence + ["--no-report"] * args.no_report
+    words += (["--no-convergence"] * args.no_convergence + ["--no-report"] * args.no_report
+              + ["--decompose"] * args.decompose)
     return shlex.join([*words, "--out", str(out), "--resume"])
 
 
@@ -516,6 +618,7 @@ def main(argv=None) -> int:
     from .report import CompareError
     from .runner import RunStoreError
     from .scenario import ScenarioError
+    from .sweep import SweepError
     from .tracking import TrackingDataError
 
     parser = build_parser()
@@ -533,7 +636,9 @@ def main(argv=None) -> int:
             return _fit_bc(args)
         if args.command == "validate":
             return _validate(args)
-    except (ScenarioError, RunStoreError, TrackingDataError, CompareError) as exc:
+        if args.command == "sweep":
+            return _sweep(args)
+    except (ScenarioError, RunStoreError, TrackingDataError, CompareError, SweepError) as exc:
         print(f"deorbit: {exc}", file=sys.stderr)
         return 2
     parser.print_help()

@@ -73,6 +73,8 @@ def run_block(scenario, block_index: int, samples: int | None = None) -> dict[st
                lifetime_days=blk.reentry - start, breakup_lat_deg=lat, breakup_lon_deg=lon,
                final_burn_epoch_utc_days=blk.burn_epoch, targeting_miss_km=blk.miss,
                history_sma_alt_km=blk.history, history_f107a_sfu=blk.solar_history)
+    if blk.maintenance is not None:  # [operations.altitude_maintenance]: deorbit.maintenance
+        out.update(blk.maintenance.arrays())
     out.update(fall.fragment_impacts(scenario, blk.brk_epoch, blk.brk_state, x, block_index, n,
                           blk.lower))
     out.update(ground_risk(scenario, out))

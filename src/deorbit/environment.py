@@ -4,13 +4,15 @@
 
 :class:`Environment` (static)
     A fixed density profile: the scenario's table (``atmosphere.model = "table"``), or the
-    NRLMSISE-00 orbit profile at the scenario's constant solar indices. No daily indices.
+    density model's orbit profile at the scenario's constant solar indices. No daily indices.
 :class:`DailyEnvironment`
-    The NRLMSISE-00 orbit table driven day by day by each sample's sampled solar indices
+    The density model's orbit table driven day by day by each sample's sampled solar indices
     (:mod:`deorbit.solar`), first over a solar window of :data:`SOLAR_WINDOW_DAYS`, then, for
     the samples that outlive it, to the horizon (:meth:`DailyEnvironment.beyond_window`).
 
-Both give the flight what it asks of the atmosphere (:meth:`~Environment.take` for the
+With the density model drawn per sample, ``table`` is a tuple (one table per model, on the
+same axes) and :func:`density_models` gives each sample's index and BC factor. Both give the
+flight what it asks of the atmosphere (:meth:`~Environment.take` for the
 kernel's ``space_weather``, :meth:`~Environment.beyond_window`,
 :meth:`~Environment.solar_history`), so nothing else tests the scenario's solar model.
 """
@@ -32,8 +34,8 @@ from .kernel import DailyIndices
 from .time import utc_days_spanned
 
 __all__ = ["DailyEnvironment", "Environment", "GUESS_INDICES", "LONG_LIVED_SHARE",
-           "SOLAR_WINDOW_DAYS", "daily_indices", "density_table", "environment",
-           "expected_lifetime_days"]
+           "SOLAR_WINDOW_DAYS", "daily_indices", "density_models", "density_table",
+           "environment", "expected_lifetime_days"]
 
 #: Days of daily solar paths sampled at first, from a block's earliest start. Samples whose
 #: breakup comes later than the flight's ``margin`` days before the window's end (or never)
@@ -52,22 +54,38 @@ GUESS_INDICES = (120.0, 120.0, 15.0)
 
 
 def density_table(scenario):
-    """The station's density model: a DensityTable, or an OrbitDensityTable.
+    """The station's density model: a DensityTable or an OrbitDensityTable, or a tuple of
+    either, one per density model flown (each sample's picked by its ``atmosphere.model``
+    draw, :func:`density_models`).
 
-    ``atmosphere.model = "table"``: the scenario's table. ``"msis"`` with constant solar
-    indices: the NRLMSISE-00 annual-mean profile at them; with a solar-activity model: the
-    NRLMSISE-00 orbit table, driven day by day by the sampled indices. Both are averaged
-    over the latitudes an orbit of the scenario's (fixed) inclination visits, from the
-    packaged table or the scenario's own (``atmosphere.path``).
+    ``atmosphere.model = "table"``: the scenario's table. ``"msis"`` (or a model's name)
+    with constant solar indices: the model's annual-mean profile at them; with a
+    solar-activity model: the model's orbit table, driven day by day by the sampled
+    indices. Both are averaged over the latitudes an orbit of the scenario's (fixed)
+    inclination visits, from the packaged table or the scenario's own (``atmosphere.path``).
     """
     atm = scenario.atmosphere
     if atm.model == "table":
         return atm.table
     s = scenario.solar
-    orbit = atm.msis_table().orbit(float(scenario.orbit.inclination_deg.p["value"]))
+    inc = float(scenario.orbit.inclination_deg.p["value"])
+    orbits = tuple(t.orbit(inc) for t in atm.msis_tables())
     if s.model == "constant":
-        return _msis_profile(orbit, s.f107a_sfu, s.f107_sfu - s.f107a_sfu, s.ap)
-    return orbit
+        orbits = tuple(_msis_profile(o, s.f107a_sfu, s.f107_sfu - s.f107a_sfu, s.ap)
+                       for o in orbits)
+    return orbits[0] if len(orbits) == 1 else orbits
+
+
+def density_models(scenario, x):
+    """Each sample's density model, an index into :func:`density_table`'s tuple (None with
+    one model), and the factor on its ballistic coefficient that carries the scenario's
+    BC over to that model (:meth:`deorbit.scenario.Atmosphere.bc_scales`)."""
+    atm = scenario.atmosphere
+    scales = atm.bc_scales()
+    if atm.model_choice is None:
+        return None, scales[0]
+    row = x["atmosphere.model"].astype(np.int64)
+    return row, scales[row]
 
 
 @lru_cache(maxsize=16)
@@ -83,17 +101,22 @@ def daily_indices(scenario, first_sample, start, horizon, n_days=None, rows=None
     whatever the blocks are. ``n_days`` (default: all of
     :func:`deorbit.time.utc_days_spanned`) samples only the first days, the same as with all
     of them; the propagations may still run to the horizon, on the last day sampled
-    (``held_to_days``). ``rows`` (block positions) samples only those samples.
+    (``held_to_days``). ``rows`` (block positions) samples only those samples. With "solar"
+    in ``monte_carlo.hold_fixed``, every sample gets the path of the block's first.
     """
     from . import solar
 
     first_day, all_days = utc_days_spanned(start, horizon)
     n_days = all_days if n_days is None else min(int(n_days), all_days)
     seed = scenario.monte_carlo.seed
-    streams = (solar.sample_streams(seed, first_sample, first_sample + start.size)
-               if rows is None else
-               [solar.sample_streams(seed, first_sample + i, first_sample + i + 1)[0]
-                for i in rows])
+    if "solar" in scenario.monte_carlo.hold_fixed:  # the block's first sample's path for all
+        streams = [solar.sample_streams(seed, first_sample, first_sample + 1)[0]
+                   for _ in (range(start.size) if rows is None else rows)]
+    elif rows is None:
+        streams = solar.sample_streams(seed, first_sample, first_sample + start.size)
+    else:
+        streams = [solar.sample_streams(seed, first_sample + i, first_sample + i + 1)[0]
+                   for i in rows]
     paths = scenario.solar.make_model().sample(streams, first_day, n_days, len(streams),
                                                stream_days=all_days)
     return DailyIndices.from_paths(paths, held_to_days=all_days)
@@ -120,8 +143,8 @@ def expected_lifetime_days(scenario, x):
     """
     f107a, f107, ap = GUESS_INDICES
     inc = float(scenario.orbit.inclination_deg.p["value"])
-    profile = _msis_profile(scenario.atmosphere.msis_table().orbit(inc), f107a, f107 - f107a,
-                            ap)
+    profile = _msis_profile(scenario.atmosphere.msis_tables()[0].orbit(inc), f107a,
+                            f107 - f107a, ap)
     entry = scenario.propagation.entry_alt_km
     sma_alt = x["orbit.mean_altitude_km"]
     h = np.linspace(entry, max(float(sma_alt.max()), entry + 1.0), 2000)   # a - R_e, km
@@ -169,7 +192,8 @@ class Environment:
 
 
 class DailyEnvironment(Environment):
-    """The NRLMSISE-00 orbit table driven by each sample's sampled daily indices.
+    """The density model's orbit table (or tables) driven by each sample's sampled daily
+    indices.
 
     The paths cover the first :data:`SOLAR_WINDOW_DAYS` from the block's earliest start
     (all of them to the horizon when most samples are expected to outlive that,

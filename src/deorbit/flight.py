@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import fall, operations, orbits, sampling
+from . import fall, maintenance, operations, orbits, sampling
 from .constants import DAYS_PER_YEAR, EARTH_RADIUS_M, SECONDS_PER_DAY
-from .environment import environment
+from .environment import density_models, environment
 from .kernel import Status, mean_circular_elements, propagate
 
 __all__ = ["HISTORY_STEP_DAYS", "MEAN_MAX_STEP_DAYS", "FlightBlock", "Outcome", "fly",
@@ -54,10 +54,15 @@ def fly(blk, idx, block_index):
     start = x["start.epoch_utc"][idx]
     dv = scenario.operations.deorbit_vehicle
     horizon = blk.horizon[idx]
-    # Natural decay from the end of station keeping (until the deorbit vehicle is ready).
+    # Natural decay from the end of station keeping, or from the start under the altitude
+    # maintenance (until the deorbit vehicle is ready).
     stop = horizon if dv is None else np.minimum(
         np.maximum(x["operations.deorbit_vehicle.ready_utc"][idx], start), horizon)
-    res = blk.decay(idx, start, stop, **_initial(scenario, x, idx))
+    if scenario.operations.altitude_maintenance is None:
+        res = blk.decay(idx, start, stop, **_initial(scenario, x, idx))
+    else:  # reboosts hold the altitude until the vehicle is ready (or while they last)
+        res = maintenance.maintained_decay(blk, idx, start, stop, _initial(scenario, x, idx),
+                                           block_index)
     waiting = res.status == Status.HORIZON
     if dv is None:
         blk.outcome[idx[waiting]] = Outcome.IN_ORBIT
@@ -95,7 +100,9 @@ class FlightBlock:
     def __init__(self, scenario, x, n, first_sample):
         self.scenario, self.x, self.first_sample = scenario, x, first_sample
         prop = scenario.propagation
-        self.bc = x["vehicle.ballistic_coefficient_kg_m2"]
+        # each sample's density model (None: one for all), and its BC carried over to it
+        self.model, bc_scale = density_models(scenario, x)
+        self.bc = x["vehicle.ballistic_coefficient_kg_m2"] * bc_scale
         self.scale = x["atmosphere.density_scale"]
         self.breakup_alt = x["breakup.altitude_km"]
         self.horizon = x["start.epoch_utc"] + scenario.start.horizon_years * DAYS_PER_YEAR
@@ -117,9 +124,14 @@ class FlightBlock:
         self.history_days = history_days(scenario)
         self.history = np.empty((n, self.history_days.size))
         self.solar_history = np.empty_like(self.history)
+        #: The altitude maintenance's results (None without the section).
+        self.maintenance = (None if scenario.operations.altitude_maintenance is None
+                            else maintenance.Ledger(n))
 
     def reset(self, idx):
         """Samples idx back to no result."""
+        if self.maintenance is not None:
+            self.maintenance.reset(idx)
         self.outcome[idx] = Outcome.UNCONTROLLED_NATURAL
         for a in (self.reentry, self.brk_epoch, self.brk_state, self.burn_epoch, self.miss,
                   self.history, self.solar_history):
@@ -145,9 +157,8 @@ class FlightBlock:
         """Propagate samples idx down to their breakup altitude or stop_epoch; record."""
         opts = {**self.common, **(self.hybrid if method == "hybrid" else {}), **kw}
         res = propagate(epoch, state, self.bc[idx], self.table, stop_epoch, method=method,
-                        mean_elements=mean, density_scale=self.scale[idx],
-                        stop_alt_km=self.breakup_alt[idx], space_weather=self.take_sw(idx),
-                        **self.history_times(idx), **opts)
+                        mean_elements=mean, stop_alt_km=self.breakup_alt[idx],
+                        **self.density(idx), **self.history_times(idx), **opts)
         self.record(idx, res)
         return res
 
@@ -163,17 +174,19 @@ class FlightBlock:
         old = self.history[idx]
         self.history[idx] = np.where(np.isnan(old), res.history_sma_alt_km, old)
 
-    def take_sw(self, idx):
-        """Daily indices of samples idx (None with a static atmosphere)."""
-        return self.env.take(idx)
+    def density(self, idx):
+        """The per-sample density arguments of ``propagate`` for samples idx: the density
+        scale, the daily indices (None with a static atmosphere) and the density model."""
+        return dict(density_scale=self.scale[idx], space_weather=self.env.take(idx),
+                    density_model=None if self.model is None else self.model[idx])
 
     def station(self, idx):
         """The samples idx as the burns see them (:class:`deorbit.operations.Station`):
         their Cowell flights are recorded in the block (breakups, the altitude history, the
         true entry-interface crossing)."""
         return operations.Station(
-            self.bc[idx], self.breakup_alt[idx], self.scale[idx], self.table,
-            self.take_sw(idx), entry_alt_km=self.common["entry_alt_km"],
+            self.bc[idx], self.breakup_alt[idx], table=self.table, **self.density(idx),
+            entry_alt_km=self.common["entry_alt_km"],
             rtol=self.common["rtol"], history_days=self.history_days,
             history_origin_utc_days=self.x["start.epoch_utc"][idx],
             recorder=_Recorder(self, idx))
@@ -213,10 +226,10 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
     if above.any():
         j = idx[above]
         r = propagate(epoch[above], state[above], blk.bc[j], blk.table, blk.horizon[j],
-                      method=scenario.propagation.method, density_scale=blk.scale[j],
-                      entry_alt_km=low, handover_alt_km=low + 10.0,
-                      rtol=blk.common["rtol"], mean_max_step_days=MEAN_MAX_STEP_DAYS,
-                      space_weather=blk.take_sw(j), **blk.history_times(j))
+                      method=scenario.propagation.method, entry_alt_km=low,
+                      handover_alt_km=low + 10.0, rtol=blk.common["rtol"],
+                      mean_max_step_days=MEAN_MAX_STEP_DAYS, **blk.density(j),
+                      **blk.history_times(j))
         blk.keep_history(j, r)
         lost = r.status != Status.ENTERED    # still above at the horizon, or a failure
         blk.outcome[j[r.status == Status.HORIZON]] = Outcome.IN_ORBIT
@@ -241,8 +254,8 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
             final_dv = x["operations.deorbit_vehicle.final_burn_dv_m_s"][idx]
             t_burn, blk.miss[idx] = operations.target_final_burn(
                 epoch, state, dv.final_window_h * 3600.0, final_dv,
-                operations.Station(blk.bc[idx], blk.breakup_alt[idx], blk.scale[idx],
-                                   blk.table, blk.take_sw(idx),
+                operations.Station(blk.bc[idx], blk.breakup_alt[idx], table=blk.table,
+                                   **blk.density(idx),
                                    entry_alt_km=blk.common["entry_alt_km"]),
                 fall.reference_fragment_bc(scenario), blk.lower,
                 scenario.ground.target_lat_deg, scenario.ground.target_lon_deg,

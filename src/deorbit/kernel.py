@@ -83,13 +83,15 @@ class BlockInputs(NamedTuple):
 
 
 class DensityArgs(NamedTuple):
-    """The density model as ``propagate_block`` reads it: the log-density table on its axes
-    (altitude x F10.7a x dF10.7 x Ap, row-major), the seasonal correction on its periodic
-    nodes, and the daily indices (rows of (F10.7a, dF10.7, Ap, day of year) per day, each
-    sample's row and its start's offset in days from the row's first day)."""
+    """The density model as ``propagate_block`` reads it: the log-density tables on their
+    shared axes (one row per density model, each altitude x F10.7a x dF10.7 x Ap, row-major)
+    and each sample's table row, the seasonal corrections on their periodic nodes (one row
+    per model, or none), and the daily indices (rows of (F10.7a, dF10.7, Ap, day of year)
+    per day, each sample's row and its start's offset in days from the row's first day)."""
 
     table_alt_km: np.ndarray
     table_log_rho: np.ndarray
+    table_row: np.ndarray
     axis_f107a: np.ndarray
     axis_df: np.ndarray
     axis_ap: np.ndarray
@@ -247,6 +249,7 @@ class DailyIndices:
 #: to the centre the geodetic altitude is not defined, and no orbit starts there).
 _MIN_RADIUS_KM = 0.5e-3 * EARTH_RADIUS_M
 _METHODS = ("hybrid", "cowell")
+_TABLES = (DensityTable, OrbitDensityTable, MsisAlongTrajectory)
 _ALTITUDES = ("ellipsoid", "sphere")
 
 
@@ -353,7 +356,7 @@ def propagate(
     epoch_utc_days,
     state_eci,
     bc_kg_m2,
-    atmosphere: DensityTable,
+    atmosphere,
     stop_epoch_utc_days,
     *,
     method: str = "hybrid",
@@ -370,6 +373,7 @@ def propagate(
     mean_max_step_days: float = 1.0,
     space_weather: DailyIndices | None = None,
     ephemeris_days=None,
+    density_model=None,
 ) -> PropagationResult:
     """Propagate a block of N decaying orbits down to the stop altitude or the stop epoch.
 
@@ -382,12 +386,13 @@ def propagate(
         ``mean_elements`` is given instead.
     bc_kg_m2 : float or array_like, shape (N,)
         Ballistic coefficient m/(Cd A), kg/m^2, > 0.
-    atmosphere : DensityTable, OrbitDensityTable or MsisAlongTrajectory
-        A fixed density profile (kg/m^3 against altitude, km); the NRLMSISE-00 orbit
-        table of the orbit's inclination driven day by day by ``space_weather``; or the
-        reference density mode, NRLMSISE-00 at every point of the trajectory with the same
-        daily indices (always on the pure-Python backend, ~1000x slower; see
-        :mod:`deorbit.atmosphere.reference`).
+    atmosphere : DensityTable, OrbitDensityTable, tuple of either, or MsisAlongTrajectory
+        A fixed density profile (kg/m^3 against altitude, km); a density model's orbit
+        table of the orbit's inclination driven day by day by ``space_weather``; a tuple of
+        profiles, or of orbit tables, on the same axes (several density models, each
+        sample's picked by ``density_model``); or the reference density mode,
+        NRLMSISE-00 at every point of the trajectory with the same daily indices (always on
+        the pure-Python backend, ~1000x slower; see :mod:`deorbit.atmosphere.reference`).
     stop_epoch_utc_days : float or array_like, shape (N,)
         Horizon or requested epoch (e.g. of a burn), UTC days since J2000, >= start epoch.
     method : {"hybrid", "cowell"}
@@ -446,6 +451,9 @@ def propagate(
         (``PropagationResult.ephemeris_state_eci``), method ``"cowell"`` only: the states
         come from the integrator's dense output, so asking for them does not change the
         trajectory. See :func:`trajectory` for absolute epochs.
+    density_model : int or array_like of int, shape (N,), optional
+        With a tuple ``atmosphere``: each sample's table, an index into the tuple
+        (default 0, the first).
 
     Returns
     -------
@@ -488,7 +496,7 @@ def propagate(
                          f"(got {method!r}: the mean-element phase has no osculating state "
                          "between its steps)")
 
-    density = _density_arrays(atmosphere, space_weather, epoch, stop_epoch)
+    density = _density_arrays(atmosphere, space_weather, epoch, stop_epoch, density_model)
 
     inputs = BlockInputs(
         start_epoch_days=epoch, state0=state, drag_m2_kg=1.0 / bc, density_scale=scale,
@@ -517,9 +525,13 @@ def _check_options(method, altitude, atmosphere, zonal_degree):
         raise ValueError(f"method = {method!r}: allowed {', '.join(map(repr, _METHODS))}")
     if altitude not in _ALTITUDES:
         raise ValueError(f"altitude = {altitude!r}: allowed {', '.join(map(repr, _ALTITUDES))}")
-    if not isinstance(atmosphere, (DensityTable, OrbitDensityTable, MsisAlongTrajectory)):
-        raise ValueError("atmosphere: expected a DensityTable, an OrbitDensityTable or an "
-                         f"MsisAlongTrajectory, got {type(atmosphere).__name__}")
+    tables = atmosphere if isinstance(atmosphere, tuple) else (atmosphere,)
+    kinds = {type(t) for t in tables}
+    if (not tables or len(kinds) != 1 or not issubclass(kinds.pop(), _TABLES)
+            or (len(tables) > 1 and isinstance(tables[0], MsisAlongTrajectory))):
+        raise ValueError("atmosphere: expected a DensityTable, an OrbitDensityTable, a tuple "
+                         "of DensityTables or of OrbitDensityTables, or an "
+                         f"MsisAlongTrajectory, got {_describe_atmosphere(atmosphere)}")
     if zonal_degree not in (0, 2, 3, 4):
         raise ValueError(f"zonal_degree = {zonal_degree!r}: allowed 0, 2, 3 or 4")
 
@@ -629,49 +641,103 @@ def _times(name, days):
     return np.ascontiguousarray(t)
 
 
-def _density_arrays(atmosphere, space_weather, epoch, stop_epoch) -> DensityArgs:
-    """The kernel's density arguments: table, axes, season, daily rows, each sample's row
-    and day offsets."""
+def _describe_atmosphere(atmosphere):
+    """The type of an atmosphere argument, for messages (a tuple's element types too)."""
+    if isinstance(atmosphere, tuple):
+        kinds = ", ".join(sorted({type(t).__name__ for t in atmosphere}))
+        return f"a tuple of {kinds or 'nothing'}"
+    return type(atmosphere).__name__
+
+
+def _density_arrays(atmosphere, space_weather, epoch, stop_epoch,
+                    density_model=None) -> DensityArgs:
+    """The kernel's density arguments: tables, axes, each sample's table, season, daily
+    rows, each sample's row and day offsets."""
     n = epoch.size
+    tables = atmosphere if isinstance(atmosphere, tuple) else (atmosphere,)
+    row = _table_rows(density_model, len(tables), n)
     one = np.zeros(1)
-    if isinstance(atmosphere, DensityTable):
+    first = tables[0]
+    if isinstance(first, DensityTable):
         if space_weather is not None:
             raise ValueError("space_weather: only used with an OrbitDensityTable atmosphere")
-        return DensityArgs(atmosphere.alt_km, atmosphere.log_rho, one, one, one, np.zeros(0),
-                           np.zeros(0), 365.25, np.zeros((1, 1, 4)),
+        _same_axes(tables, ("alt_km",))
+        return DensityArgs(first.alt_km, _stacked(tables, "log_rho"), row, one, one, one,
+                           np.zeros((len(tables), 0)), np.zeros(0), 365.25, np.zeros((1, 1, 4)),
                            np.zeros(n, dtype=np.int64), np.zeros(n))
     if not isinstance(space_weather, DailyIndices):
-        raise ValueError(f"space_weather: an {type(atmosphere).__name__} needs DailyIndices")
+        raise ValueError(f"space_weather: an {type(first).__name__} needs DailyIndices")
     sw = space_weather
-    first = _per_sample("space_weather.first_day_utc_days", sw.first_day_utc_days, n,
+    start = _per_sample("space_weather.first_day_utc_days", sw.first_day_utc_days, n,
                         -1e6, 1e6)
     daily, rows = sw.packed()
     if rows.shape[0] != n:
         raise ValueError(f"space_weather: {rows.shape[0]} samples' indices for {n} samples")
     days = daily.shape[1]
     covered = days if sw.held_to_days is None else max(days, int(sw.held_to_days))
-    offset = epoch - first
-    short = (offset < 0) | (stop_epoch - first > covered)
+    offset = epoch - start
+    short = (offset < 0) | (stop_epoch - start > covered)
     if short.any():
         i = int(np.flatnonzero(short)[0])
         raise ValueError(f"space_weather: sample {i} runs from {epoch[i]!r} to "
-                         f"{stop_epoch[i]!r} but its {covered} days start at {first[i]!r}")
+                         f"{stop_epoch[i]!r} but its {covered} days start at {start[i]!r}")
     rows = np.ascontiguousarray(rows, dtype=np.int64)
-    if isinstance(atmosphere, MsisAlongTrajectory):  # no table: the reference backend's model
-        return DensityArgs(*(np.zeros(0),) * 7, 365.25, daily, rows,
+    if isinstance(first, MsisAlongTrajectory):  # no table: the reference backend's model
+        return DensityArgs(np.zeros(0), np.zeros((1, 0)), row, *(np.zeros(0),) * 3,
+                           np.zeros((1, 0)), np.zeros(0), 365.25, daily, rows,
                            np.ascontiguousarray(offset))
-    t = atmosphere
-    if t.season_log is None:
-        season, nodes = np.zeros(0), np.zeros(0)
+    _same_axes(tables, ("alt_km", "f107a_sfu", "df_sfu", "ap", "season_day",
+                        "season_period_days"))
+    if first.season_log is None:
+        season, nodes = np.zeros((len(tables), 0)), np.zeros(0)
     else:
-        season = np.ascontiguousarray(t.season_log, dtype=np.float64).ravel()
-        nodes = np.concatenate([[t.season_day[-1] - t.season_period_days], t.season_day,
-                                [t.season_day[0] + t.season_period_days]])
-    return DensityArgs(np.ascontiguousarray(t.alt_km, dtype=np.float64),
-            np.ascontiguousarray(t.log_rho, dtype=np.float64).ravel(),
-            *(np.ascontiguousarray(a, dtype=np.float64) for a in (t.f107a_sfu, t.df_sfu, t.ap)),
-            season, np.ascontiguousarray(nodes, dtype=np.float64), float(t.season_period_days),
-            daily, rows, np.ascontiguousarray(offset))
+        season = _stacked(tables, "season_log")
+        nodes = np.concatenate([[first.season_day[-1] - first.season_period_days],
+                                first.season_day,
+                                [first.season_day[0] + first.season_period_days]])
+    return DensityArgs(np.ascontiguousarray(first.alt_km, dtype=np.float64),
+                       _stacked(tables, "log_rho"), row,
+                       *(np.ascontiguousarray(a, dtype=np.float64)
+                         for a in (first.f107a_sfu, first.df_sfu, first.ap)),
+                       season, np.ascontiguousarray(nodes, dtype=np.float64),
+                       float(first.season_period_days), daily, rows,
+                       np.ascontiguousarray(offset))
+
+
+def _table_rows(density_model, n_tables, n):
+    """Each sample's table: ``density_model`` (default 0) as contiguous int64, checked."""
+    if density_model is None:
+        return np.zeros(n, dtype=np.int64)
+    arr = np.asarray(density_model)
+    if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "f"
+                                          and np.all(np.isfinite(arr) & (arr == np.round(arr)))):
+        raise ValueError(f"density_model: expected integer table indices, got {arr!r}")
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != n):
+        raise ValueError(f"density_model: expected a scalar or shape ({n},), got shape "
+                         f"{arr.shape}")
+    row = np.ascontiguousarray(np.broadcast_to(arr, (n,)), dtype=np.int64)
+    bad = (row < 0) | (row >= n_tables)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"density_model[{i}] = {int(row[i])}: allowed 0 ... {n_tables - 1} "
+                         f"(an index into the {n_tables} tables of atmosphere)")
+    return row
+
+
+def _same_axes(tables, names):
+    """The tables of one call share their axes (the kernel interpolates them alike)."""
+    for k, t in enumerate(tables[1:], start=1):
+        for name in names:
+            a, b = getattr(tables[0], name), getattr(t, name)
+            if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
+                raise ValueError(f"atmosphere[{k}].{name}: differs from atmosphere[0]'s; the "
+                                 "tables of one call must share their axes")
+
+
+def _stacked(tables, name):
+    """(n_tables, size) contiguous float64: each table's array ``name``, flattened."""
+    return np.ascontiguousarray(np.stack([np.asarray(getattr(t, name), dtype=np.float64).ravel()
+                                          for t in tables]))
 
 
 def circular_state(alt_km, inc_deg, raan_deg=0.0, arg_lat_deg=0.0):

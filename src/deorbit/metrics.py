@@ -48,6 +48,7 @@ import numpy as np
 
 from .engine import Outcome
 from .ground.casualty import EC_LIMIT
+from .maintenance import EndReason
 
 COUNT = "count"
 PROBABILITY = "probability"
@@ -68,7 +69,7 @@ EC_LIMIT_TEXT = f"{EC_LIMIT:.0e}".replace("e-0", "e-")
 EC_ABOVE_LIMIT = f"p_ec_above_{EC_LIMIT_TEXT}"
 
 #: Groups, in the order of the report's full table.
-GROUPS = ("run", "outcome", "ground", "reentry", "lifetime")
+GROUPS = ("run", "outcome", "ground", "reentry", "lifetime", "maintenance")
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,26 @@ def _debris_outside(arrays):
     if not landed.any():
         return np.zeros(0, bool)
     return landed & (np.nan_to_num(arrays["fragments_outside_zone"]) > 0)
+
+
+def _reason_is(code):
+    def values(arrays):
+        return arrays["maintenance_end_reason"] == code
+    return values
+
+
+def _maintenance():
+    """The altitude maintenance's figures (runs of scenarios with the section only)."""
+    reasons = (("ready", EndReason.READY), ("budget_spent", EndReason.BUDGET_SPENT),
+               ("no_vehicle", EndReason.NO_VEHICLE), ("failure", EndReason.FAILURE))
+    return (
+        Metric("maintenance_dv_mean_m_s", "reboost delta-v spent (mean over samples)", "m/s",
+               MEAN, "maintenance", _column("maintenance_dv_m_s"), ("maintenance_dv_m_s",),
+               short="reboost delta-v (mean)"),
+        *(Metric(f"p_maintenance_ended_{tag}", f"P(maintenance ended: {EndReason.NAMES[code]})",
+                 "probability", PROBABILITY, "maintenance", _reason_is(code),
+                 ("maintenance_end_reason",)) for tag, code in reasons),
+    )
 
 
 def _column(name):
@@ -223,6 +244,7 @@ REGISTRY = (
     Metric("lifetime_mean_given_reentry_days", "lifetime, mean over re-entered samples",
            "days", SUBSET_MEAN, "lifetime", _column("lifetime_days"), ("lifetime_days",),
            interval=False, omit_when_empty=True),
+    *_maintenance(),
 )
 
 #: The registry by summary key.

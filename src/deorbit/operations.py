@@ -76,10 +76,12 @@ class Station:
     ----------
     bc_kg_m2, breakup_alt_km, density_scale : ndarray (n,)
         The station's ballistic coefficient, breakup altitude (km) and density-model scale.
-    table : DensityTable or OrbitDensityTable
-        The station's density.
+    table : DensityTable, OrbitDensityTable or a tuple of either
+        The station's density (a tuple: one per density model).
     space_weather : deorbit.kernel.DailyIndices, optional
-        The rows' daily indices when ``table`` is an orbit table.
+        The rows' daily indices when ``table`` holds orbit tables.
+    density_model : ndarray (n,) of int, optional
+        The rows' density models, indices into a tuple ``table``.
     entry_alt_km : float
         Entry-interface altitude, km.
     rtol : float
@@ -99,6 +101,7 @@ class Station:
     density_scale: np.ndarray
     table: object
     space_weather: object = None
+    density_model: np.ndarray | None = None
     entry_alt_km: float = ENTRY_ALT_KM
     rtol: float = 1e-9
     history_days: np.ndarray | None = None
@@ -111,9 +114,15 @@ class Station:
             self, bc_kg_m2=self.bc_kg_m2[rows], breakup_alt_km=self.breakup_alt_km[rows],
             density_scale=self.density_scale[rows],
             space_weather=None if self.space_weather is None else self.space_weather.take(rows),
+            density_model=None if self.density_model is None else self.density_model[rows],
             history_origin_utc_days=(None if self.history_origin_utc_days is None
                                      else self.history_origin_utc_days[rows]),
             recorder=None)
+
+    def density(self):
+        """The per-row density arguments of ``propagate``."""
+        return dict(density_scale=self.density_scale, space_weather=self.space_weather,
+                    density_model=self.density_model)
 
     def fly(self, rows, epoch, state, until, entry_alt_km=None):
         """Cowell for ``rows`` from (epoch, state) to breakup or ``until``."""
@@ -123,10 +132,7 @@ class Station:
         res = propagate(epoch, state, self.bc_kg_m2[rows], self.table, until, method="cowell",
                         entry_alt_km=self.entry_alt_km if entry_alt_km is None else entry_alt_km,
                         stop_alt_km=self.breakup_alt_km[rows],
-                        density_scale=self.density_scale[rows],
-                        space_weather=(None if self.space_weather is None
-                                       else self.space_weather.take(rows)),
-                        rtol=self.rtol, **history)
+                        rtol=self.rtol, **self.take(rows).density(), **history)
         if self.recorder is not None:
             self.recorder.flown(rows, res)
         return res
@@ -356,8 +362,7 @@ def _shot(epoch, state, dv_m_s, duration_s, station, bc_ref, lower_table):
 def _shoot(epoch, state, t_burn, dv_m_s, duration_s, station, bc_ref, lower_table):
     """Nominal impact lat/lon (deg) of a burn at t_burn; NaN if the station enters first."""
     pre = propagate(epoch, state, station.bc_kg_m2, station.table, t_burn, method="cowell",
-                    entry_alt_km=station.entry_alt_km, density_scale=station.density_scale,
-                    space_weather=station.space_weather)
+                    entry_alt_km=station.entry_alt_km, **station.density())
     lat = np.full(epoch.size, np.nan)
     lon = np.full(epoch.size, np.nan)
     alive = pre.status == Status.HORIZON

@@ -49,5 +49,10 @@ def draw_block(scenario, block_index: int, n: int) -> dict[str, np.ndarray]:
     if not 0 < n <= size:
         raise ValueError(f"n = {n}: allowed 1..block_size = {size}")
     seed = scenario.monte_carlo.seed
-    return {path: dist.sample(stream(seed, block_index, path), size)[:n]
-            for path, dist in scenario.uncertain().items()}
+    held = scenario.monte_carlo.hold_fixed
+    out = {path: dist.sample(stream(seed, block_index, path), size)[:n]
+           for path, dist in scenario.uncertain().items()}
+    for path in held:  # the block's first sample's draw for all (monte_carlo.hold_fixed)
+        if path in out:
+            out[path] = np.full(n, out[path][0])
+    return out

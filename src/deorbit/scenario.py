@@ -20,9 +20,12 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
+from ._data import data_label
 from ._messages import ECHO_LIMIT, decode_utf8, did_you_mean, shown
 from .atmosphere import DensityTable, load_msis_table
-from .atmosphere.msis import PACKAGED_SOURCE
+from .atmosphere.models import DEFAULT_MODEL, DENSITY_MODELS, density_model
 from .distributions import Distribution, DistributionError, parse_distribution
 from .kernel import ENTRY_ALT_KM, HANDOVER_ALT_KM
 
@@ -115,9 +118,44 @@ class DeorbitVehicle:
 
 
 @dataclass(frozen=True)
+class AltitudeMaintenance:
+    """Reboosts that keep the station's mean altitude in a band until the deorbit vehicle
+    is ready (or ``until_utc``), while their delta-v lasts (:mod:`deorbit.maintenance`)."""
+
+    #: A reboost is due when the mean altitude (semi-major axis minus R_e) is at or below
+    #: this at a daily check, km.
+    trigger_altitude_km: float
+    #: A reboost raises the mean altitude to this (at most ``dv_per_reboost_m_s``), km.
+    target_altitude_km: float
+    #: Delta-v on hand at the start, m/s (sampled); None when given as ``propellant_kg``.
+    dv_budget_m_s: Distribution | None
+    #: The largest delta-v of one reboost, m/s.
+    dv_per_reboost_m_s: float
+    #: Probability that a reboost fails; a failure ends maintenance.
+    failure_probability: float = 0.0
+    #: Thrust of the reboost burns, N; 0 makes them impulsive (finite: m dv / thrust).
+    thrust_n: float = 0.0
+    #: End of maintenance if before the deorbit vehicle is ready (UTC days; sampled).
+    until_utc: Distribution | None = None
+    #: Propellant on hand at the start, kg (sampled), and its specific impulse, s: the
+    #: delta-v budget by the rocket equation on ``vehicle.mass_kg``.
+    propellant_kg: Distribution | None = None
+    isp_s: float | None = None
+    #: Reboost vehicles arriving at this mean rate, per year (a Poisson process from the
+    #: start); 0: none.
+    resupply_per_year: float = 0.0
+    #: ... or at these dates (each sampled).
+    resupply_utc: tuple = ()
+    #: Delta-v each arriving vehicle adds, m/s (sampled).
+    resupply_dv_m_s: Distribution | None = None
+
+
+@dataclass(frozen=True)
 class Operations:
     #: None: no deorbit vehicle (uncontrolled natural decay).
     deorbit_vehicle: DeorbitVehicle | None
+    #: None: no reboost after the start (the station decays freely).
+    altitude_maintenance: AltitudeMaintenance | None = None
 
 
 @dataclass(frozen=True)
@@ -205,10 +243,12 @@ def _solar_model(model, params, space_weather_file):
 class Atmosphere:
     """The density model.
 
-    ``msis``: NRLMSISE-00 through deorbit's density table (the packaged one, or ``path``: a
-    file in the same format, :func:`deorbit.atmosphere.load_msis_table`), averaged over
-    the latitudes of the orbit's inclination. ``table``: a fixed density profile (JSON
-    ``alt_km``/``rho_kg_m3`` at ``path``), with constant solar indices only.
+    ``msis``: a density model's table (:mod:`deorbit.atmosphere.models`: NRLMSISE-00, the
+    default, or another packaged model; or ``path``: a file in the same format,
+    :func:`deorbit.atmosphere.load_msis_table`), averaged over the latitudes of the orbit's
+    inclination; with several ``models``, each sample flies one, drawn by ``model_choice``.
+    ``table``: a fixed density profile (JSON ``alt_km``/``rho_kg_m3`` at ``path``), with
+    constant solar indices only.
     """
 
     model: str
@@ -216,26 +256,44 @@ class Atmosphere:
     table: DensityTable | None
     #: Multiplier on the model density, e.g. the model's own error (NRLMSISE-00: ~15 % 1-sigma).
     density_scale: Distribution
-    #: The density file (absolute path); None with "msis": the packaged table.
+    #: The density file (absolute path); None with "msis": the packaged table(s).
     path: str | None = None
+    #: "msis" without ``path``: the packaged models flown (``DENSITY_MODELS`` names).
+    models: tuple[str, ...] = (DEFAULT_MODEL,)
+    #: With several ``models``: the draw of each sample's, an index into ``models``.
+    model_choice: Distribution | None = None
+    #: The model ``vehicle.ballistic_coefficient_kg_m2`` was fitted with: a model flown
+    #: carries it over by the ratio of their fitted BCs (:meth:`bc_scales`).
+    bc_model: str = DEFAULT_MODEL
 
     @property
     def source(self) -> str:
         """Where the density comes from (the profile's source, the table file, or the
-        packaged table), without reading a table."""
+        packaged tables), without reading a table."""
         if self.table is not None:
             return self.table.source
-        return self.path or PACKAGED_SOURCE
+        return self.path or " | ".join(data_label(density_model(m).table_file)
+                                       for m in self.models)
 
-    def msis_table(self):
-        """The NRLMSISE-00 density table (:class:`deorbit.atmosphere.MsisTable`) of model
-        "msis": the packaged one or ``path`` (read once per process)."""
-        return _msis_table(self.path)
+    def msis_tables(self):
+        """The density tables (:class:`deorbit.atmosphere.MsisTable`) of model "msis", one
+        per entry of ``models`` (``path``'s alone if given; read once per process)."""
+        if self.path is not None:
+            return (_msis_table(self.path, None),)
+        return tuple(_msis_table(None, m) for m in self.models)
+
+    def bc_scales(self):
+        """Per entry of ``models``: the factor on the scenario's ballistic coefficient,
+        ``bc_scale`` of the model over ``bc_model``'s (1 for a table file)."""
+        if self.path is not None or self.model == "table":
+            return np.ones(1)
+        ref = density_model(self.bc_model).bc_scale.value
+        return np.array([density_model(m).bc_scale.value / ref for m in self.models])
 
 
-@lru_cache(maxsize=4)
-def _msis_table(path):
-    return load_msis_table(path)
+@lru_cache(maxsize=8)
+def _msis_table(path, model):
+    return load_msis_table(path) if path is not None else load_msis_table(model=model)
 
 
 @dataclass(frozen=True)
@@ -264,6 +322,11 @@ class MonteCarlo:
     seed: int
     block_size: int = 1000
     convergence: Convergence | None = None
+    #: Sampled quantities held fixed within each block (key paths of
+    #: :meth:`Scenario.uncertain`, or "solar" for the daily solar paths): every sample of a
+    #: block takes the draw of the block's first sample, the others keep their own. For
+    #: conditional-variance decompositions (:mod:`deorbit.decompose`).
+    hold_fixed: tuple[str, ...] = ()
 
 
 #: Solar-activity models a scenario can name.
@@ -297,6 +360,8 @@ class Scenario:
     source: str = ""
     text: str = field(default="", repr=False)
     sha256: str = ""
+    #: The directory its relative file paths were resolved against (None: the working one).
+    base_dir: Path | None = field(default=None, repr=False)
 
     def data_files(self):
         """Key path -> absolute path of each file the scenario reads besides its own text
@@ -317,6 +382,8 @@ class Scenario:
             **({} if self.orbit.initial is None else {
                 f"orbit.dispersion.z{k}": _STANDARD_NORMAL for k in range(1, 7)}),
             "atmosphere.density_scale": self.atmosphere.density_scale,
+            **({} if self.atmosphere.model_choice is None else {
+                "atmosphere.model": self.atmosphere.model_choice}),
             "vehicle.mass_kg": self.vehicle.mass_kg,
             "breakup.altitude_km": self.breakup.altitude_km,
             "breakup.surviving_mass_fraction": self.breakup.surviving_mass_fraction,
@@ -328,6 +395,13 @@ class Scenario:
                 "operations.deorbit_vehicle.lowering_burn_dv_m_s": dv.lowering_burn_dv_m_s,
                 "operations.deorbit_vehicle.final_burn_dv_m_s": dv.final_burn_dv_m_s,
             })
+        m = self.operations.altitude_maintenance
+        if m is not None:
+            key = "operations.altitude_maintenance"
+            out.update({f"{key}.{k}": getattr(m, k) for k in (
+                "until_utc", "dv_budget_m_s", "propellant_kg", "resupply_dv_m_s")
+                if getattr(m, k) is not None})
+            out.update({f"{key}.resupply_utc.{i}": d for i, d in enumerate(m.resupply_utc)})
         return out
 
 
@@ -417,6 +491,41 @@ class _Table:
                                 + did_you_mean(unknown[0], self.used))
 
 
+def with_values(scenario: Scenario, values: dict, *, name: str, title: str | None = None,
+                comment: str = "", source: str | None = None) -> Scenario:
+    """A variant of ``scenario``: its TOML with the key paths ``values`` set (a dotted path
+    into the sections, e.g. ``"operations.deorbit_vehicle.ready_utc.mode"``; None removes
+    the key), renamed, and parsed again, so that every value goes through the scenario's
+    own validation (the message names its key path). ``comment`` heads the variant's text
+    (``# `` lines); relative file paths still resolve against the scenario's directory.
+
+    Raises
+    ------
+    ScenarioError
+        A key path through a value (not a table), or a value the parser refuses.
+    """
+    data = tomllib.loads(scenario.text.removeprefix("\ufeff"))
+    for path, value in values.items():
+        node, parts = data, path.split(".")
+        for i, part in enumerate(parts[:-1]):
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(scenario.source, ".".join(parts[: i + 1]), node,
+                                    f"is a value, not a table: cannot set {path}")
+        if value is None:
+            node.pop(parts[-1], None)
+        else:
+            node[parts[-1]] = value
+    data["name"] = name
+    if title is not None:
+        data["title"] = title
+    from ._toml import dumps
+
+    header = "".join(f"# {line}\n" for line in comment.splitlines())
+    return parse_scenario(header + dumps(data) + "\n", source=source or scenario.source,
+                          base_dir=scenario.base_dir)
+
+
 def _epoch(iso):
     from .time import epoch_from_datetime
 
@@ -463,16 +572,18 @@ def parse_scenario(text: str, source: str = "<string>", base_dir: Path | None = 
                              orbit.inclination_deg, orbit_table.data.get("inclination_deg"))
     propagation = _propagation(top.table("propagation", *_PROPAGATION_KEYS, required=False))
     monte_carlo = _monte_carlo(top.table("monte_carlo", *_MONTE_CARLO_KEYS))
-    operations = _operations(top.table("operations", "deorbit_vehicle", required=False))
+    operations = _operations(top.table("operations", "deorbit_vehicle", "altitude_maintenance",
+                                       required=False), vehicle.mass_kg)
     breakup = _breakup(top.table("breakup", *_BREAKUP_KEYS), base_dir, propagation.entry_alt_km)
     ground = _ground(top.table("ground", *_GROUND_KEYS, required=False), base_dir)
     top.done()
 
-    return Scenario(name=name, title=title, description=description, start=start,
-                    vehicle=vehicle, orbit=orbit, solar=solar, atmosphere=atmosphere,
-                    propagation=propagation, monte_carlo=monte_carlo, operations=operations,
-                    breakup=breakup, ground=ground, source=source,
-                    text=text, sha256=hashlib.sha256(text.encode()).hexdigest())
+    return _check_held(Scenario(
+        name=name, title=title, description=description, start=start, vehicle=vehicle,
+        orbit=orbit, solar=solar, atmosphere=atmosphere, propagation=propagation,
+        monte_carlo=monte_carlo, operations=operations, breakup=breakup, ground=ground,
+        source=source, text=text, sha256=hashlib.sha256(text.encode()).hexdigest(),
+        base_dir=base_dir))
 
 
 def _document(text, source):
@@ -656,15 +767,16 @@ def _check_solar_model(solar, source, sw_rel):
                             dict(solar.params)[bad] if bad else solar.model, text) from None
 
 
-_ATMOSPHERE_KEYS = ("model", "path", "density_scale")
+_ATMOSPHERE_KEYS = ("model", "path", "density_scale", "bc_model")
 
 
 def _atmosphere(t, base_dir, solar_model, inclination_deg, inclination_value):
-    """``[atmosphere]``: the density model and its file. ``inclination_deg`` is the orbit's
+    """``[atmosphere]``: the density model(s) and the file. ``inclination_deg`` is the orbit's
     (a :class:`Distribution`; the msis table is checked at its lowest draw),
     ``inclination_value`` the ``orbit.inclination_deg`` written in the file (for the
     message that refuses a dispersed inclination with the msis model)."""
-    amodel = t.string("model", allowed=("msis", "table"))
+    models, choice = _density_models(t)
+    amodel = "table" if models == ("table",) else "msis"
     table = path = None
     rel = t.raw("path", None if amodel == "msis" else _MISSING)
     if rel is not None:
@@ -672,30 +784,76 @@ def _atmosphere(t, base_dir, solar_model, inclination_deg, inclination_value):
             raise ScenarioError(t.source, "atmosphere.path", rel, "expected the path of a "
                                 "density file: JSON alt_km/rho_kg_m3 for model 'table', a "
                                 "table .npz (python -m deorbit.tools.msis_table --out) for 'msis'")
+        if models not in (("msis",), ("table",)):
+            raise ScenarioError(t.source, "atmosphere.path", rel,
+                                f"a table file goes with atmosphere.model = 'msis' or "
+                                f"'table' (model {t.data['model']!r} is a packaged table)")
         path = str((base_dir or Path.cwd()) / rel)
         try:
             if amodel == "table":
                 table = DensityTable.from_json(path)
             else:
-                _msis_table(path).orbit(inclination_deg.support()[0])
+                _msis_table(path, None).orbit(inclination_deg.support()[0])
         except (OSError, ValueError, KeyError) as exc:
             raise ScenarioError(t.source, "atmosphere.path", rel, f"cannot read a density "
                                 f"table from {path}: {exc}") from None
     if amodel == "table" and solar_model != "constant":
-        raise ScenarioError(t.source, "atmosphere.model", amodel,
-                            f"solar.model = {solar_model!r} drives the NRLMSISE-00 table: "
+        raise ScenarioError(t.source, "atmosphere.model", "table",
+                            f"solar.model = {solar_model!r} drives a density model's table: "
                             "use atmosphere.model = 'msis' (a fixed table has no indices)")
     if amodel == "msis" and inclination_deg.kind != "fixed":
         raise ScenarioError(t.source, "orbit.inclination_deg", inclination_value,
                             "must be a fixed number with atmosphere.model = 'msis' (the "
                             "density profile is averaged over the latitudes of one inclination)")
+    bc_model = t.string("bc_model", allowed=tuple(DENSITY_MODELS), default=DEFAULT_MODEL)
     atmosphere = Atmosphere(model=amodel, table=table,
                             density_scale=t.dist("density_scale", 0.0, 100.0, default=1.0,
                                                  lo_open=True),
-                            path=path)
+                            path=path,
+                            models=((DEFAULT_MODEL,) if models in (("msis",), ("table",))
+                                    else models),
+                            model_choice=choice, bc_model=bc_model)
     t.done()
     return atmosphere
 
+
+def _density_models(t):
+    """``atmosphere.model``: (the names, the draw over them or None). A string: "msis"
+    (NRLMSISE-00, or the table at ``path``), "table", or a packaged model's name; or
+    ``{dist = "choice", values = [names], weights = [...]}``: the packaged models each
+    sample's is drawn from."""
+    names = ("msis", "table", *DENSITY_MODELS)
+    value = t.raw("model")
+    if not isinstance(value, dict):
+        if not isinstance(value, str) or value not in names:
+            raise ScenarioError(t.source, "atmosphere.model", value,
+                                f"allowed {', '.join(map(repr, names))} or "
+                                "{ dist = 'choice', values = [model names] }"
+                                + (did_you_mean(value, names) if isinstance(value, str) else ""))
+        return (value,), None
+    values = value.get("values")
+    if value.get("dist") == "choice" and isinstance(values, list):
+        for i, v in enumerate(values):
+            if not isinstance(v, str) or v not in DENSITY_MODELS:
+                raise ScenarioError(t.source, f"atmosphere.model.values[{i}]", v,
+                                    f"allowed {', '.join(map(repr, DENSITY_MODELS))}"
+                                    + (did_you_mean(v, DENSITY_MODELS)
+                                       if isinstance(v, str) else ""))
+        if len(set(values)) != len(values):
+            raise ScenarioError(t.source, "atmosphere.model.values", values,
+                                "each model once (weights set their shares)")
+    try:
+        if value.get("dist") != "choice":
+            raise DistributionError("dist", value.get("dist"), "allowed 'choice' (a draw of "
+                                    "the density model among packaged models' names)")
+        choice = parse_distribution({**value, "values": list(range(len(values)))}
+                                    if isinstance(values, list) else value)
+    except DistributionError as exc:
+        raise ScenarioError(t.source, f"atmosphere.model.{exc.path}", exc.value,
+                            exc.allowed) from None
+    if len(values) == 1:
+        return tuple(values), None
+    return tuple(values), choice
 
 _PROPAGATION_KEYS = ("entry_alt_km", "method", "handover_alt_km", "rtol")
 
@@ -714,7 +872,7 @@ def _propagation(t):
     return propagation
 
 
-_MONTE_CARLO_KEYS = ("samples", "seed", "block_size", "convergence")
+_MONTE_CARLO_KEYS = ("samples", "seed", "block_size", "convergence", "hold_fixed")
 
 
 def _monte_carlo(t):
@@ -732,14 +890,31 @@ def _monte_carlo(t):
         c.done()
     else:
         t.used.add("convergence")
+    hold = t.raw("hold_fixed", [])
+    if not isinstance(hold, list) or not all(isinstance(h, str) for h in hold):
+        raise ScenarioError(t.source, "monte_carlo.hold_fixed", hold,
+                            "expected a list of key paths of sampled quantities, or 'solar'")
     monte_carlo = MonteCarlo(samples=samples, seed=seed, block_size=block_size,
-                             convergence=conv)
+                             convergence=conv, hold_fixed=tuple(hold))
     t.done()
     return monte_carlo
 
 
-def _operations(t):
-    """``[operations]`` (optional): the deorbit vehicle's sequence, if there is one."""
+def _check_held(scenario):
+    """Each ``monte_carlo.hold_fixed`` entry names a sampled quantity of the scenario."""
+    allowed = (*scenario.uncertain(), *(("solar",) if scenario.solar.model != "constant"
+                                        else ()))
+    for i, key in enumerate(scenario.monte_carlo.hold_fixed):
+        if key not in allowed:
+            raise ScenarioError(scenario.source, f"monte_carlo.hold_fixed[{i}]", key,
+                                f"allowed {', '.join(map(repr, allowed))}"
+                                + did_you_mean(key, allowed))
+    return scenario
+
+
+def _operations(t, mass_kg):
+    """``[operations]`` (optional): the deorbit vehicle's sequence, if there is one, and
+    the altitude maintenance before it (``mass_kg``: the station's mass)."""
     dv = None
     if "deorbit_vehicle" in t.data:
         d = t.table("deorbit_vehicle", *(f.name for f in fields(DeorbitVehicle)))
@@ -761,9 +936,77 @@ def _operations(t):
         d.done()
     else:
         t.used.add("deorbit_vehicle")
-    operations = Operations(deorbit_vehicle=dv)
+    maintenance = None
+    if "altitude_maintenance" in t.data:
+        maintenance = _altitude_maintenance(
+            t.table("altitude_maintenance", *(f.name for f in fields(AltitudeMaintenance))),
+            dv, mass_kg)
+    else:
+        t.used.add("altitude_maintenance")
+    operations = Operations(deorbit_vehicle=dv, altitude_maintenance=maintenance)
     t.done()
     return operations
+
+
+def _altitude_maintenance(m, dv, mass_kg):
+    """``[operations.altitude_maintenance]``: the band, the delta-v budget (or propellant),
+    the reboosts and the resupply. ``dv``: the deorbit vehicle (None: ``until_utc`` is
+    required); ``mass_kg``: the station's mass (the propellant's rocket equation)."""
+    trigger = m.number("trigger_altitude_km", 200.0, 2000.0)
+    target = m.number("target_altitude_km", trigger, 2000.0, lo_open=True)
+    if dv is None and "until_utc" not in m.data:
+        raise ScenarioError(m.source, m._key("until_utc"), _MISSING,
+                            "is required without operations.deorbit_vehicle (maintenance "
+                            "lasts until the vehicle is ready, or until this date)")
+    until = m.dist("until_utc", *EPOCH_RANGE, is_date=True) if "until_utc" in m.data else None
+    m.used.add("until_utc")
+    if ("dv_budget_m_s" in m.data) == ("propellant_kg" in m.data):
+        raise ScenarioError(m.source, m._key("dv_budget_m_s"),
+                            m.data.get("dv_budget_m_s", _MISSING),
+                            "give dv_budget_m_s or propellant_kg (with isp_s), one of them")
+    budget = propellant = isp = None
+    if "dv_budget_m_s" in m.data:
+        budget = m.dist("dv_budget_m_s", 0.0, 1e5)
+        if "isp_s" in m.data:
+            raise ScenarioError(m.source, m._key("isp_s"), m.data["isp_s"],
+                                "only with propellant_kg (the budget is given as delta-v)")
+        m.used.add("isp_s")
+    else:
+        propellant = m.dist("propellant_kg", 0.0, 1e7)
+        if propellant.support()[1] >= mass_kg.support()[0]:
+            raise ScenarioError(m.source, m._key("propellant_kg"), m.data["propellant_kg"],
+                                f"draws must lie below the lowest vehicle.mass_kg draw "
+                                f"({mass_kg.support()[0]:g} kg)")
+        isp = float(m.number("isp_s", 0.0, 1000.0, lo_open=True))
+    if "resupply_per_year" in m.data and "resupply_utc" in m.data:
+        raise ScenarioError(m.source, m._key("resupply_utc"), m.data["resupply_utc"],
+                            "give resupply_per_year or resupply_utc, not both")
+    rate = float(m.number("resupply_per_year", 0.0, 100.0, default=0.0))
+    dates = m.raw("resupply_utc", [])
+    if not isinstance(dates, list) or len(dates) > 100:
+        raise ScenarioError(m.source, m._key("resupply_utc"), dates,
+                            "expected a list of at most 100 dates (each a date or a date "
+                            "distribution)")
+    sub = _Table({str(i): d for i, d in enumerate(dates)}, m._key("resupply_utc"), m.source,
+                 [str(i) for i in range(len(dates))])
+    dates = tuple(sub.dist(str(i), *EPOCH_RANGE, is_date=True) for i in range(len(dates)))
+    resupply = None
+    if rate > 0 or dates:
+        resupply = m.dist("resupply_dv_m_s", 0.0, 1e4)
+    elif "resupply_dv_m_s" in m.data:
+        raise ScenarioError(m.source, m._key("resupply_dv_m_s"), m.data["resupply_dv_m_s"],
+                            "only with resupply_per_year > 0 or resupply_utc")
+    m.used.add("resupply_dv_m_s")
+    maintenance = AltitudeMaintenance(
+        trigger_altitude_km=float(trigger), target_altitude_km=float(target),
+        dv_budget_m_s=budget,
+        dv_per_reboost_m_s=float(m.number("dv_per_reboost_m_s", 0.5, 500.0)),
+        failure_probability=float(m.number("failure_probability", 0.0, 1.0, default=0.0)),
+        thrust_n=float(m.number("thrust_n", 0.0, 1e8, default=0.0)),
+        until_utc=until, propellant_kg=propellant, isp_s=isp, resupply_per_year=rate,
+        resupply_utc=dates, resupply_dv_m_s=resupply)
+    m.done()
+    return maintenance
 
 
 _BREAKUP_KEYS = ("fragments", "altitude_km", "surviving_mass_fraction")

@@ -373,3 +373,65 @@ def footprint_length_png(footprint_length_km, marks=None, *, title="") -> bytes:
         ax.legend(loc="upper right", fontsize=8.5)
     ax.grid(True, axis="y", color="0.88", lw=0.6)
     return _png(fig)
+
+
+# -- decomposition ---------------------------------------------------------------------------
+def decomposition_png(labels, share, share_se, *, title="") -> bytes:
+    """Horizontal bars: each factor's share of a quantity's variance (percent), with
+    1-sigma error bars (:mod:`deorbit.decompose`)."""
+    fig = _new_figure(7.2, 0.55 * len(labels) + 1.2)
+    ax = fig.add_subplot()
+    if not len(labels):
+        return _no_data(fig, ax, "no factor to decompose")
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y, 100 * np.asarray(share), xerr=100 * np.asarray(share_se), color="#2e86c1",
+            ecolor="0.25", capsize=3)
+    ax.set_yticks(y, labels)
+    ax.axvline(0.0, color="0.4", lw=0.8)
+    ax.set_xlabel("share of the variance explained alone, % (± 1 s.e.)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return _png(fig)
+
+
+# -- sweeps ----------------------------------------------------------------------------------
+def sweep_png(x, lines, *, x_label, y_label, x_is_date=False, y_is_date=False,
+              title="") -> bytes:
+    """A headline figure against a swept value: above, the figure ± one standard error;
+    below, its paired difference from the first value ± one paired standard error.
+
+    Parameters
+    ----------
+    x : list of float
+        The swept values (UTC days since J2000 when ``x_is_date``).
+    lines : list of dict
+        One per combination of the other swept keys: ``label``, and per x ``value``,
+        ``se``, ``diff``, ``diff_se`` (lists; None where there is none). With ``y_is_date``
+        the values are UTC days since J2000 and the differences days.
+    """
+    fig = _new_figure(6.4, 5.2)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    xs = _mpl_dates(x) if x_is_date else np.asarray(x, dtype=np.float64)
+    for line in lines:
+        value, se, diff, diff_se = (
+            np.array([np.nan if v is None else v for v in line[k]], dtype=np.float64)
+            for k in ("value", "se", "diff", "diff_se"))
+        yv = _mpl_dates(value) if y_is_date else value
+        top.errorbar(xs, yv, yerr=np.nan_to_num(se), marker="o", capsize=3,
+                     label=line["label"] or None)
+        bottom.errorbar(xs, diff, yerr=np.nan_to_num(diff_se), marker="o", capsize=3)
+    bottom.axhline(0.0, color="0.5", lw=0.8)
+    top.set_ylabel(y_label)
+    bottom.set_ylabel("minus first value\n(± paired se)" + (", days" if y_is_date else ""))
+    bottom.set_xlabel(x_label)
+    if y_is_date:
+        _date_axis(top.yaxis)
+    if x_is_date:
+        _date_axis(bottom.xaxis)
+    if any(line["label"] for line in lines):
+        top.legend(fontsize=8)
+    top.grid(alpha=0.3)
+    bottom.grid(alpha=0.3)
+    if title:
+        top.set_title(title, fontsize=10)
+    return _png(fig)

@@ -13,6 +13,10 @@ Layout of the page:
    distribution;
 3. provenance: versions, seeds, scenario hashes, data sources.
 
+A run made by ``deorbit sweep`` (a ``sweep.json`` in the run directory) gets a sweep section
+after the side-by-side table: the sweep's table (:func:`deorbit.sweep.table_rows`) and a
+figure per headline metric against the swept value (:func:`sweep_figures`).
+
 Every number comes from ``summary.json`` and is formatted from that value; each number is
 wrapped in ``<span class="num" data-scenario=... data-metric=... data-value=...>`` with the
 value's exact ``repr``, so a reader (or a test) can check the page against the file. A figure
@@ -49,6 +53,9 @@ AFTER_HORIZON = "after the horizon"
 DECISION_METRICS = DECISION
 #: Ground-risk figures: "not computed in this run" when the run's blocks lack their columns.
 GROUND_METRICS = GROUND
+#: Groups of figures that only scenarios with their section have (left out, not "not
+#: computed", elsewhere).
+OPTIONAL_GROUPS = ("maintenance",)
 
 
 def _label(key):
@@ -524,9 +531,11 @@ def _risk_table(sc):
     """Every figure of the registry (:func:`deorbit.metrics.report_order`) and of the
     scenario's summary.json, with its unit and key, folded. A registry figure absent from
     summary.json is shown as not computed when the blocks lack its columns (an older run),
-    and left out when the run's data left it undefined (e.g. no uncontrolled entry)."""
+    and left out when the run's data left it undefined (e.g. no uncontrolled entry) or the
+    scenario has no such section (the maintenance figures without altitude maintenance)."""
     m = sc.metrics
-    names = [x.key for x in report_order() if x.key in m or not x.computable(sc.arrays)]
+    names = [x.key for x in report_order() if x.key in m or (
+        not x.computable(sc.arrays) and x.group not in OPTIONAL_GROUPS)]
     names += [k for k in m if k not in names]
     rows = "".join(_risk_row(sc, k, full=True) for k in names)
     return (f'<details class="risk-details"><summary>All {len(names)} figures of this '
@@ -570,6 +579,134 @@ def _provenance(manifest):
             f"</thead><tbody>{rows}</tbody></table></div></section>")
 
 
+def _decomposition_section(run_dir, summary, out_dir):
+    """Where the spread comes from (:mod:`deorbit.decompose`), if the run holds variants
+    (``deorbit run --decompose``)."""
+    from .. import decompose
+
+    rows = decompose.read(run_dir)
+    if not rows:
+        return ""
+    parts = ['<section id="decomposition"><h2>Where the spread comes from</h2>',
+             "<p>Each uncertain factor was held fixed within each block of a second run on "
+             "the same samples (scenarios <code>NAME.hold-FACTOR</code>). The share is the "
+             "part of the variance the factor explains alone, 1 − E[Var(Y | factor)] / Var(Y) "
+             "(its first-order Sobol index; ± bootstrap standard error over blocks); the rest "
+             "is the other inputs' (start, vehicle readiness, breakup, ...) and interactions'. "
+             "Negative values are noise around 0.</p>"]
+    for name in dict.fromkeys(r["scenario"] for r in rows):
+        for quantity, (label, unit) in decompose.QUANTITIES.items():
+            mine = [r for r in rows if r["scenario"] == name and r["quantity"] == quantity]
+            if not mine:
+                continue
+            body = "".join(
+                f'<tr><th scope="row">{_e(decompose.FACTORS[r["factor"]][0])}</th>'
+                f'<td class="num">{100 * r["share"]:.1f} ± {100 * r["share_se"]:.1f} %</td>'
+                + ("" if unit == "probability" else
+                   f'<td class="num">{r["p5_p95_width"]:.4g} → {r["p5_p95_width_known"]:.4g}'
+                   "</td>") + "</tr>" for r in mine)
+            width = ("" if unit == "probability" else
+                     f"<th>P5–P95 width, {_e(unit)} (→ with it known)</th>")
+            parts.append(f"<h3>{_e(name)}: {_e(label)}</h3><table><thead><tr><th>factor</th>"
+                         f"<th>share of the variance</th>{width}</tr></thead><tbody>{body}"
+                         "</tbody></table>")
+            png = figures.decomposition_png([decompose.FACTORS[r["factor"]][0] for r in mine],
+                                            [r["share"] for r in mine],
+                                            [r["share_se"] for r in mine],
+                                            title=f"{name}: {label}")
+            fname = re.sub(r"[^A-Za-z0-9._-]", "_", f"{name}-decomposition-{quantity}.png")
+            (out_dir / fname).write_bytes(png)
+            parts.append(f'<figure><img src="data:image/png;base64,'
+                         f'{base64.b64encode(png).decode("ascii")}" alt="{_e(label)} '
+                         f'decomposition: {_e(name)}"><figcaption>{_e(label)} of {_e(name)}: '
+                         f'each factor\'s share <span class="sub">(file: {_e(fname)})'
+                         "</span></figcaption></figure>")
+    ec = decompose.ec_table(summary)
+    if ec:
+        body = "".join(
+            f"<tr><td>{_e(r['scenario'])}</td><td>"
+            f"{_e(decompose.FACTORS[r['held']][0] if r['held'] else 'nothing')}</td>"
+            f"<td class=\"num\">{_e(r['reentry_p5'])} – {_e(r['reentry_p95'])}</td>"
+            f"<td class=\"num\">" + ("not computed" if r["ec_mean"] is None else
+                                     f"{r['ec_mean']:.2g} ({r['ec_ci_low']:.2g}–"
+                                     f"{r['ec_ci_high']:.2g})") + "</td></tr>" for r in ec)
+        parts.append("<h3>Reentry date and Ec with each factor held</h3><table><thead><tr>"
+                     "<th>scenario</th><th>held fixed within blocks</th><th>reentry P5 – P95"
+                     "</th><th>Ec mean (90 % interval)</th></tr></thead>"
+                     f"<tbody>{body}</tbody></table>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def sweep_figures(result):
+    """(column stem, PNG bytes) of each headline figure of a sweep (:mod:`deorbit.sweep`):
+    the figure against the first swept key, one line per combination of the others."""
+    from ..sweep import HEADLINE
+    from ..time import epoch_from_datetime
+
+    first = result["settings"][0]
+    as_x = epoch_from_datetime if first["is_date"] else float
+    x = [as_x(v) for v in first["values"]]
+    groups = sorted({r["group"] for r in result["variants"]})
+    out = []
+    for key, stem, _ in HEADLINE:
+        lines = []
+        for g in groups:
+            rows = sorted((r for r in result["variants"] if r["group"] == g),
+                          key=lambda r: r["position"])
+            figs = [r["metrics"].get(key, {}) for r in rows]
+            diff = [f.get("minus_first", {}) for f in figs]
+            label = ", ".join(f"{p} = {v}" for p, v in rows[0]["values"].items()
+                              if p != first["path"])
+            lines.append({"label": label,
+                          "value": [f.get("value") for f in figs],
+                          "se": [f.get("standard_error") for f in figs],
+                          "diff": [0.0 if r["position"] == 0 else d.get("difference")
+                                   for r, d in zip(rows, diff)],
+                          "diff_se": [0.0 if r["position"] == 0 else d.get("standard_error")
+                                      for r, d in zip(rows, diff)]})
+        m = METRICS[key]
+        unit = "" if m.unit == "probability" else f", {m.unit}"
+        out.append((stem, figures.sweep_png(
+            x, lines, x_label=first["path"], x_is_date=first["is_date"],
+            y_is_date=m.kind == "quantile of a date",
+            y_label=m.label + ("" if m.kind == "quantile of a date" else unit),
+            title=f"{result['scenario']}: {m.label}")))
+    return out
+
+
+def _sweep_section(result, out_dir):
+    """The sweep's table (every headline figure ± se, P(uncontrolled)'s paired differences)
+    and its figures."""
+    from ..sweep import table_rows
+
+    rows = table_rows(result)
+    head = "".join(f"<th>{_e(c)}</th>" for c in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{_e(_short(v))}</td>" for v in r) + "</tr>"
+                   for r in rows[1:])
+    figs = []
+    for stem, png in sweep_figures(result):
+        name = f"sweep-{stem}.png"
+        (out_dir / name).write_bytes(png)
+        data = base64.b64encode(png).decode("ascii")
+        figs.append(f'<figure id="sweep-{_e(stem)}"><img src="data:image/png;base64,{data}" '
+                    f'alt="sweep: {_e(stem)}"><figcaption>{_e(stem)} against '
+                    f"{_e(result['settings'][0]['path'])} <span class=\"sub\">(file: "
+                    f"{_e(name)})</span></figcaption></figure>")
+    sets = "; ".join(f"<code>{_e(s['path'])}</code> = {_e(', '.join(map(str, s['values'])))}"
+                     for s in result["settings"])
+    return (f'<section id="sweep"><h2>Sweep of {_e(result["scenario"])}</h2>'
+            f"<p>Swept: {sets}. Standard errors of the differences: "
+            f"{_e(result.get('paired') or 'none (one value)')}. The table is "
+            "<code>sweep.csv</code> in the run directory.</p>"
+            f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+            f"</table></div>{''.join(figs)}</section>")
+
+
+def _short(v):
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
 def write_report(run_dir, out_dir=None) -> Path:
     """Write the run's HTML report and its PNG figures; return the HTML path.
 
@@ -602,6 +739,10 @@ def write_report(run_dir, out_dir=None) -> Path:
                 _footprint_figure(sc)]
         sections.append(_scenario_section(sc, figs, out_dir))
     nav = "".join(f'<a href="#scenario-{_e(s.name)}">{_e(s.name)}</a>' for s in scenarios)
+    sweep = ""
+    if (run_dir / "sweep.json").exists():   # a run made by deorbit sweep
+        sweep = _sweep_section(json.loads((run_dir / "sweep.json").read_text()), out_dir)
+        nav = '<a href="#sweep">sweep</a>' + nav
     missing = [k for k in GROUND_METRICS
                if not any(k in s.metrics or METRICS[k].computable(s.arrays) for s in scenarios)]
     note = (f"<p class=\"sub\">Ground-risk figures {_e(', '.join(missing))}: {NOT_COMPUTED}."
@@ -624,6 +765,8 @@ order-statistic confidence intervals. Expected casualties are compared with the
 {_side_by_side(scenarios)}
 {note}
 </section>
+{_decomposition_section(run_dir, summary, out_dir)}
+{sweep}
 {"".join(sections)}
 {_provenance(manifest)}
 <p class="sub">Figures are embedded; the same PNGs are in <code>{_e(out_dir)}</code>.

@@ -194,6 +194,29 @@ def parse_sw_all(
     def fail(lineno: int, message: str) -> SpaceWeatherError:
         return SpaceWeatherError(f"{source_name} line {lineno}: {message}")
 
+    header, counts, rows = _layout(stripped, fail)
+    parsed = {s: _parse_rows(stripped, rows[s], s, fail) for s in _SECTIONS}
+    days = {s: _check_dates(parsed[s], rows[s], s, fail) for s in _SECTIONS}
+    _check_sequence(days, rows, fail)
+    for section in _SECTIONS:
+        declared, lineno = counts[section]
+        if declared != len(rows[section]):
+            span = (
+                f"lines {rows[section][0] + 1}-{rows[section][-1] + 1}" if rows[section] else
+                "no lines"
+            )
+            raise fail(
+                lineno,
+                f"NUM_{section}_POINTS says {declared} rows but the {section} section has "
+                f"{len(rows[section])} ({span})",
+            )
+    return _assemble(parsed, days, header["UPDATED"], sha256, source or source_name)
+
+
+def _layout(stripped: list[str], fail) -> tuple[dict, dict, dict]:
+    """The file's structure, checked: the header (key -> value), each section's declared
+    count (section -> (count, line number)) and its data rows (section -> 0-based line
+    indices; the rows themselves are validated by :func:`_parse_rows`)."""
     header: dict[str, str] = {}
     counts: dict[str, tuple[int, int]] = {}  # section -> (declared count, line number)
     rows: dict[str, list[int]] = {}  # section -> 0-based line indices of its data rows
@@ -219,58 +242,9 @@ def parse_sw_all(
                 )
             section_rows.append(i)
             continue
-        words = line.split()
-        if not words or line.startswith("#"):
-            continue
-        key = words[0]
-        if key in ("DATATYPE", "VERSION", "UPDATED"):
-            if key in header:
-                raise fail(i + 1, f"repeated {key} header")
-            if len(words) < 2:
-                raise fail(i + 1, f"{key} header without a value")
-            header[key] = " ".join(words[1:])
-            if key == "DATATYPE" and header[key] != "CssiSpaceWeather":
-                raise fail(i + 1, f"DATATYPE is {shown(header[key], _QUOTE)}, expected "
-                                  "'CssiSpaceWeather'")
-            if key == "VERSION" and header[key] != _SUPPORTED_VERSION:
-                raise fail(
-                    i + 1,
-                    f"VERSION is {shown(header[key], _QUOTE)}; this parser reads version "
-                    f"{_SUPPORTED_VERSION} only",
-                )
-            continue
-        if key.startswith("NUM_") and key.endswith("_POINTS"):
-            section = key[4:-7]
-            if section not in _SECTIONS:
-                raise fail(i + 1, f"unknown count {shown(key, _QUOTE)}")
-            if section in counts:
-                raise fail(i + 1, f"repeated {key}")
-            if len(words) != 2 or not words[1].isdigit():
-                raise fail(i + 1, f"expected '{key} <count>', got {shown(line.strip(), _QUOTE)}")
-            counts[section] = (int(words[1]), i + 1)
-            continue
-        if key == "BEGIN":
-            section = words[1] if len(words) == 2 else ""
-            if section not in _SECTIONS:
-                raise fail(i + 1, f"unknown section {shown(line.strip(), _QUOTE)}")
-            missing_header = [k for k in ("DATATYPE", "VERSION", "UPDATED") if k not in header]
-            if missing_header:
-                raise fail(i + 1, f"header {', '.join(missing_header)} missing before "
-                                  f"{shown(line, _QUOTE)}")
-            if section in rows:
-                raise fail(i + 1, f"repeated section {section}")
-            expected = _SECTIONS[len(rows)]
-            if section != expected:
-                raise fail(i + 1, f"section {section} found where {expected} was expected")
-            if section not in counts:
-                raise fail(i + 1, f"BEGIN {section} without a preceding NUM_{section}_POINTS")
-            rows[section] = section_rows = []
-            current = section
-            continue
-        if key == "END":
-            raise fail(i + 1, f"{shown(line.strip(), _QUOTE)} outside any section")
-        raise fail(i + 1, "unexpected line outside the data sections: "
-                          f"{shown(line.strip(), _QUOTE)}")
+        current = _directive(line, i + 1, header, counts, rows, fail)
+        if current is not None:
+            rows[current] = section_rows = []
     n_lines = len(stripped)
     if not n_lines:
         raise fail(1, "the file is empty; expected a CelesTrak SW-All file (DATATYPE "
@@ -282,23 +256,59 @@ def parse_sw_all(
             raise fail(n_lines, f"end of file: section {section} missing ('BEGIN {section}')")
     if not rows["OBSERVED"]:
         raise fail(counts["OBSERVED"][1], "the OBSERVED section has no rows")
+    return header, counts, rows
 
-    parsed = {s: _parse_rows(stripped, rows[s], s, fail) for s in _SECTIONS}
-    days = {s: _check_dates(parsed[s], rows[s], s, fail) for s in _SECTIONS}
-    _check_sequence(days, rows, fail)
-    for section in _SECTIONS:
-        declared, lineno = counts[section]
-        if declared != len(rows[section]):
-            span = (
-                f"lines {rows[section][0] + 1}-{rows[section][-1] + 1}" if rows[section] else
-                "no lines"
-            )
-            raise fail(
-                lineno,
-                f"NUM_{section}_POINTS says {declared} rows but the {section} section has "
-                f"{len(rows[section])} ({span})",
-            )
-    return _assemble(parsed, days, header["UPDATED"], sha256, source or source_name)
+
+def _directive(line: str, lineno: int, header, counts, rows, fail) -> str | None:
+    """A line outside the sections: a comment or blank, a header, a count, or a ``BEGIN``
+    (whose section it returns, checked against the order and the counts); None otherwise."""
+    words = line.split()
+    if not words or line.startswith("#"):
+        return None
+    key = words[0]
+    if key in ("DATATYPE", "VERSION", "UPDATED"):
+        if key in header:
+            raise fail(lineno, f"repeated {key} header")
+        if len(words) < 2:
+            raise fail(lineno, f"{key} header without a value")
+        header[key] = " ".join(words[1:])
+        if key == "DATATYPE" and header[key] != "CssiSpaceWeather":
+            raise fail(lineno, f"DATATYPE is {shown(header[key], _QUOTE)}, expected "
+                               "'CssiSpaceWeather'")
+        if key == "VERSION" and header[key] != _SUPPORTED_VERSION:
+            raise fail(lineno, f"VERSION is {shown(header[key], _QUOTE)}; this parser reads "
+                               f"version {_SUPPORTED_VERSION} only")
+        return None
+    if key.startswith("NUM_") and key.endswith("_POINTS"):
+        section = key[4:-7]
+        if section not in _SECTIONS:
+            raise fail(lineno, f"unknown count {shown(key, _QUOTE)}")
+        if section in counts:
+            raise fail(lineno, f"repeated {key}")
+        if len(words) != 2 or not words[1].isdigit():
+            raise fail(lineno, f"expected '{key} <count>', got {shown(line.strip(), _QUOTE)}")
+        counts[section] = (int(words[1]), lineno)
+        return None
+    if key == "BEGIN":
+        section = words[1] if len(words) == 2 else ""
+        if section not in _SECTIONS:
+            raise fail(lineno, f"unknown section {shown(line.strip(), _QUOTE)}")
+        missing_header = [k for k in ("DATATYPE", "VERSION", "UPDATED") if k not in header]
+        if missing_header:
+            raise fail(lineno, f"header {', '.join(missing_header)} missing before "
+                               f"{shown(line, _QUOTE)}")
+        if section in rows:
+            raise fail(lineno, f"repeated section {section}")
+        expected = _SECTIONS[len(rows)]
+        if section != expected:
+            raise fail(lineno, f"section {section} found where {expected} was expected")
+        if section not in counts:
+            raise fail(lineno, f"BEGIN {section} without a preceding NUM_{section}_POINTS")
+        return section
+    if key == "END":
+        raise fail(lineno, f"{shown(line.strip(), _QUOTE)} outside any section")
+    raise fail(lineno, "unexpected line outside the data sections: "
+                       f"{shown(line.strip(), _QUOTE)}")
 
 
 def _parse_rows(stripped: list[str], indices: list[int], section: str, fail) -> np.ndarray:
