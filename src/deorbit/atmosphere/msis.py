@@ -7,7 +7,10 @@ how it is stored (:func:`load_msis_table`), and the interpolation the compiled k
 reproduce (:meth:`OrbitDensityTable.log_density`). How it is made is
 :mod:`deorbit.tools.msis_table` (``python -m deorbit.tools.msis_table --out PATH``, an
 offline tool); :mod:`deorbit.atmosphere.pymsis_means` computes the same quantity straight from
-pymsis, the yardstick of the tests.
+pymsis, the yardstick of the tests. The other density models deorbit ships (NRLMSIS 2.1,
+DTM2000: :mod:`deorbit.atmosphere.models`) are tables of this same format, axes and recipe,
+with "NRLMSISE-00" below read as their model (DTM2000's inputs and its join to NRLMSISE-00
+below 120 km: :mod:`deorbit.atmosphere.dtm2000_orekit`).
 
 What a table value is
 ---------------------
@@ -98,6 +101,7 @@ from pathlib import Path
 import numpy as np
 
 from .._data import data_bytes, data_label
+from .models import DEFAULT_MODEL, density_model
 from .table import DensityTable
 
 __all__ = [
@@ -106,7 +110,6 @@ __all__ = [
     "GENERATOR_VERSION",
     "MsisTable",
     "OrbitDensityTable",
-    "PACKAGED_TABLES",
     "load_msis_table",
     "orbit_latitude_weights",
     "utc_day_of_year",
@@ -118,12 +121,6 @@ FORMAT = "deorbit-msis-table"
 FORMAT_VERSION = 1
 #: Version of :func:`deorbit.tools.msis_table.build_table` (bump when the recipe changes).
 GENERATOR_VERSION = "1.0"
-
-#: The tables shipped with deorbit, by model name: NRLMSISE-00 (the default) and NRLMSIS 2.1
-#: (the model-form alternative; provenance in ``deorbit/data/README.md``).
-PACKAGED_TABLES = {"nrlmsise00": "msis_table.npz", "nrlmsis21": "nrlmsis21_table.npz"}
-#: How the packaged NRLMSISE-00 table names itself (:attr:`MsisTable.source`).
-PACKAGED_SOURCE = data_label(PACKAGED_TABLES["nrlmsise00"])
 
 #: Period of the season axis, days.
 SEASON_PERIOD_DAYS = 365.25
@@ -584,21 +581,23 @@ def _check_arrays(t) -> str | None:
 _REQUIRED = ("format", "format_version", "alt_km", "f107a_sfu", "df_sfu", "ap", "lat_deg")
 
 
-def load_msis_table(path=None, *, model="nrlmsise00") -> MsisTable:
-    """Load a density table: NRLMSISE-00's, NRLMSIS 2.1's, or a file of the same format.
+def load_msis_table(path=None, *, model=DEFAULT_MODEL) -> MsisTable:
+    """Load a density table: a packaged model's (NRLMSISE-00, NRLMSIS 2.1, DTM2000), or a
+    file of the same format.
 
     Parameters
     ----------
     path : str or os.PathLike or None
         None (default) reads the table of ``model`` shipped with deorbit
-        (:data:`PACKAGED_TABLES`, provenance in ``deorbit/data/README.md``); otherwise a file
+        (:data:`~deorbit.atmosphere.models.DENSITY_MODELS`, provenance in
+        ``deorbit/data/README.md``); otherwise a file
         in the same format (e.g. written by ``python -m deorbit.tools.msis_table --out PATH`` or
         :meth:`MsisTable.save`). ``log_rho`` may be given either quantized (``log_rho_q``,
         ``log_rho_offset``, ``log_rho_step``) or as a float array ``log_rho``; the season
         arrays are optional.
     model : str
-        With ``path`` None: a key of :data:`PACKAGED_TABLES` (``"nrlmsise00"``, the
-        default, or ``"nrlmsis21"``).
+        With ``path`` None: a name of :data:`~deorbit.atmosphere.models.DENSITY_MODELS`
+        (``"nrlmsise00"``, the default, ``"nrlmsis21"`` or ``"dtm2000"``).
 
     Raises
     ------
@@ -608,11 +607,9 @@ def load_msis_table(path=None, *, model="nrlmsise00") -> MsisTable:
         If ``path`` does not exist.
     """
     if path is None:
-        if model not in PACKAGED_TABLES:
-            raise ValueError(f"model = {model!r}: allowed "
-                             f"{', '.join(map(repr, PACKAGED_TABLES))}")
-        raw = data_bytes(PACKAGED_TABLES[model])
-        name = data_label(PACKAGED_TABLES[model])
+        table_file = density_model(model).table_file
+        raw = data_bytes(table_file)
+        name = data_label(table_file)
     else:
         name = os.fspath(path)
         raw = Path(path).read_bytes()

@@ -13,15 +13,12 @@ import numpy as np
 
 from ..constants import EARTH_RADIUS_M, ECCENTRICITY_SQ
 
-__all__ = ["PYMSIS_MODELS", "dates_of_year", "geocentric_to_geodetic_lat", "msis_options",
-           "pymsis_day_mean_density",
+__all__ = ["dates_of_year", "geocentric_to_geodetic_lat", "msis_options",
+           "orbit_mean_samples", "pymsis_day_mean_density",
            "pymsis_orbit_mean_density", "pymsis_orbit_mean_density_at"]
 
 #: NRLMSISE-00 ignores the year; a non-leap year keeps day numbers simple.
 YEAR = 2001
-#: The empirical models pymsis runs, by the names deorbit gives them: pymsis ``version``
-#: and the model's own name.
-PYMSIS_MODELS = {"nrlmsise00": (0, "NRLMSISE-00"), "nrlmsis21": (2.1, "NRLMSIS 2.1")}
 
 
 def geocentric_to_geodetic_lat(lat_gc_deg, alt_km):
@@ -154,11 +151,9 @@ def pymsis_orbit_mean_density(alt_km, f107a_sfu, f107_prev_sfu, ap, inc_deg, n_l
                               version=0):
     """Orbit-mean NRLMSISE-00 density straight from pymsis: the yardstick of the table.
 
-    The arithmetic mean of rho over ``n_u`` geocentric latitudes of a circular orbit uniform
-    in time (converted to geodetic at ``alt_km``), ``n_lon`` longitudes ``(j + 0.5) * 360 /
-    n_lon``, ``n_lt`` local solar times ``(m + 0.5) * 24 / n_lt`` h at each longitude, and the
-    days of the year: ``day_of_year`` alone, or if None ``n_doy`` days
-    ``1 + floor((j + 0.5) * 365 / n_doy)``. Indices are steady, as in the table.
+    The arithmetic mean of rho over the samples of :func:`orbit_mean_samples` (latitudes of
+    the orbit, longitudes, local times, days of the year). Indices are steady, as in the
+    table.
 
     Parameters
     ----------
@@ -184,6 +179,35 @@ def pymsis_orbit_mean_density(alt_km, f107a_sfu, f107_prev_sfu, ap, inc_deg, n_l
     """
     import pymsis
 
+    day, ut, lon, lat = orbit_mean_samples(alt_km, inc_deg, n_lon, n_lt, n_u,
+                                           day_of_year=day_of_year, n_doy=n_doy)
+    n = day.size
+    out = pymsis.calculate(
+        dates_of_year(day, ut), lon, lat, np.full(n, float(alt_km)),
+        np.full(n, float(f107_prev_sfu)), np.full(n, float(f107a_sfu)), _ap7(ap, n),
+        version=version,
+        options=msis_options(geomagnetic_activity))
+    rho = np.asarray(out[..., pymsis.Variable.MASS_DENSITY], dtype=np.float64)
+    if not np.all(np.isfinite(rho) & (rho > 0)):
+        return float("nan")
+    return float(rho.mean())
+
+
+def orbit_mean_samples(alt_km, inc_deg, n_lon=6, n_lt=8, n_u=24, *, day_of_year=None,
+                       n_doy=12):
+    """The samples of the yardstick's orbit mean (:func:`pymsis_orbit_mean_density`).
+
+    ``n_u`` geocentric latitudes of a circular orbit uniform in time (converted to geodetic
+    at ``alt_km``), ``n_lon`` longitudes ``(j + 0.5) * 360 / n_lon``, ``n_lt`` local solar
+    times ``(m + 0.5) * 24 / n_lt`` h at each longitude, and the days of the year:
+    ``day_of_year`` alone, or if None ``n_doy`` days ``1 + floor((j + 0.5) * 365 / n_doy)``.
+
+    Returns
+    -------
+    day, ut_h, lon_deg, lat_deg : numpy.ndarray, shape (n,)
+        Day of the year (1 = 1 January), UT (h), longitude (deg) and geodetic latitude (deg)
+        of each sample.
+    """
     if day_of_year is None:
         days = 1 + np.floor((np.arange(n_doy) + 0.5) * 365.0 / n_doy).astype(np.int64)
     else:
@@ -193,14 +217,4 @@ def pymsis_orbit_mean_density(alt_km, f107a_sfu, f107_prev_sfu, ap, inc_deg, n_l
     lats = geocentric_to_geodetic_lat(_orbit_latitudes(inc_deg, n_u), alt_km)
     d, lt, lon, lat = np.meshgrid(days, lts, lons, lats, indexing="ij")
     ut = np.mod(lt - lon / 15.0, 24.0)
-    dates = dates_of_year(d.ravel(), ut.ravel())
-    n = dates.size
-    out = pymsis.calculate(
-        dates, lon.ravel(), lat.ravel(), np.full(n, float(alt_km)),
-        np.full(n, float(f107_prev_sfu)), np.full(n, float(f107a_sfu)), _ap7(ap, n),
-        version=version,
-        options=msis_options(geomagnetic_activity))
-    rho = np.asarray(out[..., pymsis.Variable.MASS_DENSITY], dtype=np.float64)
-    if not np.all(np.isfinite(rho) & (rho > 0)):
-        return float("nan")
-    return float(rho.mean())
+    return d.ravel(), ut.ravel(), lon.ravel(), lat.ravel()

@@ -1,9 +1,12 @@
-"""Build deorbit's NRLMSISE-00 density table (an offline tool, not used at run time).
+"""Build deorbit's density tables (an offline tool, not used at run time).
 
 ``python -m deorbit.tools.msis_table --out PATH`` (about 5 minutes on one core) writes the
 table that :mod:`deorbit.atmosphere.msis` defines and reads: NRLMSISE-00 through pymsis,
 averaged as that module's docstring says, on the default axes below, with the seasonal
-correction. The packaged ``deorbit/data/msis_table.npz`` was made by it (provenance in
+correction. ``--model nrlmsis21`` (pymsis) and ``--model dtm2000`` (Orekit's DTM2000, which
+needs ``orekit-jpype`` and Java here and nowhere else: :mod:`deorbit.atmosphere.dtm2000_orekit`)
+make the other packaged tables with the same recipe (:mod:`deorbit.atmosphere.models`). The
+packaged ``deorbit/data/*_table.npz`` were made by it (provenance in
 ``deorbit/data/README.md``).
 """
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atmosphere.models import DENSITY_MODELS, density_model
 from ..atmosphere.msis import (
     GENERATOR_VERSION,
     N_SEASON,
@@ -26,7 +30,6 @@ from ..atmosphere.msis import (
     _periodic_nodes,
 )
 from ..atmosphere.pymsis_means import (
-    PYMSIS_MODELS,
     YEAR,
     dates_of_year,
     geocentric_to_geodetic_lat,
@@ -106,17 +109,77 @@ def _progress(enabled, message):
         print(message, file=sys.stderr, flush=True)
 
 
+def _sampler(model):
+    """The model's density on the builder's grid: a function of (alt_km (A,), lat_gd_deg
+    (A, K) per altitude, day (n,), ut_h (n,), lon_deg (L,), f107 (n,), f107a (n,), ap (n,))
+    returning rho (A, n, L, K), kg/m^3; a text saying how the model was called; and the
+    provenance entries of its versions and input conventions.
+
+    Raises ImportError (with what to install) if the model's evaluator is missing."""
+    entry = density_model(model)
+    if entry.evaluator == "pymsis":
+        import pymsis
+
+        version, options = entry.pymsis_version, msis_options(1)
+
+        def sample(alt, lat_gd, day, ut, lon, f107, f107a, ap):
+            dates = dates_of_year(day, ut)
+            ap7 = np.repeat(np.asarray(ap, dtype=np.float64)[:, None], 7, axis=1)
+            rho = np.empty((alt.size, day.size, lon.size, lat_gd.shape[1]))
+            for a, h in enumerate(alt):
+                res = pymsis.calculate(dates, lon, lat_gd[a], [h], f107, f107a, ap7,
+                                       version=version, options=options)
+                rho[a] = res[:, :, :, 0, pymsis.Variable.MASS_DENSITY]
+            return rho
+
+        text = (f"{entry.display_name} via pymsis.calculate(version={version}), default "
+                "switches (daily-Ap mode), F10.7/F10.7a/Ap passed explicitly")
+        return sample, text, {
+            "pymsis_version": pymsis.__version__,
+            "ap_convention": "daily Ap in all 7 slots of the NRLMSISE-00 Ap array (steady Ap); "
+                             "daily-Ap mode reads only the first",
+            "f107_convention": "F107 = f107a_sfu + df_sfu (previous day's observed F10.7), "
+                               "F107A = f107a_sfu (81-day centred mean of observed F10.7)",
+        }
+    from importlib.metadata import version as dist_version
+
+    from ..atmosphere.dtm2000_orekit import dtm2000_density, start_dtm2000
+
+    start_dtm2000()
+
+    def sample(alt, lat_gd, day, ut, lon, f107, f107a, ap):
+        per_date = (None, slice(None), None, None)
+        return dtm2000_density(day[per_date], ut[per_date], lon[None, None, :, None],
+                               lat_gd[:, None, None, :], alt[:, None, None, None],
+                               f107[per_date], f107a[per_date], ap[per_date])
+
+    text = ("DTM2000 via Orekit's DTM2000.getDensity(day, alti, lon, lat, hl, f, fbar, akp3, "
+            "akp24) (orekit-jpype, deorbit.atmosphere.dtm2000_orekit); below 120 km, where "
+            "DTM2000 is not defined, NRLMSISE-00 (pymsis version=0) times the "
+            "DTM2000/NRLMSISE-00 ratio at 120 km of the same sample")
+    return sample, text, {
+        "orekit_jpype_version": dist_version("orekit-jpype"),
+        "ap_convention": "akp3 (3-hourly Kp, lagged 3 h) = akp24 (24-hour mean Kp) = Kp of the "
+                         "daily Ap (steady activity; the standard ap-Kp table interpolated "
+                         "linearly, deorbit.atmosphere.dtm2000_orekit.ap_to_kp)",
+        "f107_convention": "f = f107a_sfu + df_sfu (previous day's observed F10.7), fbar = "
+                           "f107a_sfu (81-day centred mean of observed F10.7)",
+        "local_time": "hl = mean solar time UT + longitude / 15 h; day = day of the year",
+    }
+
+
 def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, ap=AP,
                 lat_deg=LAT_DEG, n_season=N_SEASON, season=True, progress=False,
                 model="nrlmsise00") -> MsisTable:
-    """Generate the table from NRLMSISE-00 (pymsis ``version=0``), or another model pymsis
-    runs (``model``, :data:`~deorbit.atmosphere.pymsis_means.PYMSIS_MODELS`); optionally
+    """Generate the table of a density model (``model``, a name of
+    :data:`~deorbit.atmosphere.models.DENSITY_MODELS`; NRLMSISE-00 by default); optionally
     write it.
 
     With the default axes this makes 71 x 17 x 8 x 14 x 13 = 1.76 million values from 63
     million NRLMSISE-00 evaluations plus 9 million for the season (about 5 minutes on one
-    core). NRLMSISE-00 prints "DNET LOG ERROR" on stdout (from Fortran) for the samples it
-    cannot evaluate; they are filled (module docstring) and counted in the provenance.
+    core; DTM2000 through Orekit about 15). NRLMSISE-00 prints "DNET LOG ERROR" on stdout
+    (from Fortran) for the samples it cannot evaluate; they are filled (module docstring)
+    and counted in the provenance.
 
     Parameters
     ----------
@@ -132,40 +195,30 @@ def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, 
     progress : bool
         Print progress to stderr.
     model : str
-        A key of :data:`~deorbit.atmosphere.pymsis_means.PYMSIS_MODELS`: ``"nrlmsise00"``
-        (the packaged table) or ``"nrlmsis21"``.
+        ``"nrlmsise00"`` (the default), ``"nrlmsis21"`` (both through pymsis) or
+        ``"dtm2000"`` (through Orekit, which needs ``orekit-jpype`` and Java: ImportError
+        saying so otherwise; :mod:`deorbit.atmosphere.dtm2000_orekit`).
     """
-    import pymsis
-
-    if model not in PYMSIS_MODELS:
-        raise ValueError(f"model = {model!r}: allowed {', '.join(map(repr, PYMSIS_MODELS))}")
-    version, name = PYMSIS_MODELS[model]
+    sample, model_text, conventions = _sampler(model)
     started = time.perf_counter()
     alt = np.asarray(alt_km, dtype=np.float64)
     fa = np.asarray(f107a_sfu, dtype=np.float64)
     dfs = np.asarray(df_sfu, dtype=np.float64)
     aps = np.asarray(ap, dtype=np.float64)
     lat = np.asarray(lat_deg, dtype=np.float64)
-    lat_gd = [geocentric_to_geodetic_lat(lat, h) for h in alt]
-    rho_var = pymsis.Variable.MASS_DENSITY
-    options = msis_options(1)
+    lat_gd = np.array([geocentric_to_geodetic_lat(lat, h) for h in alt])
 
     n_samples = _BASE_DAYS.size * _BASE_LON_DEG.size
-    sample_dates = dates_of_year(_BASE_DAYS, _BASE_UT_H)
-    dates = np.tile(sample_dates, aps.size)
-    ap7 = np.repeat(np.repeat(aps, sample_dates.size)[:, None], 7, axis=1)
+    day = np.tile(_BASE_DAYS, aps.size)
+    ut = np.tile(_BASE_UT_H.astype(np.float64), aps.size)
+    ap_per = np.repeat(aps, _BASE_DAYS.size)
     log_rho = np.empty((alt.size, fa.size, dfs.size, aps.size, lat.size))
     filled = 0
     evaluations = 0
     for i, f in enumerate(fa):
         for j, d in enumerate(dfs):
-            f107 = np.full(dates.size, f + d)
-            f107a = np.full(dates.size, f)
-            rho = np.empty((alt.size, dates.size, _BASE_LON_DEG.size, lat.size))
-            for a, h in enumerate(alt):
-                res = pymsis.calculate(dates, _BASE_LON_DEG, lat_gd[a], [h], f107, f107a, ap7,
-                                       version=version, options=options)
-                rho[a] = res[:, :, :, 0, rho_var]
+            rho = sample(alt, lat_gd, day, ut, _BASE_LON_DEG, np.full(day.size, f + d),
+                         np.full(day.size, f), ap_per)
             evaluations += rho.size
             filled += _fill_invalid(rho, alt)
             rho = rho.reshape(alt.size, aps.size, n_samples, lat.size)
@@ -179,21 +232,17 @@ def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, 
             raise ValueError(f"build_table: df_sfu must contain {SEASON_REF_DF_SFU} and ap "
                              f"{SEASON_REF_AP} for the season correction")
         days, season_day = _season_nodes(n_season, SEASON_PERIOD_DAYS)
-        s_dates = dates_of_year(np.repeat(days, _SEASON_UT_H.size),
-                                np.tile(_SEASON_UT_H, days.size))
-        n = s_dates.size
-        ap7s = np.full((n, 7), SEASON_REF_AP)
+        s_day = np.repeat(days, _SEASON_UT_H.size)
+        s_ut = np.tile(_SEASON_UT_H.astype(np.float64), days.size)
+        n = s_day.size
         season_log_ratio = np.empty((alt.size, fa.size, lat.size, days.size))
         # trapezoid weights of the periodic piecewise-linear season interpolant
         ext = _periodic_nodes(season_day, SEASON_PERIOD_DAYS)
         tw = 0.5 * (ext[2:] - ext[:-2]) / SEASON_PERIOD_DAYS
         for i, f in enumerate(fa):
-            rho = np.empty((alt.size, n, _SEASON_LON_DEG.size, lat.size))
-            for a, h in enumerate(alt):
-                res = pymsis.calculate(s_dates, _SEASON_LON_DEG, lat_gd[a], [h],
-                                       np.full(n, f + SEASON_REF_DF_SFU), np.full(n, f), ap7s,
-                                       version=version, options=options)
-                rho[a] = res[:, :, :, 0, rho_var]
+            rho = sample(alt, lat_gd, s_day, s_ut, _SEASON_LON_DEG,
+                         np.full(n, f + SEASON_REF_DF_SFU), np.full(n, f),
+                         np.full(n, SEASON_REF_AP))
             evaluations += rho.size
             filled += _fill_invalid(rho, alt)
             by_day = rho.reshape(alt.size, days.size, -1, lat.size).mean(axis=2)
@@ -205,20 +254,15 @@ def build_table(out=None, *, alt_km=ALT_KM, f107a_sfu=F107A_SFU, df_sfu=DF_SFU, 
     provenance = {
         "generator": "deorbit.tools.msis_table.build_table",
         "generator_version": GENERATOR_VERSION,
-        "model": f"{name} via pymsis.calculate(version={version}), default switches "
-                 "(daily-Ap mode), F10.7/F10.7a/Ap passed explicitly",
+        "model": model_text,
         "model_key": model,
-        "pymsis_version": pymsis.__version__,
+        **conventions,
         "numpy_version": np.__version__,
         "python_version": sys.version.split()[0],
         "generated_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "generation_seconds": round(elapsed, 1),
         "msis_evaluations": int(evaluations),
         "invalid_samples_filled": int(filled),
-        "ap_convention": "daily Ap in all 7 slots of the NRLMSISE-00 Ap array (steady Ap); "
-                         "daily-Ap mode reads only the first",
-        "f107_convention": "F107 = f107a_sfu + df_sfu (previous day's observed F10.7), "
-                           "F107A = f107a_sfu (81-day centred mean of observed F10.7)",
         "latitude": "geocentric nodes, evaluated at the geodetic latitude of the same point "
                     "at each node altitude; altitude geodetic (WGS-84)",
         "annual_mean_sampling": {
@@ -250,14 +294,15 @@ def main(argv=None) -> int:
     """Command line: ``python -m deorbit.tools.msis_table --out PATH``."""
     parser = argparse.ArgumentParser(
         prog="python -m deorbit.tools.msis_table",
-        description="Generate deorbit's NRLMSISE-00 density table (log density over "
+        description="Generate one of deorbit's density tables (log density over "
                     "altitude, F10.7 81-day mean, daily F10.7 departure, Ap and latitude, "
                     "averaged over longitude, local time and season, plus the seasonal "
-                    "correction) and write it as .npz. Takes about 5 minutes on one core.",
+                    "correction) and write it as .npz. Takes 5-15 minutes on one core.",
     )
     parser.add_argument("--out", required=True, help="output .npz path")
-    parser.add_argument("--model", choices=sorted(PYMSIS_MODELS), default="nrlmsise00",
-                        help="the model tabulated (default nrlmsise00, the packaged table)")
+    parser.add_argument("--model", choices=tuple(DENSITY_MODELS), default="nrlmsise00",
+                        help="the model tabulated (default nrlmsise00; dtm2000 needs "
+                             "orekit-jpype and Java)")
     parser.add_argument("--no-season", action="store_true",
                         help="omit the seasonal correction")
     parser.add_argument("--keep-fortran-output", action="store_true",
@@ -270,7 +315,12 @@ def main(argv=None) -> int:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
         os.close(null)
-    build_table(args.out, season=not args.no_season, progress=True, model=args.model)
+    try:
+        build_table(args.out, season=not args.no_season, progress=True, model=args.model)
+    except ImportError as exc:
+        print(f"python -m deorbit.tools.msis_table: --model {args.model}: {exc}",
+              file=sys.stderr)
+        return 2
     return 0
 
 

@@ -40,6 +40,8 @@ import numpy as np
 
 from .. import orbits
 from ..atmosphere import load_msis_table
+from ..atmosphere.models import DEFAULT_MODEL
+from ..atmosphere.models import density_model as _registry_entry
 from ..constants import EARTH_RADIUS_M
 from ..kernel import DailyIndices, Status, propagate, trajectory
 from ..solar import observed_daily_indices
@@ -55,10 +57,12 @@ _FD_STEPS = (10.0, 10.0, 10.0, 0.01, 0.01, 0.01, 1e-3)
 #: least three sub-arcs, each at least MIN_SUBARC_DAYS long).
 SUBARC_DAYS = 2.0
 MIN_SUBARC_DAYS = 0.5
-#: The density model the fits use (recorded with every result).
-DENSITY_MODEL = "NRLMSISE-00 orbit table (deorbit package data), observed daily indices"
-#: The packaged density tables a fit can use, by name: what their BCs belong to.
-MODEL_NAMES = {"nrlmsise00": "NRLMSISE-00", "nrlmsis21": "NRLMSIS 2.1"}
+
+
+def _density_model(model):
+    """What a BC fitted with ``model`` belongs to (recorded with every result)."""
+    return (f"{_registry_entry(model).display_name} orbit table (deorbit package data), "
+            "observed daily indices")
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ class BCFit:
     bc_scatter_sigma_kg_m2: float
     subarc_bc_kg_m2: tuple = ()
     initial_state_m: tuple = ()
-    density_model: str = DENSITY_MODEL
+    density_model: str = _density_model(DEFAULT_MODEL)
     source: str = "<arrays>"
     residuals: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -161,13 +165,9 @@ def _arc(name, epochs_utc_days, states_m, minimum):
 
 
 def _table(model, inc_deg):
-    """The orbit table of a packaged density model (:data:`MODEL_NAMES`)."""
+    """The orbit table of a packaged density model
+    (:data:`~deorbit.atmosphere.models.DENSITY_MODELS`)."""
     return load_msis_table(model=model).orbit(inc_deg)
-
-
-def _density_model(model):
-    return (f"{MODEL_NAMES[model]} orbit table (deorbit package data), observed daily "
-            "indices")
 
 
 def _space_weather(start, stop, n, space_weather):
@@ -233,7 +233,7 @@ def _gauss_newton(state0, epochs, obs, p0, bc_kg_m2, scale, fitted, table, sw, m
 
 def fit_states(epochs_utc_days, states_m, *, fitted="bc", bc_kg_m2=100.0, density_scale=1.0,
                inclination_deg=None, space_weather=None, source="<arrays>",
-               model="nrlmsise00") -> BCFit:
+               model=DEFAULT_MODEL) -> BCFit:
     """Fit the BC (or a density scale) to an arc of precise states of one object.
 
     Parameters
@@ -327,7 +327,7 @@ def _subarc_values(epochs, obs, p0, bc_kg_m2, scale, fitted, table, sw8):
 
 def fit_element_sets(epochs_utc_days, states_m, *, min_gap_days=1.0, bc_kg_m2=100.0,
                      inclination_deg=None, space_weather=None, source="<arrays>",
-                     model="nrlmsise00") -> BCFit:
+                     model=DEFAULT_MODEL) -> BCFit:
     """Fit the BC to a series of element sets of one object by the decay of the mean
     semi-major axis between pairs of sets (see the module docstring).
 
@@ -411,7 +411,7 @@ def _pair_drop(epochs, states, sma, a, b, bc, table, sw):
 
 
 def fit_tracking(data, *, fitted="bc", bc_kg_m2=None, since_utc_days=None,
-                 until_utc_days=None, min_gap_days=1.0, model="nrlmsise00") -> BCFit:
+                 until_utc_days=None, min_gap_days=1.0, model=DEFAULT_MODEL) -> BCFit:
     """Fit the BC to what :func:`deorbit.tracking.read_tracking` returned.
 
     An OEM (tuple of :class:`~deorbit.tracking.Ephemeris`, one segment used: the longest)
@@ -420,7 +420,7 @@ def fit_tracking(data, *, fitted="bc", bc_kg_m2=None, since_utc_days=None,
     defaults to the file's header BC where it has one (OEM), else 100 kg/m^2.
     ``since_utc_days`` / ``until_utc_days`` (UTC days since J2000) keep the data between
     them, e.g. to stop before a manoeuvre. ``model``: the packaged density table the BC
-    is fitted for (:data:`MODEL_NAMES`).
+    is fitted for (:data:`~deorbit.atmosphere.models.DENSITY_MODELS`).
     """
     from ..frames import to_kernel_frame
     from .results import ElementSeries, Ephemeris
