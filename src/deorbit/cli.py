@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -112,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
                           "terminal; else a line every 10 s and at each quarter)")
     run.add_argument("--no-report", action="store_true",
                      help="do not write the HTML report (RUN_DIR/report/report.html)")
+    run.add_argument("--set", dest="overrides", action="append", type=_override, default=[],
+                     metavar="KEY.PATH=VALUE",
+                     help="set a key of every scenario before the run (repeatable); VALUE is a "
+                          "TOML value, e.g. --set 'atmosphere.model={ dist = \"choice\", values "
+                          "= [\"nrlmsise00\", \"nrlmsis21\", \"dtm2000\"] }' or --set "
+                          "vehicle.ballistic_coefficient_kg_m2=110 (a bare word is a string); "
+                          "the scenario's own checks apply")
     run.add_argument("--decompose", action="store_true",
                      help="also run each scenario once per uncertain factor (solar activity, "
                           "ballistic coefficient, density model, density scale) held fixed "
@@ -274,6 +282,38 @@ def _sweep(args) -> int:
     return 0
 
 
+def _override(text):
+    """``KEY.PATH=VALUE`` of ``run --set``: the key path, the TOML value (a bare word that
+    is not TOML: that string) and the text as given."""
+    import tomllib
+
+    path, sep, value = text.partition("=")
+    path, value = path.strip(), value.strip()
+    if not sep or not path or not value or not all(p.strip() for p in path.split(".")):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KEY.PATH=VALUE, e.g. "
+                                         "vehicle.ballistic_coefficient_kg_m2=110")
+    try:
+        return path, tomllib.loads(f"v = {value}")["v"], text
+    except tomllib.TOMLDecodeError:
+        if re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]*", value):
+            return path, value, text
+        raise argparse.ArgumentTypeError(f"{path}: {value!r} is not a TOML value "
+                                         "(quote strings, e.g. '\"nrlmsis21\"')") from None
+
+
+def _with_overrides(scenario, overrides):
+    """The scenario with ``run --set``'s values (the same name: a run of the changed
+    scenario pairs with a run of the original in ``deorbit compare``)."""
+    from .scenario import with_values
+
+    if not overrides:
+        return scenario
+    sets = shlex.join(w for _, _, text in overrides for w in ("--set", text))
+    return with_values(scenario, {p: v for p, v, _ in overrides}, name=scenario.name,
+                       source=f"{scenario.source} {sets}",
+                       comment=f"deorbit run {scenario.source} {sets}")
+
+
 def _checked(parse):
     """An argparse ``type`` from a parser that raises ValueError with its one-line reason."""
     def check(text):
@@ -407,7 +447,7 @@ def _run(args) -> int:
     except ValueError as exc:
         print(f"deorbit run: {exc}", file=sys.stderr)
         return 2
-    scenarios = [load_scenario(s) for s in args.scenarios]
+    scenarios = [_with_overrides(load_scenario(s), args.overrides) for s in args.scenarios]
     if args.seed is not None or args.no_convergence:
         scenarios = [dataclasses.replace(s, monte_carlo=dataclasses.replace(
             s.monte_carlo, seed=s.monte_carlo.seed if args.seed is None else args.seed,
@@ -461,6 +501,7 @@ def _resume_command(args, out) -> str:
         value = getattr(args, option)
         if value is not None:
             words += [f"--{option.replace('_', '-')}", str(value)]
+    words += [w for _, _, text in args.overrides for w in ("--set", text)]
     words += (["--no-convergence"] * args.no_convergence + ["--no-report"] * args.no_report
               + ["--decompose"] * args.decompose)
     return shlex.join([*words, "--out", str(out), "--resume"])
