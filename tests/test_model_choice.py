@@ -18,7 +18,7 @@ from deorbit.kernel import DailyIndices, mean_circular_elements, propagate
 from deorbit.scenario import ScenarioError, parse_scenario
 
 START = 9800.25
-MODELS = ("nrlmsise00", "nrlmsis21")
+MODELS = ("nrlmsise00", "nrlmsis21", "dtm2000")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_each_sample_flies_its_own_table(tables):
     n = 6
     mean = mean_circular_elements(np.linspace(330, 380, n), 51.64, 0.0, 0.0)
     sw = _indices(n, 400)
-    row = np.array([0, 1, 1, 0, 1, 0])
+    row = np.array([0, 1, 2, 0, 1, 2])
     kw = dict(mean_elements=mean, space_weather=sw, history_days=np.arange(0, 390, 30.0))
     mixed = propagate(START, None, 104.0, tables, START + 390.0, density_model=row, **kw)
     for k, table in enumerate(tables):
@@ -48,11 +48,10 @@ def test_each_sample_flies_its_own_table(tables):
         for name in ("status", "end_epoch_utc_days", "end_state_eci", "history_sma_alt_km",
                      "n_rhs"):
             np.testing.assert_array_equal(getattr(mixed, name)[j], getattr(alone, name)[j])
-    # and the models differ: NRLMSIS 2.1 is less dense than NRLMSISE-00, so the same
-    # samples live longer in it
+    # and the models differ: the same samples enter days apart in them
     alone0 = propagate(START, None, 104.0, tables[0], START + 390.0, **kw)
-    j = row == 1
-    assert np.all(mixed.end_epoch_utc_days[j] > alone0.end_epoch_utc_days[j] + 1.0)
+    j = row > 0
+    assert np.all(np.abs(mixed.end_epoch_utc_days[j] - alone0.end_epoch_utc_days[j]) > 1.0)
 
 
 def test_compiled_equals_reference_with_two_models(tables, monkeypatch):
@@ -69,7 +68,7 @@ def test_compiled_equals_reference_with_two_models(tables, monkeypatch):
 
 
 @pytest.mark.parametrize("model, match", [
-    ([0, 2], r"density_model\[1\] = 2: allowed 0 \.\.\. 1"),
+    ([0, 3], r"density_model\[1\] = 3: allowed 0 \.\.\. 2"),
     ([0.5, 0], "integer table indices"),
     ([0, 0, 0], r"shape \(2,\)"),
 ])
@@ -104,9 +103,9 @@ def test_a_sampled_model_gives_each_sample_its_models_run():
     """The controlled-entry path too: a sample that drew model k has the outputs of the run
     with model k alone (its BC carried over by bc_scale), bit for bit."""
     mixed = run_block(_scenario(
-        'model = { dist = "choice", values = ["nrlmsise00", "nrlmsis21"] }'), 0)
+        'model = { dist = "choice", values = ["nrlmsise00", "nrlmsis21", "dtm2000"] }'), 0)
     drawn = mixed["atmosphere.model"]
-    assert set(np.unique(drawn)) == {0.0, 1.0}
+    assert set(np.unique(drawn)) == {0.0, 1.0, 2.0}
     for k, name in enumerate(MODELS):
         alone = run_block(_scenario(f'model = "{name}"'), 0)
         j = drawn == k
@@ -137,3 +136,17 @@ def test_bc_is_carried_over_by_the_fitted_ratio():
 def test_bad_model_keys_are_named(line, match):
     with pytest.raises(ScenarioError, match=match):
         _scenario(line)
+
+
+def test_run_set_changes_a_key_of_every_scenario_and_names_a_bad_one(tmp_path, capsys):
+    from deorbit.cli import _override, main
+
+    assert _override('atmosphere.model={ dist = "choice", values = ["nrlmsis21"] }')[:2] == (
+        "atmosphere.model", {"dist": "choice", "values": ["nrlmsis21"]})
+    assert _override("atmosphere.model=dtm2000")[:2] == ("atmosphere.model", "dtm2000")
+    assert _override("vehicle.mass_kg=4e5")[1] == 4e5
+    assert main(["run", "iss-2028", "--set", "atmosphere.model=nrlmsis2", "--out",
+                 str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "--set atmosphere.model=nrlmsis2: atmosphere.model = 'nrlmsis2'" in err
+    assert not (tmp_path / "x").exists()
