@@ -95,3 +95,12 @@ def test_equidistant_track_ties_resolve_as_the_exhaustive_scan():
     expected, dist = _exhaustive(tr, dt, 90.0, 0.0)
     assert np.ptp(dist, axis=1).max() < 1e-6
     np.testing.assert_array_equal(operations._scan_window(tr, dt, 90.0, 0.0), expected)
+
+
+def test_ci_uses_the_compiled_scan():
+    """On CI (CI=true) the compiled scan must have been built and be in use."""
+    import os
+
+    if os.environ.get("CI", "").lower() != "true" or os.environ.get("DEORBIT_PUREPYTHON"):
+        pytest.skip("only meaningful on CI")
+    assert operations._scan.__name__ == "deorbit._scan"
