@@ -62,7 +62,8 @@ def extensions():
         f"deorbit.{name}",
         sources=[f"ext/{name}.pyx"],
         include_dirs=["ext"],
-        extra_compile_args=(["-O3", "-fno-math-errno", "-ffp-contract=off"]
+        extra_compile_args=(["-O3", "-fno-math-errno", "-ffp-contract=off",
+                             "-fno-tree-loop-distribute-patterns"]
                             if os.name != "nt" else ["/O2"]),
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ) for name in ("_kernel", "_scan")]
