@@ -12,7 +12,9 @@ Targeting (:func:`target_final_burn`) is solved per sample, not assumed:
    the flight time;
 2. a scan of the window (every ``SCAN_STEP_S``) predicts the impact of a burn at each time
    by moving the calibration geometry along the orbit (J2-secular Keplerian motion, Earth
-   rotation by GMST) and picks the time whose predicted impact is closest to the target;
+   rotation by GMST) and picks the time whose predicted impact is closest to the target
+   (the nearest pass: :func:`_scan_window`, exact distances at a few candidate times found
+   on approximate ones);
 3. Newton iterations on the true propagation remove the along-track miss (the burn time
    moves the impact along the ground track at about the orbital ground speed).
 
