@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import frames, orbits
+from . import fall, frames, orbits
 from .constants import EARTH_RADIUS_M, SECONDS_PER_DAY
 from .ground.sphere import great_circle_distance_km
 from .kernel import ENTRY_ALT_KM, Status, propagate
@@ -158,29 +158,19 @@ class Station:
         return status, t, y
 
 
-def fly_to_ground(epoch, state, station, bc_fragment, lower_table, at_breakup=None):
-    """Station from ``state`` to breakup, then one fragment per sample to the ground.
-
-    Rows flagged in ``at_breakup`` are already at breakup (e.g. it came during a finite
-    burn): only their fragment falls. Returns (impact epoch, impact ECI state); NaN where the
-    station did not reach breakup.
-    """
-    n = epoch.size
-    brk_t, brk_y = epoch.astype(np.float64), state.astype(np.float64)
-    ok = np.ones(n, bool) if at_breakup is None else at_breakup.copy()
+def _burn_to_breakup(epoch, state, dv_m_s, duration_s, station):
+    """A nominal burn at ``epoch`` (no execution errors), then the station to breakup:
+    (breakup epoch, breakup state, reached) per row."""
+    t, y, at_breakup = fire(epoch, state, dv_m_s, np.zeros((epoch.size, 3)), 0.0, 0.0,
+                            duration_s, station)
+    brk_t, brk_y = t.astype(np.float64), y.astype(np.float64)
+    ok = at_breakup.copy()
     fly = ~ok
     if fly.any():
-        st = station.fly(np.flatnonzero(fly), epoch[fly], state[fly], epoch[fly] + SHOT_DAYS)
+        st = station.fly(np.flatnonzero(fly), t[fly], y[fly], t[fly] + SHOT_DAYS)
         brk_t[fly], brk_y[fly] = st.end_epoch_utc_days, st.end_state_eci
         ok[fly] = st.status == Status.ENTERED
-    imp_epoch = np.full(n, np.nan)
-    imp_state = np.full(state.shape, np.nan)
-    if ok.any():
-        fr = propagate(brk_t[ok], brk_y[ok], bc_fragment[ok], lower_table, brk_t[ok] + 1.0,
-                       method="cowell", entry_alt_km=0.0)
-        imp_epoch[ok] = fr.end_epoch_utc_days
-        imp_state[ok] = fr.end_state_eci
-    return imp_epoch, imp_state
+    return brk_t, brk_y, ok
 
 
 def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, duration_s,
@@ -466,14 +456,27 @@ def target_final_burn(epoch, state, window_s, dv_m_s, station, bc_ref, lower_tab
 
 
 def _shot(epoch, state, dv_m_s, duration_s, station, bc_ref, lower_table):
-    """Impact (epoch, ECI state) of the reference fragment after a nominal burn at epoch."""
-    t, y, at_breakup = fire(epoch, state, dv_m_s, np.zeros((epoch.size, 3)), 0.0, 0.0,
-                            duration_s, station)
-    return fly_to_ground(t, y, station, bc_ref, lower_table, at_breakup=at_breakup)
+    """Impact (epoch, ECI state) of the reference fragment after a nominal burn at epoch:
+    the fragment integrated from breakup to the ground (DOP853 at 1e-9; the calibration
+    shot needs the impact's state and time). NaN where the station did not reach breakup."""
+    brk_t, brk_y, ok = _burn_to_breakup(epoch, state, dv_m_s, duration_s, station)
+    imp_epoch = np.full(epoch.size, np.nan)
+    imp_state = np.full(state.shape, np.nan)
+    if ok.any():
+        fr = propagate(brk_t[ok], brk_y[ok], bc_ref[ok], lower_table, brk_t[ok] + 1.0,
+                       method="cowell", entry_alt_km=0.0)
+        imp_epoch[ok] = fr.end_epoch_utc_days
+        imp_state[ok] = fr.end_state_eci
+    return imp_epoch, imp_state
 
 
 def _shoot(epoch, state, t_burn, dv_m_s, duration_s, station, bc_ref, lower_table):
-    """Nominal impact lat/lon (deg) of a burn at t_burn; NaN if the station enters first."""
+    """Nominal impact lat/lon (deg) of a burn at t_burn; NaN if the station enters first.
+
+    The reference fragment falls from breakup as the engine's fragments do
+    (:func:`deorbit.fall.fall`: integrated to 10 km, then the terminal descent), so the
+    burn is aimed with the model that scores the impacts.
+    """
     pre = propagate(epoch, state, station.bc_kg_m2, station.table, t_burn, method="cowell",
                     entry_alt_km=station.entry_alt_km, density_scale=station.density_scale,
                     space_weather=station.space_weather)
@@ -481,10 +484,16 @@ def _shoot(epoch, state, t_burn, dv_m_s, duration_s, station, bc_ref, lower_tabl
     lon = np.full(epoch.size, np.nan)
     alive = pre.status == Status.HORIZON
     if alive.any():
-        imp_t, imp_y = _shot(t_burn[alive], pre.end_state_eci[alive], dv_m_s[alive],
-                             duration_s[alive], station.take(alive), bc_ref[alive],
-                             lower_table)
-        lat[alive], lon[alive], _ = frames.eci_to_geodetic(imp_y[:, :3], imp_t)
+        brk_t, brk_y, ok = _burn_to_breakup(t_burn[alive], pre.end_state_eci[alive],
+                                            dv_m_s[alive], duration_s[alive],
+                                            station.take(alive))
+        la, lo = np.full(ok.size, np.nan), np.full(ok.size, np.nan)
+        if ok.any():
+            landed, la[ok], lo[ok], _ = fall.fall(brk_t[ok], brk_y[ok], bc_ref[alive][ok],
+                                                  lower_table)
+            bad = np.flatnonzero(ok)[~landed]
+            la[bad], lo[bad] = np.nan, np.nan
+        lat[alive], lon[alive] = la, lo
     return lat, lon
 
 
