@@ -1,4 +1,5 @@
-"""Build logic only: compile ``ext/*.pyx`` into ``deorbit._kernel``.
+"""Build logic only: compile ``ext/*.pyx`` into ``deorbit._kernel`` (the propagation
+kernel) and ``deorbit._scan`` (the final-burn scan's approximate distances).
 
 ``DEORBIT_COMPILE`` chooses what happens when the kernel cannot be compiled:
 
@@ -55,17 +56,18 @@ def extensions():
             raise
         print(f"WARNING: {exc}; building without the compiled kernel.", file=sys.stderr)
         return []
-    ext = Extension(
-        "deorbit._kernel",
-        sources=["ext/_kernel.pyx"],
+    # -ffp-contract=off: no fused multiply-adds, so the kernel and its pure-Python twin
+    # evaluate the same IEEE-754 operations (bit-identical on x86-64 and aarch64).
+    exts = [Extension(
+        f"deorbit.{name}",
+        sources=[f"ext/{name}.pyx"],
         include_dirs=["ext"],
-        # -ffp-contract=off: no fused multiply-adds, so the kernel and its pure-Python twin
-        # evaluate the same IEEE-754 operations (bit-identical on x86-64 and aarch64).
-        extra_compile_args=(["-O3", "-fno-math-errno", "-ffp-contract=off"]
+        extra_compile_args=(["-O3", "-fno-math-errno", "-ffp-contract=off",
+                             "-fno-tree-loop-distribute-patterns"]
                             if os.name != "nt" else ["/O2"]),
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    )
-    return cythonize([ext], language_level=3, compiler_directives={"embedsignature": True})
+    ) for name in ("_kernel", "_scan")]
+    return cythonize(exts, language_level=3, compiler_directives={"embedsignature": True})
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

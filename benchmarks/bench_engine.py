@@ -42,7 +42,16 @@ Derived figures:
   block files, idle workers at the tail). It is measured within the run, so a machine that
   runs slower when both cores are busy does not count as overhead; that shows in the
   parallel efficiency instead;
-- time for 10^5 samples on 2 cores = 10^5 / rate(2 workers).
+- time for 10^5 samples on 2 cores = 10^5 / rate(2 workers);
+- the moonshot (issue 19), projected: 10^6 samples of each of ``MOONSHOT_SCENARIOS`` on
+  ``--moonshot-cores`` cores = (sum over the scenarios of 10^6 x their compute per sample,
+  the CPU time of ``engine.run_block`` in this process over ``--moonshot-blocks`` blocks
+  each, after a warm-up block; plus their blocks x the Dask overhead per block, the
+  2-worker run's ``2 x wall - worker compute`` per block, in core-seconds) / cores. CPU
+  time, not wall time, is the per-core rate: on a dedicated core they agree, on a VM
+  shared with other work the wall time includes the waits for a core (both are reported).
+  It assumes the overhead per block stays what it is on 2 workers (the scheduler's share
+  grows with the workers: not measured here).
 
 All cluster runs must give bit-identical block files and summaries (checked).
 
@@ -77,6 +86,10 @@ WORKLOAD_PATH = Path(__file__).resolve().parent / "iss_f200.json"
 TARGET_EFFICIENCY = 0.90
 TARGET_OVERHEAD = 0.05
 TARGET_1E5_S = 120.0
+#: The moonshot of issue 19: 10^6 samples of each deorbit-vehicle scenario on 64 cores.
+MOONSHOT_SCENARIOS = ("iss-early", "iss-2028", "iss-2030")
+MOONSHOT_SAMPLES = 1_000_000
+TARGET_MOONSHOT_S = 300.0
 
 
 def log(msg: str) -> None:
@@ -194,6 +207,41 @@ def time_blocks(scenario, samples: int, repeats: int) -> tuple[list[float], floa
     return times, warm
 
 
+def time_scenario_blocks(name: str, blocks: int) -> dict:
+    """Compute per sample of a built-in scenario: ``engine.run_block`` in this process for
+    its blocks 0..blocks-1, after an 8-sample warm-up block (imports, tables, the solar
+    model's calibration)."""
+    from deorbit import engine, environment
+    from deorbit.scenario import load_scenario
+
+    s = load_scenario(name)
+    environment.density_table(s)
+    engine.run_block(s, 0, 8)
+    blocks = min(blocks, engine.n_blocks(s))
+    times, cpu, samples = [], [], 0
+    for b in range(blocks):
+        c0, t0 = time.process_time(), time.perf_counter()
+        out = engine.run_block(s, b)
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        samples += out["sample"].size
+    return {"scenario": name, "blocks": blocks, "samples": samples, "block_s": times,
+            "block_cpu_s": cpu, "block_size": s.monte_carlo.block_size,
+            "ms_per_sample": 1e3 * sum(cpu) / samples,
+            "wall_ms_per_sample": 1e3 * sum(times) / samples}
+
+
+def moonshot(per_scenario: list[dict], overhead_s_per_block: float, cores: int) -> dict:
+    """The moonshot's projected wall time from its measured inputs (module docstring)."""
+    compute = sum(MOONSHOT_SAMPLES * r["ms_per_sample"] * 1e-3 for r in per_scenario)
+    blocks = sum(-(-MOONSHOT_SAMPLES // r["block_size"]) for r in per_scenario)
+    total = (compute + blocks * overhead_s_per_block) / cores
+    return {"samples_per_scenario": MOONSHOT_SAMPLES, "cores": cores,
+            "scenarios": per_scenario, "compute_core_s": compute, "blocks": blocks,
+            "dask_overhead_core_s_per_block": overhead_s_per_block,
+            "projected_wall_s": total, "target_s": TARGET_MOONSHOT_S}
+
+
 def run_cluster(scenario, samples: int, workers: int, out_root: Path, repeats: int,
                 threads: bool = False) -> dict:
     """Best-of-``repeats`` wall time of runner.run on one LocalCluster with ``workers``
@@ -243,7 +291,8 @@ def run_cluster(scenario, samples: int, workers: int, out_root: Path, repeats: i
 
 
 def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
-            force_table: bool, full_run: int = 0, rounds: int = 1) -> dict:
+            force_table: bool, full_run: int = 0, rounds: int = 1, moonshot_blocks: int = 4,
+            moonshot_cores: int = 64) -> dict:
     from deorbit import engine
 
     machine = machine_info()
@@ -259,6 +308,12 @@ def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
         block_s, warm = time_blocks(scenario, samples, repeats)
         compute = float(sum(block_s))
         log(f"  {compute:.2f} s ({samples / compute:.0f} samples/s on one core)")
+        per_scenario = []
+        for name in MOONSHOT_SCENARIOS if moonshot_blocks else ():
+            log(f"compute: {name}, {moonshot_blocks} blocks in process")
+            per_scenario.append(time_scenario_blocks(name, moonshot_blocks))
+            log(f"  {per_scenario[-1]['ms_per_sample']:.2f} ms of CPU per sample "
+                f"({per_scenario[-1]['wall_ms_per_sample']:.2f} ms wall)")
         setups = ((1, False), (2, False), (2, True))
         every = {setup: [] for setup in setups}
         for k in range(rounds):  # the setups in turn, so that each round sees the same VM
@@ -292,6 +347,9 @@ def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
     eff = float(np.median(eff_rounds))
     eff_of_medians = two["samples_per_s"] / (2.0 * one["samples_per_s"])
     t_1e5 = 1e5 / two["samples_per_s"]
+    # Dask's share per block, core-seconds: what the 2 workers did besides run_block
+    overhead_per_block = (2 * two["wall_s"] - two["worker_compute_s"]) / nb
+    shot = moonshot(per_scenario, overhead_per_block, moonshot_cores) if per_scenario else None
     identical = all(r["block_files"] == one["block_files"]
                     and r["summary_metrics"] == one["summary_metrics"]
                     for rs in every.values() for r in rs)
@@ -321,6 +379,7 @@ def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
             "samples_per_s_2_threads_one_process": two_threads["samples_per_s"],
             "time_for_1e5_samples_2_cores_compute_only_s": 1e5 * compute / samples / 2.0,
             "bit_identical_1_vs_2_workers": bool(identical),
+            "moonshot": shot,
             "full_run": None if full is None else {
                 "samples": full_run, "wall_s": full["wall_s"], "total_s": full["total_s"],
                 "cluster_startup_s": full["cluster_startup_s"],
@@ -342,6 +401,12 @@ def measure(samples: int, *, repeats: int, profile: str, block_size: int | None,
                    "summary", "target": "identical",
          "value": str(identical), "ok": identical},
     ]
+    if shot is not None:
+        doc["checks"].append({
+            "check": f"moonshot: 10^6 samples of each of {', '.join(MOONSHOT_SCENARIOS)} on "
+                     f"{moonshot_cores} cores (projected)", "target": "<= 5 min",
+            "value": f"{shot['projected_wall_s'] / 60:.1f} min",
+            "ok": shot["projected_wall_s"] <= TARGET_MOONSHOT_S})
     if full is not None:
         doc["checks"].insert(4, {
             "check": f"{full_run:,} samples on 2 worker processes, measured (with cluster "
@@ -387,7 +452,21 @@ def markdown(doc: dict) -> str:
           f"{r['time_for_1e5_samples_2_workers_s']:.0f} s extrapolated from the 2-worker rate "
           f"({r['time_for_1e5_samples_2_cores_compute_only_s']:.0f} s of pure compute); "
           f"{c['ms_per_sample']:.2f} ms of compute per sample.", "",
-          "| check (issue 5) | target | value | met |", "|---|---|---|---|"]
+          ]
+    shot = r.get("moonshot")
+    if shot:
+        L += ["The moonshot (issue 19), projected from these inputs: "
+              f"10^6 samples of each scenario on {shot['cores']} cores = (compute "
+              f"{shot['compute_core_s']:,.0f} core-s + {shot['blocks']:,} blocks x "
+              f"{1e3 * shot['dask_overhead_core_s_per_block']:.1f} ms of Dask overhead per "
+              f"block, from the 2-worker run) / {shot['cores']} = "
+              f"**{shot['projected_wall_s']:.0f} s** ({shot['projected_wall_s'] / 60:.1f} min).",
+              "", "| scenario | blocks timed | samples | CPU ms per sample (the rate used) | "
+              "wall ms per sample |", "|---|---:|---:|---:|---:|"]
+        L += [f"| {x['scenario']} | {x['blocks']} | {x['samples']} | {x['ms_per_sample']:.2f} "
+              f"| {x['wall_ms_per_sample']:.2f} |" for x in shot["scenarios"]]
+        L.append("")
+    L += ["| check (issue 5, 19) | target | value | met |", "|---|---|---|---|"]
     for ch in doc["checks"]:
         L.append(f"| {ch['check']} | {ch['target']} | {ch['value']} | "
                  f"{'yes' if ch['ok'] else '**no**'} |")
@@ -413,15 +492,23 @@ def main(argv=None) -> int:
     ap.add_argument("--full-run", type=int, default=0, metavar="N",
                     help="then run N samples once on 2 worker processes and report the whole "
                          "wall time (N = 100000: issue 5's target measured, not extrapolated)")
+    ap.add_argument("--moonshot-blocks", type=int, default=4, metavar="K",
+                    help="blocks of each deorbit-vehicle scenario timed in process for the "
+                         "moonshot projection (default 4; 0: no projection)")
+    ap.add_argument("--moonshot-cores", type=int, default=64,
+                    help="cores of the projected moonshot run (default 64)")
     ap.add_argument("--json", metavar="OUT", help="write the JSON document here")
     ap.add_argument("--markdown", metavar="OUT",
                     help="write the Markdown report here (default: print it on stdout)")
     args = ap.parse_args(argv)
     if args.samples < 1 or args.repeats < 1 or args.rounds < 1:
         ap.error("--samples, --repeats and --rounds must be >= 1")
+    if args.moonshot_blocks < 0 or args.moonshot_cores < 1:
+        ap.error("--moonshot-blocks must be >= 0 and --moonshot-cores >= 1")
     doc = measure(args.samples, repeats=args.repeats, profile=args.profile,
                   block_size=args.block_size, force_table=args.force_table,
-                  full_run=args.full_run, rounds=args.rounds)
+                  full_run=args.full_run, rounds=args.rounds,
+                  moonshot_blocks=args.moonshot_blocks, moonshot_cores=args.moonshot_cores)
     return emit(doc, markdown(doc), args.json, args.markdown, log)
 
 

@@ -6,7 +6,9 @@ F10.7, F10.7a and Ap paths as NRLMSISE-00 inputs: of every sample for the block'
 ``environment.SOLAR_WINDOW_DAYS``, the "days" column, and to the horizon for the few samples that
 live longer) against the time of all the block's ``kernel.propagate`` calls (natural decay,
 deorbit burns and targeting, the fragments' fall), and the whole block. Prints a Markdown
-table with the ratio; the target is sampling < propagating.
+table with the ratio; the target is sampling < propagating. The last columns are the block's
+wall time, its CPU time (``time.process_time``: what a machine shared with other work
+disturbs least) and the CPU time per sample against ``iss-uncontrolled``'s (issue 19).
 
     python benchmarks/bench_solar.py --blocks 8
 """
@@ -22,11 +24,12 @@ SCENARIOS = ("iss-uncontrolled", "iss-2030", "iss-2028", "iss-early", "smallsat-
 
 
 def time_block(scenario, block):
-    """(sampling s, propagating s, samples, days per sample, samples flown twice, block s)
-    of one block: the time of ``environment.daily_indices`` and of every ``kernel.propagate``
-    call (the engine's: decay, the fragments' fall; and the deorbit sequence's, from
-    ``operations``), both timed inside one run_block call, how many samples the block flew
-    again with paths to the horizon, and the whole call's time."""
+    """(sampling s, propagating s, samples, days per sample, samples flown twice, block s,
+    block CPU s) of one block: the time of ``environment.daily_indices`` and of every
+    ``kernel.propagate`` call (the engine's: decay, the fragments' fall; and the deorbit
+    sequence's, from ``operations``), both timed inside one run_block call, how many
+    samples the block flew again with paths to the horizon, and the whole call's wall and
+    CPU time."""
     spent = {"daily_indices": 0.0, "propagate": 0.0}
     shape, again = [], []
 
@@ -49,13 +52,13 @@ def time_block(scenario, block):
     try:
         for module, name, fn in real:
             setattr(module, name, timed(name, fn))
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         engine.run_block(scenario, block)
-        block_s = time.perf_counter() - t0
+        block_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     finally:
         for module, name, fn in real:
             setattr(module, name, fn)
-    return spent["daily_indices"], spent["propagate"], *shape[0], sum(again), block_s
+    return spent["daily_indices"], spent["propagate"], *shape[0], sum(again), block_s, cpu_s
 
 
 def main():
@@ -64,8 +67,10 @@ def main():
                     help="blocks per scenario (default 3; fewer if the scenario has fewer)")
     args = ap.parse_args()
     print("| scenario | solar model | samples x days | flown twice, per block | sampling ms | "
-          "propagating ms | sampling / propagating | block ms |")
-    print("|---|---|---|---|---:|---:|---:|---:|")
+          "propagating ms | sampling / propagating | block ms | block CPU ms | "
+          "CPU per sample / iss-uncontrolled's |")
+    print("|---|---|---|---|---:|---:|---:|---:|---:|---:|")
+    base = None
     for name in SCENARIOS:
         s = load_scenario(name)
         if s.solar.model == "constant":
@@ -78,9 +83,13 @@ def main():
         n, days = rows[0][2:4]
         twice = ", ".join(str(r[4]) for r in rows)
         block_ms = 1e3 * sum(r[5] for r in rows) / blocks
+        cpu_ms = 1e3 * sum(r[6] for r in rows) / blocks
+        per_sample = cpu_ms / n
+        base = per_sample if name == "iss-uncontrolled" else base
+        ratio = f"{per_sample / base:.2f}" if base else "–"
         print(f"| {name} | {s.solar.model} | {n} x {days} | {twice} | "
               f"{1e3 * ts / blocks:.0f} | {1e3 * tp / blocks:.0f} | {ts / tp:.2f} | "
-              f"{block_ms:.0f} |")
+              f"{block_ms:.0f} | {cpu_ms:.0f} | {ratio} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -104,9 +104,13 @@ ctypedef struct Model:
                                # (-1: never); 2 n_alt entries
     long long serial           # serial of the current interval: unique within the block call
     # Per sample, each daily row's corners and its ln rho at each altitude node are computed
-    # once (consecutive steps share days): rows[day] and values[day * n_alt + a], valid when
-    # their stamp is the current sample's number. values is NULL when it would hold more
-    # than VALUE_CACHE_MAX entries (a user table with a fine altitude grid over decades).
+    # once (consecutive steps share days): rows[day - day_lo] and
+    # values[(day - day_lo) * n_alt + a], valid when their stamp is the current sample's
+    # number, for the days day_lo..day_hi the block's samples can reach (outside: computed
+    # each time). values is NULL when it would hold more than VALUE_CACHE_MAX entries (a
+    # user table with a fine altitude grid over decades).
+    int day_lo
+    int day_hi
     DayRow* rows
     int* row_stamp
     double* values
@@ -158,10 +162,14 @@ cdef void day_row(const Model* m, int day, DayRow* r) noexcept nogil:
 
 cdef void enter_row(Model* m, int day, DayRow* r) noexcept nogil:
     """Daily row ``day``'s corners and weights into r (computed once per sample)."""
-    if m.row_stamp[day] != m.sample:
-        day_row(m, day, &m.rows[day])
-        m.row_stamp[day] = m.sample
-    r[0] = m.rows[day]
+    cdef int k = day - m.day_lo
+    if day < m.day_lo or day > m.day_hi:
+        day_row(m, day, r)
+        return
+    if m.row_stamp[k] != m.sample:
+        day_row(m, day, &m.rows[k])
+        m.row_stamp[k] = m.sample
+    r[0] = m.rows[k]
 
 
 cdef void set_day(Model* m, int day) noexcept nogil:
@@ -254,8 +262,8 @@ cdef double row_value(const Model* m, const DayRow* r, int a) noexcept nogil:
 cdef inline double row_ln_rho(Model* m, const DayRow* r, int a) noexcept nogil:
     """row_value, computed once per sample for each daily row and altitude node (unless
     the cache would be too large: m.values NULL)."""
-    cdef Py_ssize_t k = <Py_ssize_t> r.row * m.n_alt + a
-    if m.values == NULL:
+    cdef Py_ssize_t k = <Py_ssize_t> (r.row - m.day_lo) * m.n_alt + a
+    if m.values == NULL or r.row < m.day_lo or r.row > m.day_hi:
         return row_value(m, r, a)
     if m.value_stamp[k] != m.sample:
         m.values[k] = row_value(m, r, a)
@@ -1039,6 +1047,7 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     cdef int n_eph = ephemeris_days.shape[0]
     cdef int n_alt = table_alt_km.shape[0]
     cdef int n_days = daily.shape[1]
+    cdef int day_lo = n_days, day_hi = -1, n_cached
     cdef double* buf = NULL
     cdef long long* stamp = NULL
     cdef DayRow* rows = NULL
@@ -1047,12 +1056,21 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     for k in range(N_QUAD_MAX):
         cosE[k] = cos(2.0 * M_PI * k / N_QUAD_MAX)
         sinE[k] = sin(2.0 * M_PI * k / N_QUAD_MAX)
+    # The daily rows the samples can reach (a day's margin either side): the days cached.
+    for i in range(n):
+        t = floor(day_offset[i]) - 1.0
+        t_end = day_offset[i] + (stop_epoch_days[i] - start_epoch_days[i]) + 1.0
+        if t < day_lo:
+            day_lo = <int> fmin(fmax(t, 0.0), n_days - 1.0)
+        if t_end > day_hi:
+            day_hi = <int> fmin(t_end, n_days - 1.0)
+    n_cached = day_hi - day_lo + 1 if day_hi >= day_lo else 0
     # one buffer: history times | profile | slope | 1 / altitude spacing | ephemeris times
     buf = <double*> PyMem_Malloc((n_hist + 3 * n_alt + 1 + n_eph) * sizeof(double))
     stamp = <long long*> PyMem_Malloc(2 * n_alt * sizeof(long long))
-    rows = <DayRow*> PyMem_Malloc(n_days * sizeof(DayRow))
-    cdef size_t n_values = n_days * <size_t> n_alt if n_days * <size_t> n_alt <= VALUE_CACHE_MAX else 0
-    stamps = <int*> PyMem_Calloc(n_days + n_values, sizeof(int))
+    rows = <DayRow*> PyMem_Malloc((n_cached + 1) * sizeof(DayRow))
+    cdef size_t n_values = n_cached * <size_t> n_alt if n_cached * <size_t> n_alt <= VALUE_CACHE_MAX else 0
+    stamps = <int*> PyMem_Calloc(n_cached + 1 + n_values, sizeof(int))
     if n_values > 0:
         values = <double*> PyMem_Malloc(n_values * sizeof(double))
     if (buf == NULL or stamp == NULL or rows == NULL or stamps == NULL
@@ -1086,9 +1104,11 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     m.ax_s = &season_nodes[0] if season_nodes.shape[0] > 0 else NULL
     m.season_period_days = season_period_days
     m.n_days = n_days
+    m.day_lo = day_lo
+    m.day_hi = day_hi
     m.rows = rows
     m.row_stamp = stamps
-    m.value_stamp = &stamps[n_days]
+    m.value_stamp = &stamps[n_cached + 1]
     m.values = values
     m.prof = &buf[n_hist]
     m.slope = &buf[n_hist + n_alt]

@@ -245,6 +245,12 @@ class DailyIndices:
                             _packed=(daily, rows[idx]))
 
 
+_MIN, _MAX = np.minimum.reduce, np.maximum.reduce
+#: The empty times of a propagation without history or ephemeris (shared, read-only).
+_NO_TIMES = np.zeros(0)
+_NO_TIMES.flags.writeable = False
+_ENTERED = int(Status.ENTERED)   # without the enum's attribute lookup per call
+
 #: Smallest start radius :func:`propagate` accepts, km: half the equatorial radius (closer
 #: to the centre the geodetic altitude is not defined, and no orbit starts there).
 _MIN_RADIUS_KM = 0.5e-3 * EARTH_RADIUS_M
@@ -337,6 +343,12 @@ def _per_sample(name, value, n, lo=-np.inf, hi=np.inf, lo_open=False, what=""):
         v = float(value)
         if (v > lo if lo_open else v >= lo) and v <= hi and math.isfinite(v):
             return np.full(n, v)
+    elif (type(value) is np.ndarray and value.dtype == np.float64 and value.shape == (n,)
+          and value.flags.c_contiguous and n):  # the block's case: two reductions
+        v_lo, v_hi = float(_MIN(value)), float(_MAX(value))   # NaN if any is NaN
+        if ((v_lo > lo if lo_open else v_lo >= lo) and v_hi <= hi and math.isfinite(v_lo)
+                and math.isfinite(v_hi)):
+            return value
     arr = np.asarray(value)
     if arr.dtype.kind not in "fiu" or arr.dtype.kind == "c":
         raise ValueError(f"{name}: expected real numbers, got dtype {arr.dtype}")
@@ -515,7 +527,7 @@ def propagate(
         history_days=hist,
         history_sma_alt_km=out.history_sma_alt_km, ephemeris_days=eph,
         ephemeris_state_eci=out.ephemeris_state, n_steps=out.n_steps, n_rhs=out.n_rhs,
-        backend=backend, lifetime_days=np.where(out.status == Status.ENTERED,
+        backend=backend, lifetime_days=np.where(out.status == _ENTERED,
                                                 out.end_epoch_days - epoch, np.nan))
 
 
@@ -550,7 +562,8 @@ def _checked_state(state_eci, mean_elements):
     if state.ndim != 2 or state.shape[1] != 6:
         raise ValueError(f"{name}: expected shape (N, 6), got {np.shape(state)}")
     state = np.ascontiguousarray(state, dtype=np.float64)
-    if not np.all(np.isfinite(state)):
+    if not math.isfinite(float(np.add.reduce(state, axis=None))) and not np.all(
+            np.isfinite(state)):  # (a finite sum: every value finite)
         i, j = np.argwhere(~np.isfinite(state))[0]
         raise ValueError(f"{name}[{i}, {j}] = {float(state[i, j])!r}: allowed finite values")
     if mean_elements is not None:
@@ -634,7 +647,9 @@ def trajectory(epoch_utc_days, state_eci, epochs_utc_days, bc_kg_m2, atmosphere,
 
 def _times(name, days):
     """A 1-D ascending contiguous float64 array of finite times >= 0 (days), empty if None."""
-    t = np.zeros(0) if days is None else np.asarray(days, dtype=np.float64)
+    if days is None:
+        return _NO_TIMES
+    t = np.asarray(days, dtype=np.float64)
     if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(np.diff(t) < 0) or (
             t.size and t[0] < 0):
         raise ValueError(f"{name}: expected a 1-D ascending array of finite times >= 0 days")

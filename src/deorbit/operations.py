@@ -12,7 +12,9 @@ Targeting (:func:`target_final_burn`) is solved per sample, not assumed:
    the flight time;
 2. a scan of the window (every ``SCAN_STEP_S``) predicts the impact of a burn at each time
    by moving the calibration geometry along the orbit (J2-secular Keplerian motion, Earth
-   rotation by GMST) and picks the time whose predicted impact is closest to the target;
+   rotation by GMST) and picks the time whose predicted impact is closest to the target
+   (the nearest pass: :func:`_scan_window`, exact distances at a few candidate times found
+   on approximate ones);
 3. Newton iterations on the true propagation remove the along-track miss (the burn time
    moves the impact along the ground track at about the orbital ground speed).
 
@@ -20,16 +22,29 @@ All functions work on blocks: arrays over the samples that are still in the sequ
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
-from . import frames, orbits
+from . import fall, frames, orbits
 from .constants import EARTH_RADIUS_M, SECONDS_PER_DAY
 from .ground.sphere import great_circle_distance_km
 from .kernel import ENTRY_ALT_KM, Status, propagate
+from .time import gmst_rad
+
+if os.environ.get("DEORBIT_PUREPYTHON", "") not in ("", "0"):
+    from . import _scan_reference as _scan
+else:
+    try:
+        from . import _scan
+    except ImportError:  # built without the compiled extensions
+        from . import _scan_reference as _scan
 
 SCAN_STEP_S = 20.0
+#: Bound on the error of the scan's approximate distances, km (``_scan``: < 0.1 km).
+SCAN_TOLERANCE_KM = 1.0
 #: Longest segment of a finite burn between two of its impulses, s.
 MAX_SEGMENT_S = 60.0
 #: Continuing below the entry interface: the event altitude is set this far below the
@@ -149,29 +164,19 @@ class Station:
         return status, t, y
 
 
-def fly_to_ground(epoch, state, station, bc_fragment, lower_table, at_breakup=None):
-    """Station from ``state`` to breakup, then one fragment per sample to the ground.
-
-    Rows flagged in ``at_breakup`` are already at breakup (e.g. it came during a finite
-    burn): only their fragment falls. Returns (impact epoch, impact ECI state); NaN where the
-    station did not reach breakup.
-    """
-    n = epoch.size
-    brk_t, brk_y = epoch.astype(np.float64), state.astype(np.float64)
-    ok = np.ones(n, bool) if at_breakup is None else at_breakup.copy()
+def _burn_to_breakup(epoch, state, dv_m_s, duration_s, station):
+    """A nominal burn at ``epoch`` (no execution errors), then the station to breakup:
+    (breakup epoch, breakup state, reached) per row."""
+    t, y, at_breakup = fire(epoch, state, dv_m_s, np.zeros((epoch.size, 3)), 0.0, 0.0,
+                            duration_s, station)
+    brk_t, brk_y = t.astype(np.float64), y.astype(np.float64)
+    ok = at_breakup.copy()
     fly = ~ok
     if fly.any():
-        st = station.fly(np.flatnonzero(fly), epoch[fly], state[fly], epoch[fly] + SHOT_DAYS)
+        st = station.fly(np.flatnonzero(fly), t[fly], y[fly], t[fly] + SHOT_DAYS)
         brk_t[fly], brk_y[fly] = st.end_epoch_utc_days, st.end_state_eci
         ok[fly] = st.status == Status.ENTERED
-    imp_epoch = np.full(n, np.nan)
-    imp_state = np.full(state.shape, np.nan)
-    if ok.any():
-        fr = propagate(brk_t[ok], brk_y[ok], bc_fragment[ok], lower_table, brk_t[ok] + 1.0,
-                       method="cowell", entry_alt_km=0.0)
-        imp_epoch[ok] = fr.end_epoch_utc_days
-        imp_state[ok] = fr.end_state_eci
-    return imp_epoch, imp_state
+    return brk_t, brk_y, ok
 
 
 def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, duration_s,
@@ -249,24 +254,134 @@ def _plane_angle(r_from, r_to, w_hat):
     return np.arctan2(s, c)
 
 
-def _predict_impacts(state, epoch, dt_s, du, fall_s):
-    """Predicted impact lat/lon (deg) for burns at epoch + dt_s (n, m) from (n,) states.
+class _Track(NamedTuple):
+    """What the predicted impact track of each row needs (arrays broadcast against the
+    scan times): the burn state's plane angles (rad) and J2-secular rates (rad/s), the
+    calibration shot's in-plane angle ``du`` (rad) and fall time ``fall_s`` (s), and the
+    window's start epoch (UTC days since J2000)."""
+
+    inc: np.ndarray
+    raan: np.ndarray
+    u0: np.ndarray
+    udot: np.ndarray
+    odot: np.ndarray
+    du: np.ndarray
+    fall_s: np.ndarray
+    epoch: np.ndarray
+
+    @classmethod
+    def of(cls, state, epoch, du, fall_s):
+        inc, raan, u0 = orbits.plane_angles(state)
+        udot, odot = orbits.circular_j2_rates(orbits.semi_major_axis_m(state), inc)
+        return cls(inc, raan, u0, udot, odot, du, fall_s, epoch)
+
+    def at(self, rows):
+        """The rows' values, flat (one per scan point)."""
+        return _Track(*(a[rows] for a in self))
+
+    def column(self):
+        """The values as columns (n, 1), against a row of scan times."""
+        return _Track(*(a[:, None] for a in self))
+
+
+def _impact_lat_lon(tr, dt_s):
+    """Predicted impact lat/lon (deg) of burns at ``tr.epoch + dt_s`` (broadcast).
 
     The orbit moves with its J2-secular node and argument-of-latitude rates; the impact lies
     ``du`` further along the orbit and ``fall_s`` later, as in the calibration shot.
+    Elementwise: a point's value does not depend on the others computed with it.
     """
-    inc, raan, u0 = orbits.plane_angles(state)
-    udot, odot = orbits.circular_j2_rates(orbits.semi_major_axis_m(state), inc)
-    u = u0[:, None] + udot[:, None] * dt_s + du[:, None]
-    om = raan[:, None] + odot[:, None] * dt_s
-    ci, si = np.cos(inc)[:, None], np.sin(inc)[:, None]
+    u = tr.u0 + tr.udot * dt_s + tr.du
+    om = tr.raan + tr.odot * dt_s
+    ci, si = np.cos(tr.inc), np.sin(tr.inc)
     x = np.cos(om) * np.cos(u) - np.sin(om) * ci * np.sin(u)
     y = np.sin(om) * np.cos(u) + np.cos(om) * ci * np.sin(u)
     z = si * np.sin(u)
-    t_imp = epoch[:, None] + (dt_s + fall_s[:, None]) / SECONDS_PER_DAY
-    pos = np.stack([x, y, z], -1) * EARTH_RADIUS_M
+    t_imp = tr.epoch + (dt_s + tr.fall_s) / SECONDS_PER_DAY
+    pos = np.stack(np.broadcast_arrays(x, y, z), -1) * EARTH_RADIUS_M
     lat, lon, _ = frames.eci_to_geodetic(pos, t_imp)
     return lat, lon
+
+
+def _gmst_rate_rad_s(epoch_utc_days):
+    """Rate of :func:`deorbit.time.gmst_rad`, rad/s."""
+    t = np.asarray(epoch_utc_days, dtype=np.float64) / 36525.0
+    sec_per_century = (876600.0 * 3600.0 + 8640184.812866) + 2 * 0.093104 * t - 3 * 6.2e-6 * t**2
+    return sec_per_century / 36525.0 / SECONDS_PER_DAY * 2.0 * np.pi / SECONDS_PER_DAY
+
+
+def _approx_scan_km(tr, n_times, target_lat_deg, target_lon_deg):
+    """Approximate distances (n, n_times), km, of the scan's predicted impacts from the
+    target (``_scan.approx_distance_km``: within ``SCAN_TOLERANCE_KM`` of the exact)."""
+    t0 = tr.epoch + tr.fall_s / SECONDS_PER_DAY
+    lam0 = tr.raan - gmst_rad(t0) - np.radians(target_lon_deg)
+    lat_t = np.radians(target_lat_deg)
+    out = np.empty((tr.epoch.size, n_times))
+    _scan.approx_distance_km(
+        *(np.ascontiguousarray(a, dtype=np.float64) for a in (
+            tr.u0 + tr.du, tr.udot, lam0, tr.odot - _gmst_rate_rad_s(t0), np.sin(tr.inc),
+            np.cos(tr.inc))),
+        SCAN_STEP_S, n_times, float(np.sin(lat_t)), float(np.cos(lat_t)), out)
+    return out
+
+
+def _nearest_pass(dist):
+    """Scan index of the pass nearest the target, per row of exact distances (n, m): the
+    nearest local minimum; an edge of the window is no pass (the timing there cannot remove
+    the along-track miss), unless no pass lies inside it."""
+    interior = np.full(dist.shape, np.inf)
+    is_min = (dist[:, 1:-1] <= dist[:, :-2]) & (dist[:, 1:-1] <= dist[:, 2:])
+    interior[:, 1:-1] = np.where(is_min, dist[:, 1:-1], np.inf)
+    return np.where(np.isfinite(interior).any(axis=1), np.argmin(interior, axis=1),
+                    np.argmin(dist, axis=1))
+
+
+def _scan_window(tr, dt, target_lat_deg, target_lon_deg):
+    """:func:`_nearest_pass` of the scan times ``dt`` (s, every ``SCAN_STEP_S`` from 0),
+    with the exact distances of a few candidate times per row only.
+
+    The approximate distances (:func:`_approx_scan_km`, error < tol = ``SCAN_TOLERANCE_KM``)
+    bound the choice: every exact local minimum is within 2 tol of its neighbours in them;
+    a time more than 2 tol below both neighbours is surely one, so the best pass is at most
+    tol above the lowest such time's approximate distance plus tol. The candidates are the
+    times meeting both bounds; their exact distances and their neighbours' decide as
+    :func:`_nearest_pass` does. A row where no candidate is an exact minimum (no surely
+    minimal time, and no pass inside the window; or a bound broken) is scanned exactly.
+    The result is the exhaustive scan's, bit for bit (``tests/test_scan.py``).
+    """
+    n, m = tr.epoch.size, dt.size
+    a = _approx_scan_km(tr, m, target_lat_deg, target_lon_deg)
+    tol = SCAN_TOLERANCE_KM
+    mid, left, right = a[:, 1:-1], a[:, :-2], a[:, 2:]
+    sure = (mid + 2 * tol < left) & (mid + 2 * tol < right)
+    bound = np.where(sure, mid, np.inf).min(axis=1) + 2 * tol
+    cand = (mid <= left + 2 * tol) & (mid <= right + 2 * tol) & (mid <= bound[:, None])
+    rows, cols = np.nonzero(cand)
+    cols = cols + 1
+    pts_r = np.concatenate([rows, rows, rows])
+    pts_c = np.concatenate([cols - 1, cols, cols + 1])
+    d = _exact_distance_km(tr, pts_r, dt[pts_c], target_lat_deg, target_lon_deg)
+    k = rows.size
+    d_left, d_mid, d_right = d[:k], d[k:2 * k], d[2 * k:]
+    is_min = (d_mid <= d_left) & (d_mid <= d_right)
+    best = np.full(n, -1, dtype=np.int64)
+    best_d = np.full(n, np.inf)
+    for r, c, v in zip(rows[is_min], cols[is_min], d_mid[is_min]):  # ascending c per row
+        if v < best_d[r]:
+            best[r], best_d[r] = c, v
+    for r in np.flatnonzero(best < 0):  # rare: decide on the exhaustive scan of the row
+        one = tr.at(np.array([r])).column()
+        lat, lon = _impact_lat_lon(one, dt)
+        best[r] = _nearest_pass(great_circle_distance_km(lat, lon, target_lat_deg,
+                                                         target_lon_deg))[0]
+    return best
+
+
+def _exact_distance_km(tr, rows, dt_s, target_lat_deg, target_lon_deg):
+    """Exact distances, km, of the predicted impacts of burns at ``dt_s`` (k,) of ``rows``
+    (k,) from the target: the exhaustive scan's values at those points."""
+    lat, lon = _impact_lat_lon(tr.at(rows), dt_s)
+    return great_circle_distance_km(lat, lon, target_lat_deg, target_lon_deg)
 
 
 def target_final_burn(epoch, state, window_s, dv_m_s, station, bc_ref, lower_table,
@@ -319,21 +434,15 @@ def target_final_burn(epoch, state, window_s, dv_m_s, station, bc_ref, lower_tab
     fall_s = (it - e0) * SECONDS_PER_DAY
     # 2. scan the window with the predicted ground track
     dt = np.arange(0.0, window_s + 0.5 * SCAN_STEP_S, SCAN_STEP_S)
-    lat, lon = _predict_impacts(y0, e0, dt, du, fall_s)
-    dist = great_circle_distance_km(lat, lon, target_lat_deg, target_lon_deg)
-    # Passes are the local minima of the distance; an edge of the window is no pass (the
-    # timing there cannot remove the along-track miss), unless no pass lies inside it.
-    interior = np.full(dist.shape, np.inf)
-    is_min = (dist[:, 1:-1] <= dist[:, :-2]) & (dist[:, 1:-1] <= dist[:, 2:])
-    interior[:, 1:-1] = np.where(is_min, dist[:, 1:-1], np.inf)
-    best = np.where(np.isfinite(interior).any(axis=1), np.argmin(interior, axis=1),
-                    np.argmin(dist, axis=1))
+    tr = _Track.of(y0, e0, du, fall_s)
+    best = _scan_window(tr, dt, target_lat_deg, target_lon_deg)
     t_burn = e0 + dt[best] / SECONDS_PER_DAY
     # Along-track direction of the predicted impact track at the chosen time (per second).
     j = np.clip(best, 0, dt.size - 2)
     rows = np.arange(best.size)
-    lat1, lon1 = lat[rows, j], lon[rows, j]
-    lat2, lon2 = lat[rows, j + 1], lon[rows, j + 1]
+    lat, lon = _impact_lat_lon(tr.at(np.concatenate([rows, rows])),
+                               dt[np.concatenate([j, j + 1])])
+    lat1, lon1, lat2, lon2 = lat[:rows.size], lon[:rows.size], lat[rows.size:], lon[rows.size:]
     track = _enu_step_km(lat1, lon1, lat2, lon2) / SCAN_STEP_S    # km/s, (m, 2)
     speed2 = np.einsum("ij,ij->i", track, track)
     # 3. Newton on the true propagation: remove the along-track miss.
@@ -353,24 +462,43 @@ def target_final_burn(epoch, state, window_s, dv_m_s, station, bc_ref, lower_tab
 
 
 def _shot(epoch, state, dv_m_s, duration_s, station, bc_ref, lower_table):
-    """Impact (epoch, ECI state) of the reference fragment after a nominal burn at epoch."""
-    t, y, at_breakup = fire(epoch, state, dv_m_s, np.zeros((epoch.size, 3)), 0.0, 0.0,
-                            duration_s, station)
-    return fly_to_ground(t, y, station, bc_ref, lower_table, at_breakup=at_breakup)
+    """Impact (epoch, ECI state) of the reference fragment after a nominal burn at epoch:
+    the fragment integrated from breakup to the ground (DOP853 at 1e-9; the calibration
+    shot needs the impact's state and time). NaN where the station did not reach breakup."""
+    brk_t, brk_y, ok = _burn_to_breakup(epoch, state, dv_m_s, duration_s, station)
+    imp_epoch = np.full(epoch.size, np.nan)
+    imp_state = np.full(state.shape, np.nan)
+    if ok.any():
+        fr = propagate(brk_t[ok], brk_y[ok], bc_ref[ok], lower_table, brk_t[ok] + 1.0,
+                       method="cowell", entry_alt_km=0.0)
+        imp_epoch[ok] = fr.end_epoch_utc_days
+        imp_state[ok] = fr.end_state_eci
+    return imp_epoch, imp_state
 
 
 def _shoot(epoch, state, t_burn, dv_m_s, duration_s, station, bc_ref, lower_table):
-    """Nominal impact lat/lon (deg) of a burn at t_burn; NaN if the station enters first."""
+    """Nominal impact lat/lon (deg) of a burn at t_burn; NaN if the station enters first.
+
+    The reference fragment falls from breakup as the engine's fragments do
+    (:func:`deorbit.fall.fall`: integrated to 10 km, then the terminal descent), so the
+    burn is aimed with the model that scores the impacts.
+    """
     pre = propagate(epoch, state, station.bc_kg_m2, station.table, t_burn, method="cowell",
                     entry_alt_km=station.entry_alt_km, **station.density())
     lat = np.full(epoch.size, np.nan)
     lon = np.full(epoch.size, np.nan)
     alive = pre.status == Status.HORIZON
     if alive.any():
-        imp_t, imp_y = _shot(t_burn[alive], pre.end_state_eci[alive], dv_m_s[alive],
-                             duration_s[alive], station.take(alive), bc_ref[alive],
-                             lower_table)
-        lat[alive], lon[alive], _ = frames.eci_to_geodetic(imp_y[:, :3], imp_t)
+        brk_t, brk_y, ok = _burn_to_breakup(t_burn[alive], pre.end_state_eci[alive],
+                                            dv_m_s[alive], duration_s[alive],
+                                            station.take(alive))
+        la, lo = np.full(ok.size, np.nan), np.full(ok.size, np.nan)
+        if ok.any():
+            landed, la[ok], lo[ok], _ = fall.fall(brk_t[ok], brk_y[ok], bc_ref[alive][ok],
+                                                  lower_table)
+            bad = np.flatnonzero(ok)[~landed]
+            la[bad], lo[bad] = np.nan, np.nan
+        lat[alive], lon[alive] = la, lo
     return lat, lon
 
 
