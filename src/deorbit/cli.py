@@ -125,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "ballistic coefficient, density model, density scale) held fixed "
                           "within each block, as scenarios NAME.hold-FACTOR, and write "
                           "RUN_DIR/decomposition.csv: each factor's share of the variance of "
-                          "the reentry date and of Ec (costs 1 + factors times the run)")
+                          "the reentry date and of P(uncontrolled), and each variant's Ec in "
+                          "the report (costs 1 + factors times the run)")
 
     rep = sub.add_parser("report", help="write the HTML report of a run directory",
                          description="Write one self-contained HTML report (figures embedded) "
