@@ -70,8 +70,6 @@ def slurm(tmp_path_factory):
     env.update({
         "SLURM_CONF": started.stdout.strip().splitlines()[-1],
         "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
-        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH"))
-                                      if p),
         "DASK_JOBQUEUE__SLURM__INTERFACE": "lo",
         "DASK_JOBQUEUE__SLURM__LOG_DIRECTORY": str(base / "job-logs"),
     })
