@@ -156,11 +156,18 @@ class FlightBlock:
     def propagate(self, idx, epoch, stop_epoch, state=None, mean=None, method="cowell", **kw):
         """Propagate samples idx down to their breakup altitude or stop_epoch; record."""
         opts = {**self.common, **(self.hybrid if method == "hybrid" else {}), **kw}
-        res = propagate(epoch, state, self.bc[idx], self.table, stop_epoch, method=method,
-                        mean_elements=mean, stop_alt_km=self.breakup_alt[idx],
-                        **self.density(idx), **self.history_times(idx), **opts)
+        res = self.unrecorded(idx, epoch, stop_epoch, state, method=method,
+                              mean_elements=mean, stop_alt_km=self.breakup_alt[idx],
+                              **self.history_times(idx), **opts)
         self.record(idx, res)
         return res
+
+    def unrecorded(self, idx, epoch, stop_epoch, state=None, **kw):
+        """:func:`deorbit.kernel.propagate` of samples idx with their own ballistic
+        coefficient, density table and :meth:`density` arguments, nothing recorded (a
+        look-ahead, a leg whose history the caller keeps); ``kw``: the other options."""
+        return propagate(epoch, state, self.bc[idx], self.table, stop_epoch,
+                         **self.density(idx), **kw)
 
     def history_times(self, idx):
         """The altitude history's ``propagate`` arguments for samples idx: the history
@@ -225,11 +232,10 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
     above = _sma_alt_km(state) > low
     if above.any():
         j = idx[above]
-        r = propagate(epoch[above], state[above], blk.bc[j], blk.table, blk.horizon[j],
-                      method=scenario.propagation.method, entry_alt_km=low,
-                      handover_alt_km=low + 10.0, rtol=blk.common["rtol"],
-                      mean_max_step_days=MEAN_MAX_STEP_DAYS, **blk.density(j),
-                      **blk.history_times(j))
+        r = blk.unrecorded(j, epoch[above], blk.horizon[j], state[above],
+                           method=scenario.propagation.method, entry_alt_km=low,
+                           handover_alt_km=low + 10.0, rtol=blk.common["rtol"],
+                           mean_max_step_days=MEAN_MAX_STEP_DAYS, **blk.history_times(j))
         blk.keep_history(j, r)
         lost = r.status != Status.ENTERED    # still above at the horizon, or a failure
         blk.outcome[j[r.status == Status.HORIZON]] = Outcome.IN_ORBIT

@@ -41,7 +41,7 @@ import numpy as np
 
 from . import operations, sampling
 from .constants import DAYS_PER_YEAR, EARTH_RADIUS_M, MU_M3_S2, SECONDS_PER_DAY
-from .kernel import Status, propagate
+from .kernel import Status
 
 __all__ = ["CHECK_STEP_DAYS", "EndReason", "Ledger", "STANDARD_GRAVITY_M_S2",
            "hohmann_dv_m_s", "maintained_decay", "mean_altitude_km", "reboost"]
@@ -142,10 +142,9 @@ def hohmann_dv_m_s(from_alt_km, to_alt_km):
 def mean_altitude_km(blk, idx, epoch, state):
     """Mean altitude (the kernel's orbit-averaged semi-major axis minus R_e) of samples idx
     at (epoch, osculating ECI state), km."""
-    res = propagate(epoch, state, blk.bc[idx], blk.table, epoch, method="hybrid",
-                    **blk.density(idx),
-                    entry_alt_km=_PEEK_ENTRY_ALT_KM,
-                    handover_alt_km=_PEEK_ENTRY_ALT_KM + 10.0, history_days=[0.0])
+    res = blk.unrecorded(idx, epoch, epoch, state, method="hybrid",
+                         entry_alt_km=_PEEK_ENTRY_ALT_KM,
+                         handover_alt_km=_PEEK_ENTRY_ALT_KM + 10.0, history_days=[0.0])
     return res.history_sma_alt_km[:, 0]
 
 
@@ -343,11 +342,11 @@ def _next_due(blk, idx, epoch, state, end, trigger_km):
     days = np.arange(CHECK_STEP_DAYS, span + 0.5 * CHECK_STEP_DAYS, CHECK_STEP_DAYS)
     if days.size == 0:
         return np.full(idx.size, np.inf)
-    res = propagate(epoch, state, blk.bc[idx], blk.table, end, method="hybrid",
-                    **blk.density(idx),
-                    entry_alt_km=_PEEK_ENTRY_ALT_KM, handover_alt_km=_PEEK_ENTRY_ALT_KM + 10.0,
-                    mean_max_step_days=CHECK_STEP_DAYS, rtol=blk.common["rtol"],
-                    history_days=days)
+    res = blk.unrecorded(idx, epoch, end, state, method="hybrid",
+                         entry_alt_km=_PEEK_ENTRY_ALT_KM,
+                         handover_alt_km=_PEEK_ENTRY_ALT_KM + 10.0,
+                         mean_max_step_days=CHECK_STEP_DAYS, rtol=blk.common["rtol"],
+                         history_days=days)
     check = epoch[:, None] + days[None, :]
     low = (res.history_sma_alt_km <= trigger_km) & (check < end[:, None])
     first = np.argmax(low, axis=1)
@@ -359,10 +358,9 @@ def _osculating(blk, idx, epoch, initial):
     ``mean=`` elements through the kernel's mean-to-osculating conversion)."""
     if "state" in initial:
         return np.asarray(initial["state"], dtype=np.float64).copy()
-    res = propagate(epoch, None, blk.bc[idx], blk.table, epoch, method="hybrid",
-                    mean_elements=initial["mean"], **blk.density(idx),
-                    entry_alt_km=_PEEK_ENTRY_ALT_KM,
-                    handover_alt_km=_PEEK_ENTRY_ALT_KM + 10.0)
+    res = blk.unrecorded(idx, epoch, epoch, method="hybrid", mean_elements=initial["mean"],
+                         entry_alt_km=_PEEK_ENTRY_ALT_KM,
+                         handover_alt_km=_PEEK_ENTRY_ALT_KM + 10.0)
     return res.end_state_eci
 
 
