@@ -84,13 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--samples", type=_number(int, 1), metavar="N",
                      help="sample cap per scenario (default: each scenario's "
                           "monte_carlo.samples)")
-    run.add_argument("--out", metavar="DIR",
-                     help="run directory (default: deorbit-runs/run-YYYYmmdd-HHMMSS)")
-    run.add_argument("--workers", type=_number(int, 1), metavar="N",
-                     help="worker processes of the local cluster (default: number of CPUs)")
-    run.add_argument("--scheduler", metavar="ADDR",
-                     help="address of an existing Dask scheduler, e.g. tcp://host:8786 "
-                          "(default: start a LocalCluster on 127.0.0.1)")
+    _run_dir_options(run)
     _cluster_options(run)
     run.add_argument("--seed", type=_number(int, 0, high=2**63 - 1), metavar="S",
                      help="root random seed for every scenario (default: each scenario's "
@@ -108,11 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="give up after this long without a live Dask worker (default "
                           "60 s; with --cluster 600 s, for jobs waiting in the queue); the "
                           "finished blocks stay for --resume")
-    run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                     help="progress bar with samples/s and ETA (default: a bar on a "
-                          "terminal; else a line every 10 s and at each quarter)")
-    run.add_argument("--no-report", action="store_true",
-                     help="do not write the HTML report (RUN_DIR/report/report.html)")
+    _output_options(run)
     run.add_argument("--set", dest="overrides", action="append", type=_override, default=[],
                      metavar="KEY.PATH=VALUE",
                      help="set a key of every scenario before the run (repeatable); VALUE is a "
@@ -205,6 +195,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_dir_options(p):
+    """The options of ``run`` and ``sweep`` that say where the run directory goes and where
+    the workers are (a local cluster, or an existing scheduler)."""
+    p.add_argument("--out", metavar="DIR",
+                   help="run directory (default: deorbit-runs/run-YYYYmmdd-HHMMSS)")
+    p.add_argument("--workers", type=_number(int, 1), metavar="N",
+                   help="worker processes of the local cluster (default: number of CPUs)")
+    p.add_argument("--scheduler", metavar="ADDR",
+                   help="address of an existing Dask scheduler, e.g. tcp://host:8786 "
+                        "(default: start a LocalCluster on 127.0.0.1)")
+
+
+def _output_options(p):
+    """The options of ``run`` and ``sweep`` for what is shown and written besides the run:
+    the progress bar and the report."""
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar with samples/s and ETA (default: a bar on a "
+                        "terminal; else a line every 10 s and at each quarter)")
+    p.add_argument("--no-report", action="store_true",
+                   help="do not write the HTML report (RUN_DIR/report/report.html)")
+
+
+def _write_report(args, out):
+    """The HTML report of the run in ``out``, unless ``--no-report``."""
+    if not args.no_report:
+        from .report import write_report
+
+        print("writing the report ...", file=sys.stderr, flush=True)
+        print(f"report: {write_report(out)}")
+
+
 def _sweep_parser(sub):
     """``deorbit sweep``: a scenario at several values of its keys (:mod:`deorbit.sweep`)."""
     from .sweep import parse_set
@@ -238,19 +259,11 @@ def _sweep_parser(sub):
                          "dates); several --set make a grid, the first on the figures' x axis")
     sw.add_argument("--samples", type=_number(int, 1), metavar="N",
                     help="samples per value (default: the scenario's monte_carlo.samples)")
-    sw.add_argument("--out", metavar="DIR",
-                    help="run directory (default: deorbit-runs/run-YYYYmmdd-HHMMSS)")
     sw.add_argument("--resume", action="store_true",
                     help="continue the interrupted sweep in --out (same scenario, --set and "
                          "--samples)")
-    sw.add_argument("--workers", type=_number(int, 1), metavar="N",
-                    help="worker processes of the local cluster (default: number of CPUs)")
-    sw.add_argument("--scheduler", metavar="ADDR",
-                    help="address of an existing Dask scheduler, e.g. tcp://host:8786")
-    sw.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                    help="progress bar (default: on a terminal)")
-    sw.add_argument("--no-report", action="store_true",
-                    help="do not write the HTML report (RUN_DIR/report/report.html)")
+    _run_dir_options(sw)
+    _output_options(sw)
 
 
 def _sweep(args) -> int:
@@ -275,11 +288,7 @@ def _sweep(args) -> int:
         return 130
     print(format_sweep(result))
     print(f"\nrun directory: {out}  (sweep.csv, sweep.json, sweep-*.png)")
-    if not args.no_report:
-        from .report import write_report
-
-        print("writing the report ...", file=sys.stderr, flush=True)
-        print(f"report: {write_report(out)}")
+    _write_report(args, out)
     return 0
 
 
@@ -486,11 +495,7 @@ def _run(args) -> int:
             print(decompose.format_ec_table(decompose.ec_table(summary)))
     print(f"\nrun directory: {out}  (summary.json, summary.csv; "
           "load with deorbit.load_run)")
-    if not args.no_report:
-        from .report import write_report
-
-        print("writing the report ...", file=sys.stderr, flush=True)
-        print(f"report: {write_report(out)}")
+    _write_report(args, out)
     return 0
 
 
