@@ -132,16 +132,20 @@ def _values(df, quantity):
     return np.where(np.isnan(outcome), np.nan, np.isin(outcome, UNCONTROLLED).astype(float))
 
 
-def _pooled(y, block, rows=None):
-    """Pooled within-block variance (ddof 1 per block) and the total variance of y, over
-    the blocks ``rows`` (with repeats: a bootstrap resample)."""
-    ids, inverse = np.unique(block, return_inverse=True)
-    rows = np.arange(ids.size) if rows is None else rows
-    count = np.bincount(inverse, minlength=ids.size).astype(float)
-    total = np.bincount(inverse, y, minlength=ids.size)
-    squares = np.bincount(inverse, y * y, minlength=ids.size)
-    within = squares - total**2 / np.maximum(count, 1.0)
-    c, t, s, w = (a[rows] for a in (count, total, squares, within))
+def _block_sums(y, block):
+    """Per block of ``block`` (ascending ids): the count, sum, sum of squares and within-block
+    sum of squared deviations of y."""
+    _, inverse = np.unique(block, return_inverse=True)
+    count = np.bincount(inverse).astype(float)
+    total = np.bincount(inverse, y)
+    squares = np.bincount(inverse, y * y)
+    return count, total, squares, squares - total**2 / np.maximum(count, 1.0)
+
+
+def _pooled(sums, rows=None):
+    """Pooled within-block variance (ddof 1 per block) and the total variance, over the
+    blocks ``rows`` of :func:`_block_sums` (with repeats: a bootstrap resample)."""
+    c, t, s, w = sums if rows is None else (a[rows] for a in sums)
     n = c.sum()
     return w.sum() / (n - np.count_nonzero(c)), (s.sum() - t.sum()**2 / n) / (n - 1.0)
 
@@ -178,20 +182,21 @@ def decompose(full, variants, block_size, seed=0) -> list[Share]:
             n_blocks = np.unique(b).size
             if ok.sum() < 2 * n_blocks + 2 or n_blocks < 2:
                 continue
-            _, total = _pooled(y[ok], b)
+            full_sums, held_sums = _block_sums(y[ok], b), _block_sums(z[ok], b)
+            _, total = _pooled(full_sums)
             if not total > 0:   # no spread to share (e.g. no uncontrolled entry at all)
                 continue
-            known, _ = _pooled(z[ok], b)
+            known, _ = _pooled(held_sums)
             boot = []
             for _ in range(N_BOOTSTRAP):
                 rows = rng.integers(0, n_blocks, n_blocks)
-                k, _ = _pooled(z[ok], b, rows)
-                _, v = _pooled(y[ok], b, rows)
+                k, _ = _pooled(held_sums, rows)
+                _, v = _pooled(full_sums, rows)
                 boot.append(1.0 - k / v if v > 0 else np.nan)
             widths = [_width(z[ok][b == g]) for g in np.unique(b) if np.sum(b == g) >= 10]
             out.append(Share(
                 factor=factor, quantity=quantity,
-                share=float(1.0 - known / total) if total > 0 else float("nan"),
+                share=float(1.0 - known / total),
                 share_se=float(np.nanstd(boot, ddof=1)),
                 p5_p95_width=_width(y[ok]),
                 p5_p95_width_known=float(np.median(widths)) if widths else float("nan"),
