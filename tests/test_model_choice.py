@@ -150,3 +150,20 @@ def test_run_set_changes_a_key_of_every_scenario_and_names_a_bad_one(tmp_path, c
     err = capsys.readouterr().err
     assert "--set atmosphere.model=nrlmsis2: atmosphere.model = 'nrlmsis2'" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_one_table_is_passed_without_a_copy_and_a_tuple_is_stacked_once(tables):
+    """The kernel's per-call arguments: one table's arrays are views (no ~1 MB copy per
+    propagate call on the hot path); a tuple's stack is built once and reused."""
+    from deorbit import kernel
+
+    one = kernel._density_arrays(tables[0], _indices(1, 3), np.array([START]),
+                                 np.array([START + 1.0]))
+    assert np.shares_memory(one.table_log_rho, tables[0].log_rho)
+    assert np.shares_memory(one.season_log, tables[0].season_log)
+    a = kernel._density_arrays(tables, _indices(1, 3), np.array([START]),
+                               np.array([START + 1.0]))
+    b = kernel._density_arrays(tables, _indices(1, 3), np.array([START]),
+                               np.array([START + 1.0]))
+    assert a.table_log_rho is b.table_log_rho and a.table_log_rho.shape[0] == len(tables)
+    np.testing.assert_array_equal(a.table_log_rho[2], tables[2].log_rho.ravel())

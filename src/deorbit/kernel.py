@@ -25,6 +25,7 @@ from __future__ import annotations
 import enum
 import math
 import os
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -750,9 +751,28 @@ def _same_axes(tables, names):
 
 
 def _stacked(tables, name):
-    """(n_tables, size) contiguous float64: each table's array ``name``, flattened."""
-    return np.ascontiguousarray(np.stack([np.asarray(getattr(t, name), dtype=np.float64).ravel()
-                                          for t in tables]))
+    """(n_tables, size) contiguous float64: each table's array ``name``, flattened. One
+    table: a view of its array (no copy on the hot path). Several: stacked once per tuple
+    of tables (:data:`_STACKS`: the engine flies a block's calls with one tuple)."""
+    if len(tables) == 1:
+        return np.ascontiguousarray(getattr(tables[0], name), dtype=np.float64).reshape(1, -1)
+    key = (name, *map(id, tables))
+    with _STACKS_LOCK:   # a Dask worker may run blocks in threads
+        hit = _STACKS.get(key)
+        if hit is None or any(a is not b for a, b in zip(hit[0], tables)):
+            hit = (tables, np.ascontiguousarray(np.stack(
+                [np.asarray(getattr(t, name), dtype=np.float64).ravel() for t in tables])))
+            _STACKS[key] = hit
+            while len(_STACKS) > _STACKS_MAX:
+                _STACKS.pop(next(iter(_STACKS)))
+    return hit[1]
+
+
+#: Stacked arrays of recent tuples of tables, by (array name, the tables' ids); the tables
+#: are kept beside them, so an id is never reused while its entry lives.
+_STACKS: dict = {}
+_STACKS_MAX = 8
+_STACKS_LOCK = threading.Lock()
 
 
 def circular_state(alt_km, inc_deg, raan_deg=0.0, arg_lat_deg=0.0):
