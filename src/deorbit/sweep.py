@@ -168,9 +168,10 @@ def _variant_scenario(base, values, k):
                     f"{base.sha256[:12]}): {setting}\nmonte_carlo.convergence removed: every "
                     "variant runs the same samples (common random numbers).")
     except ScenarioError as exc:
-        if exc.allowed.startswith("is a value, not a table"):
-            raise SweepError(f"--set {exc.allowed.rsplit(' ', 1)[1]}: {exc.path} is a value "
-                             f"in {base.source}, not a table") from None
+        through = [p for p in values if p.startswith(f"{exc.path}.")]
+        if through:   # a key path through a value of the file
+            raise SweepError(f"--set {through[0]}: {exc.path} is a value in {base.source}, "
+                             "not a table") from None
         raise
 
 
