@@ -278,7 +278,8 @@ def ours_w1(inp: Inputs, contender: str, rtol: float, repeats: int, **extra) -> 
                 call_overhead_ms=overhead * 1e3, repeats=len(walls), wall_s_all=walls, **extra)
 
 
-_PER_SAMPLE_SKIP = ("history_days",)  # the only PropagationResult field not per sample
+#: PropagationResult fields that are not per sample (compared as a whole by _identical).
+_PER_SAMPLE_SKIP = ("history_days", "ephemeris_days", "backend")
 
 
 def _concat_results(parts) -> dict:

@@ -64,7 +64,8 @@ def test_indices_held_past_their_columns_only_when_asked(orbit_table):
         propagate(START, None, 104.0, orbit_table, START + 199.0, mean_elements=mean,
                   space_weather=short)
     held = propagate(START, None, 104.0, orbit_table, START + 199.0, mean_elements=mean,
-                     space_weather=dataclasses.replace(short, held_to_days=201))
+                     space_weather=DailyIndices(short.first_day_utc_days, short.f107a_sfu,
+                                                  short.df_sfu, short.ap, held_to_days=201))
     padded = DailyIndices(short.first_day_utc_days, *(
         np.pad(a, ((0, 0), (0, 141)), mode="edge") for a in (short.f107a_sfu, short.df_sfu,
                                                             short.ap)))
@@ -174,6 +175,9 @@ def test_taken_indices_share_the_packed_rows(orbit_table):
         taken = sw.take(idx)
         assert taken.packed()[0] is daily
         np.testing.assert_array_equal(taken.packed()[1], rows[idx])
+        for name, col in zip(("f107a_sfu", "df_sfu", "ap"), cols):  # read from the rows
+            np.testing.assert_array_equal(getattr(taken, name), col[idx])
+        np.testing.assert_array_equal(taken.take(np.array([1, 0])).ap, cols[2][idx][[1, 0]])
         fresh = DailyIndices(first[idx], *(c[idx] for c in cols))
         a, b = (propagate(first[idx] + 0.7, None, 60.0, orbit_table, first[idx] + 9.0,
                           mean_elements=mean[idx], space_weather=s) for s in (taken, fresh))

@@ -19,7 +19,7 @@ from .atmosphere import DensityTable
 from .kernel import Status, propagate
 
 __all__ = ["FRAGMENT_RTOL", "GLIDE_RTOL", "fall", "fall_table", "fragment_bc",
-           "fragment_impacts", "reference_fragment_bc"]
+           "fragment_impacts", "reference_fragment_bc", "to_terminal"]
 
 #: Top of the density table used for the fragments' fall, km.
 FALL_TABLE_TOP_KM = 200.0
@@ -107,13 +107,20 @@ def fragment_impacts(scenario, brk_epoch, brk_state, x, block_index, n, lower):
     return out
 
 
+def to_terminal(epoch, state, bc, lower, rtol=FRAGMENT_RTOL):
+    """The first part of :func:`fall`: fragments from breakup down to
+    fragments.TERMINAL_ALT_KM (status ENTERED there); a
+    :class:`deorbit.kernel.PropagationResult`."""
+    return propagate(epoch, state, bc, lower, epoch + 1.0, method="cowell",
+                     entry_alt_km=fragments.TERMINAL_ALT_KM, rtol=rtol)
+
+
 def fall(epoch, state, bc, lower, rtol=FRAGMENT_RTOL):
     """Fragments from breakup to the ground: integrated to fragments.TERMINAL_ALT_KM (at
     ``rtol``), then the terminal descent, or integrated on for those still too fast for it.
     Returns (landed, impact lat deg, impact lon deg, impact speed m/s relative to the
     ground)."""
-    res = propagate(epoch, state, bc, lower, epoch + 1.0, method="cowell",
-                    entry_alt_km=fragments.TERMINAL_ALT_KM, rtol=rtol)
+    res = to_terminal(epoch, state, bc, lower, rtol)
     landed = res.status == Status.ENTERED
     lat, lon, speed, terminal = fragments.terminal_descent(
         res.end_state_eci, res.end_epoch_utc_days, bc, lower)

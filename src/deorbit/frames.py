@@ -131,6 +131,21 @@ def eci_to_geodetic(r_eci_m, epoch_utc_days):
     return np.degrees(lat), np.degrees(lon), h * 1e-3
 
 
+def geodetic_to_eci(lat_deg, lon_deg, alt_km, epoch_utc_days):
+    """ECI positions (..., 3), m, of geodetic points (WGS-84; deg, deg, km) at the given
+    epochs: the inverse of :func:`eci_to_geodetic`."""
+    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
+    h = np.asarray(alt_km, dtype=np.float64) * 1e3
+    sin_lat = np.sin(lat)
+    n = EARTH_RADIUS_M / np.sqrt(1.0 - ECCENTRICITY_SQ * sin_lat ** 2)
+    x = (n + h) * np.cos(lat) * np.cos(lon)
+    y = (n + h) * np.cos(lat) * np.sin(lon)
+    z = (n * (1.0 - ECCENTRICITY_SQ) + h) * sin_lat
+    g = gmst_rad(epoch_utc_days)
+    c, s = np.cos(g), np.sin(g)
+    return np.stack(np.broadcast_arrays(c * x - s * y, s * x + c * y, z), axis=-1)
+
+
 def altitude_km(r_m, ellipsoid=True):
     """Altitude (km) above the WGS-84 ellipsoid, or ``|r| - R_e`` with ellipsoid=False.
 

@@ -26,7 +26,7 @@ import enum
 import math
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
@@ -156,12 +156,11 @@ class Status(enum.IntEnum):
     NUMERICAL_FAILURE = 3
 
 
-@dataclass(frozen=True)
 class DailyIndices:
     """Per-sample daily solar and geomagnetic indices for an :class:`OrbitDensityTable`.
 
-    Attributes
-    ----------
+    Parameters and attributes
+    -------------------------
     first_day_utc_days : ndarray, shape (N,)
         Epoch of 00:00 UTC of the day in column 0, UTC days since J2000 (``k - 0.5`` for
         the calendar day k since 2000-01-01).
@@ -172,15 +171,43 @@ class DailyIndices:
         Days from column 0 a propagation may run, D by default. More than D holds the last
         column's indices (and its day of year) for the days after it: for a caller that
         knows which samples read those days and discards them (the engine's solar window).
+
+    The columns are checked and packed into the kernel's form once (:meth:`packed`); the
+    objects :meth:`take` makes share that form and read their columns from it only when
+    asked (a deorbit block takes its samples' indices at every ``propagate`` call: copying
+    the columns, N x D x 3 values, cost ~10 % of a block).
     """
 
-    first_day_utc_days: np.ndarray
-    f107a_sfu: np.ndarray
-    df_sfu: np.ndarray
-    ap: np.ndarray
-    held_to_days: int | None = None
-    # (daily rows (M, D, 4), row of each sample (N,)): see packed(); shared with take()
-    _packed: tuple | None = field(default=None, repr=False, compare=False)
+    def __init__(self, first_day_utc_days, f107a_sfu, df_sfu, ap, held_to_days=None):
+        self.first_day_utc_days = first_day_utc_days
+        self.held_to_days = held_to_days
+        self._columns = (f107a_sfu, df_sfu, ap)
+        self._packed = None   # (daily rows (M, D, 4), row of each sample (N,)): packed()
+
+    @property
+    def f107a_sfu(self):
+        return self._column(0)
+
+    @property
+    def df_sfu(self):
+        return self._column(1)
+
+    @property
+    def ap(self):
+        return self._column(2)
+
+    def _column(self, k):
+        if self._columns is None:        # made by take(): the rows of the packed form
+            daily, rows = self._packed
+            return daily[rows, :, k]
+        return self._columns[k]
+
+    @classmethod
+    def _taken(cls, first_day_utc_days, packed, held_to_days):
+        out = cls.__new__(cls)
+        out.first_day_utc_days, out.held_to_days = first_day_utc_days, held_to_days
+        out._columns, out._packed = None, packed
+        return out
 
     @classmethod
     def from_paths(cls, paths, held_to_days=None):
@@ -209,8 +236,7 @@ class DailyIndices:
             For a column of the wrong shape or a missing (non-finite) value, naming it.
         """
         if self._packed is None:
-            cols = [np.asarray(a, dtype=np.float64) for a in (self.f107a_sfu, self.df_sfu,
-                                                               self.ap)]
+            cols = [np.asarray(a, dtype=np.float64) for a in self._columns]
             first = np.asarray(self.first_day_utc_days, dtype=np.float64)
             n = first.shape[0] if first.ndim else (cols[0].shape[0] if cols[0].ndim else 0)
             first = np.broadcast_to(first, (n,))
@@ -229,21 +255,20 @@ class DailyIndices:
             doy = utc_day_of_year(starts[:, None] + np.arange(cols[0].shape[1])[None, :]
                                   + 0.5)[which]
             daily = np.ascontiguousarray(np.stack([*cols, doy], axis=-1))
-            object.__setattr__(self, "_packed", (daily, np.arange(n, dtype=np.int64)))
+            self._packed = (daily, np.arange(n, dtype=np.int64))
         return self._packed
 
     def take(self, idx):
         """The indices of samples ``idx`` (an index array or a boolean mask); the same
-        object if that is every sample in order (no copy of the daily columns). The new
-        object shares this one's :meth:`packed` rows."""
+        object if that is every sample in order. The new object shares this one's
+        :meth:`packed` rows; its columns are read from them when asked."""
         n = self.first_day_utc_days.shape[0]
         if isinstance(idx, np.ndarray) and idx.dtype.kind in "iu" and idx.shape == (n,) and (
                 n == 0 or (idx[0] == 0 and np.all(np.diff(idx) == 1))):
             return self
         daily, rows = self.packed()
-        return DailyIndices(self.first_day_utc_days[idx], self.f107a_sfu[idx],
-                            self.df_sfu[idx], self.ap[idx], self.held_to_days,
-                            _packed=(daily, rows[idx]))
+        return self._taken(self.first_day_utc_days[idx], (daily, rows[idx]),
+                           self.held_to_days)
 
 
 _MIN, _MAX = np.minimum.reduce, np.maximum.reduce

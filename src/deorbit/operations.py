@@ -8,15 +8,19 @@ impulsive here (the USDV's burns last minutes; a finite-burn model is not built 
 Targeting (:func:`target_final_burn`) is solved per sample, not assumed:
 
 1. a calibration shot: burn at the start of the window, fly the station to breakup and a
-   reference fragment to the ground; this gives the in-plane angle from burn to impact and
-   the flight time;
+   reference fragment to the ground as the engine's fragments fall (integrated to 10 km,
+   then the terminal descent); this gives the in-plane angle from burn to impact and the
+   flight time;
 2. a scan of the window (every ``SCAN_STEP_S``) predicts the impact of a burn at each time
    by moving the calibration geometry along the orbit (J2-secular Keplerian motion, Earth
    rotation by GMST) and picks the time whose predicted impact is closest to the target
    (the nearest pass: :func:`_scan_window`, exact distances at a few candidate times found
    on approximate ones);
 3. Newton iterations on the true propagation remove the along-track miss (the burn time
-   moves the impact along the ground track at about the orbital ground speed).
+   moves the impact along the ground track at about the orbital ground speed); the
+   fragment falls as the engine's fragments do (:func:`deorbit.fall.fall`), and the
+   shots' coasts from the window start share their way to :data:`NEWTON_ANCHOR_S` before
+   the scan's burn time.
 
 All functions work on blocks: arrays over the samples that are still in the sequence.
 """
@@ -28,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import fall, frames, orbits
+from . import fall, fragments, frames, orbits
 from .constants import EARTH_RADIUS_M, SECONDS_PER_DAY
 from .ground.sphere import great_circle_distance_km
 from .kernel import ENTRY_ALT_KM, Status, propagate
@@ -51,6 +55,10 @@ MAX_SEGMENT_S = 60.0
 #: sample's own altitude, km (the kernel wants the start above its event altitude).
 INSIDE_MARGIN_KM = 0.05
 NEWTON_ITERATIONS = 4
+#: The Newton shots' coasts start from the station this long before the scan's burn time
+#: (flown there once), s; a shot whose burn Newton moved earlier starts from the window's
+#: start. The corrections add up to 200 s at most (4 x 100 samples of iss-2030).
+NEWTON_ANCHOR_S = 600.0
 #: Longest flight of a trial shot from its burn to breakup, days.
 SHOT_DAYS = 5.0
 
@@ -420,16 +428,16 @@ def target_final_burn(epoch, state, window_s, dv_m_s, station, bc_ref, lower_tab
     bc_ref = np.broadcast_to(bc_ref, (n,)).astype(np.float64)
     dur = np.broadcast_to(np.asarray(duration_s, dtype=np.float64), (n,))
     # 1. calibration shot at the window start
-    imp_t, imp_y = _shot(epoch, state, dv_m_s, dur, station, bc_ref, lower_table)
+    imp_t, imp_r = _shot(epoch, state, dv_m_s, dur, station, bc_ref, lower_table)
     ok = np.isfinite(imp_t)
     burn_epoch = np.full(n, np.nan)
     miss = np.full(n, np.nan)
     if not ok.any():
         return burn_epoch, miss
-    e0, y0, it, iy = epoch[ok], state[ok], imp_t[ok], imp_y[ok]
+    e0, y0, it, ir = epoch[ok], state[ok], imp_t[ok], imp_r[ok]
     w_hat = np.cross(y0[:, :3], y0[:, 3:])
     w_hat /= np.linalg.norm(w_hat, axis=1, keepdims=True)
-    du = _plane_angle(y0[:, :3], iy[:, :3], w_hat)
+    du = _plane_angle(y0[:, :3], ir, w_hat)
     du = np.where(du < 0, du + 2 * np.pi, du)
     fall_s = (it - e0) * SECONDS_PER_DAY
     # 2. scan the window with the predicted ground track
@@ -448,32 +456,67 @@ def target_final_burn(epoch, state, window_s, dv_m_s, station, bc_ref, lower_tab
     # 3. Newton on the true propagation: remove the along-track miss.
     lo, hi = e0, e0 + window_s / SECONDS_PER_DAY
     sub = (dv_m_s[ok], dur[ok], station.take(ok), bc_ref[ok], lower_table)
+    start = _Anchored.of(e0, y0, t_burn, sub[2])
     for _ in range(NEWTON_ITERATIONS):
-        ilat, ilon = _shoot(e0, y0, t_burn, *sub)
+        ilat, ilon = _shoot(*start.before(t_burn), t_burn, *sub)
         err = _enu_step_km(ilat, ilon, np.full_like(ilat, target_lat_deg),
                            np.full_like(ilon, target_lon_deg))
         along = np.einsum("ij,ij->i", err, track) / speed2       # seconds to move the burn
         good = np.isfinite(along)
         t_burn = np.where(good, np.clip(t_burn + along / SECONDS_PER_DAY, lo, hi), t_burn)
-    ilat, ilon = _shoot(e0, y0, t_burn, *sub)
+    ilat, ilon = _shoot(*start.before(t_burn), t_burn, *sub)
     burn_epoch[ok] = np.where(np.isfinite(ilat), t_burn, np.nan)
     miss[ok] = great_circle_distance_km(ilat, ilon, target_lat_deg, target_lon_deg)
     return burn_epoch, miss
 
 
 def _shot(epoch, state, dv_m_s, duration_s, station, bc_ref, lower_table):
-    """Impact (epoch, ECI state) of the reference fragment after a nominal burn at epoch:
-    the fragment integrated from breakup to the ground (DOP853 at 1e-9; the calibration
-    shot needs the impact's state and time). NaN where the station did not reach breakup."""
+    """Impact (epoch, ECI position) of the reference fragment after a nominal burn at epoch,
+    as the engine's fragments fall: integrated to 10 km (:func:`deorbit.fall.to_terminal`),
+    then the terminal descent's drift (:func:`deorbit.fragments.terminal_descent`; the 10 km
+    point itself for a fragment still too fast for it). The impact is given at the 10 km
+    epoch: the scan needs only its direction and the Earth's angle then. NaN where the
+    station did not reach breakup or the fragment not 10 km."""
     brk_t, brk_y, ok = _burn_to_breakup(epoch, state, dv_m_s, duration_s, station)
     imp_epoch = np.full(epoch.size, np.nan)
-    imp_state = np.full(state.shape, np.nan)
+    imp_r = np.full((epoch.size, 3), np.nan)
     if ok.any():
-        fr = propagate(brk_t[ok], brk_y[ok], bc_ref[ok], lower_table, brk_t[ok] + 1.0,
-                       method="cowell", entry_alt_km=0.0)
-        imp_epoch[ok] = fr.end_epoch_utc_days
-        imp_state[ok] = fr.end_state_eci
-    return imp_epoch, imp_state
+        fr = fall.to_terminal(brk_t[ok], brk_y[ok], bc_ref[ok], lower_table)
+        down = fr.status == Status.ENTERED
+        t, y = fr.end_epoch_utc_days[down], fr.end_state_eci[down]
+        lat, lon, _, terminal = fragments.terminal_descent(y, t, bc_ref[ok][down],
+                                                           lower_table)
+        ground = frames.geodetic_to_eci(lat, lon, 0.0, t)
+        rows = np.flatnonzero(ok)[down]
+        imp_epoch[rows] = t
+        imp_r[rows] = np.where(terminal[:, None], ground, y[:, :3])
+    return imp_epoch, imp_r
+
+
+class _Anchored(NamedTuple):
+    """Where the Newton shots' coasts start: the window start (e0, y0) and the state at the
+    anchor, :data:`NEWTON_ANCHOR_S` before the scan's burn time (the window start where the
+    station did not get there)."""
+
+    e0: np.ndarray
+    y0: np.ndarray
+    epoch: np.ndarray
+    state: np.ndarray
+
+    @classmethod
+    def of(cls, e0, y0, t_burn, station):
+        at = np.maximum(e0, t_burn - NEWTON_ANCHOR_S / SECONDS_PER_DAY)
+        pre = propagate(e0, y0, station.bc_kg_m2, station.table, at, method="cowell",
+                        entry_alt_km=station.entry_alt_km, **station.density())
+        there = (pre.status == Status.HORIZON)[:, None]
+        return cls(e0, y0, np.where(there[:, 0], pre.end_epoch_utc_days, e0),
+                   np.where(there, pre.end_state_eci, y0))
+
+    def before(self, t_burn):
+        """(epoch, state) to coast from to burns at t_burn: the anchor unless after them."""
+        later = self.epoch > t_burn
+        return (np.where(later, self.e0, self.epoch),
+                np.where(later[:, None], self.y0, self.state))
 
 
 def _shoot(epoch, state, t_burn, dv_m_s, duration_s, station, bc_ref, lower_table):
