@@ -1,6 +1,8 @@
 """Deorbit operations: burns, failures, targeting, fragments (F10.7 = 70 sfu table)."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deorbit import engine, environment, fall, flight, fragments, frames, operations
 from deorbit.engine import Outcome
@@ -233,3 +235,28 @@ def test_coast_to_a_burn_that_ends_inside_the_atmosphere(tmp_path, f200):
     assert blk.outcome[0] == Outcome.UNCONTROLLED_FAILURE
     assert blk.reentry[0] == pytest.approx(crossing, abs=1e-9)
     assert blk.brk_epoch[0] == pytest.approx(probe.end_epoch_utc_days[0], abs=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40),
+       frac=st.floats(0.0, 0.2), pointing_deg=st.floats(0.0, 5.0))
+def test_burn_equals_the_vector_formula(seed, n, frac, pointing_deg):
+    """burn (on columns, for speed) gives the bits of the textbook vector formula: -v_hat
+    turned by the pointing errors about the normal and the orbit normal, scaled by the
+    magnitude error."""
+    rng = np.random.default_rng(seed)
+    state = circular_state(rng.uniform(150, 500, n), rng.uniform(0, 98, n),
+                           rng.uniform(0, 360, n), rng.uniform(0, 360, n))
+    state[:, 3:] += rng.normal(0.0, 50.0, (n, 3))
+    dv, errors = rng.uniform(0.1, 100.0, n), rng.standard_normal((n, 3))
+    r, v = state[:, :3], state[:, 3:]
+    t_hat = v / np.linalg.norm(v, axis=1, keepdims=True)
+    w_hat = np.cross(r, v)
+    w_hat /= np.linalg.norm(w_hat, axis=1, keepdims=True)
+    n_hat = np.cross(w_hat, t_hat)
+    d = -t_hat + np.radians(pointing_deg) * (errors[:, 1:2] * n_hat + errors[:, 2:3] * w_hat)
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    want = state.copy()
+    want[:, 3:] += (dv * (1.0 + frac * errors[:, 0]))[:, None] * d
+    got = operations.burn(state, dv, errors, frac, pointing_deg)
+    assert got.tobytes() == want.tobytes()
