@@ -539,9 +539,10 @@ ctypedef struct History:
 
 cdef inline void record(History* hist, double t, double sma_alt_km) noexcept nogil:
     """Store sma_alt_km for every history time <= t (s since the start epoch) not yet
-    recorded."""
+    recorded: passed in this leg, and NaN (not stored by an earlier leg of an arc)."""
     while hist.i < hist.n and hist.t_s[hist.i] <= t + hist.start_s:
-        hist.sma_alt_km[hist.i] = sma_alt_km
+        if hist.sma_alt_km[hist.i] != hist.sma_alt_km[hist.i]:
+            hist.sma_alt_km[hist.i] = sma_alt_km
         hist.i += 1
 
 
@@ -997,6 +998,101 @@ cdef int mean_phase(Model* m, double* t, double* el, double t_end, double handov
     return st
 
 
+# ---------------------------------------------------------------------------- finite burns
+
+cdef int leg(Model* m, History* hist, double first_day, double origin, double start,
+             double* y, double stop, double rtol, double* targets, int n_targets,
+             double* end, double* entry, long long* steps) noexcept nogil:
+    """Cowell from (start, y) to the epoch stop (UTC days), timed from its own start as a
+    propagation of its own is: day offset, day boundary and history start rebased, a new
+    first step. Returns the status; end gets the end epoch, entry the first target's
+    crossing epoch (INFINITY if not crossed), steps the steps added."""
+    cdef double t = 0.0
+    cdef double t_hit[2]
+    cdef long long n = 0
+    cdef int st, day0
+    m.day_offset = start - first_day
+    day0 = <int> floor(m.day_offset)
+    if day0 > m.n_days - 1:
+        day0 = m.n_days - 1
+    m.n_span = 0
+    set_day(m, day0)
+    m.next_break_s = ((day0 + 1 - m.day_offset) * SECONDS_PER_DAY
+                      if day0 + 1 < m.n_days else INFINITY)
+    m.idx = 0
+    hist.i = 0
+    hist.start_s = (start - origin) * SECONDS_PER_DAY
+    t_hit[0] = INFINITY
+    record(hist, 0.0, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
+    st = cowell(m, &t, y, (stop - start) * SECONDS_PER_DAY, rtol, targets, n_targets, t_hit,
+                hist, &n)
+    steps[0] += n
+    end[0] = start + t / SECONDS_PER_DAY
+    entry[0] = start + t_hit[0] / SECONDS_PER_DAY if t_hit[0] != INFINITY else INFINITY
+    return st
+
+
+cdef void impulse(double* y, double dv, const double* err, double dv_error_frac,
+                  double sig) noexcept nogil:
+    """A retrograde impulse of dv (m/s) with execution errors, added to y's velocity: the
+    operations of :func:`deorbit.operations.burn` (along -v turned by sig x the standard
+    normal draws err[1], err[2] about the in-plane normal and the orbit normal; magnitude
+    times 1 + dv_error_frac err[0])."""
+    cdef double vn = sqrt(y[3] * y[3] + y[4] * y[4] + y[5] * y[5])
+    cdef double tx = y[3] / vn, ty = y[4] / vn, tz = y[5] / vn
+    cdef double hx = y[1] * y[5] - y[2] * y[4]
+    cdef double hy = y[2] * y[3] - y[0] * y[5]
+    cdef double hz = y[0] * y[4] - y[1] * y[3]
+    cdef double hn = sqrt(hx * hx + hy * hy + hz * hz)
+    cdef double wx = hx / hn, wy = hy / hn, wz = hz / hn
+    cdef double nx = wy * tz - wz * ty, ny = wz * tx - wx * tz, nz = wx * ty - wy * tx
+    cdef double dx = -tx + sig * (err[1] * nx + err[2] * wx)
+    cdef double dy = -ty + sig * (err[1] * ny + err[2] * wy)
+    cdef double dz = -tz + sig * (err[1] * nz + err[2] * wz)
+    cdef double dn = sqrt(dx * dx + dy * dy + dz * dz)
+    cdef double mag = dv * (1.0 + dv_error_frac * err[0])
+    y[3] += mag * (dx / dn)
+    y[4] += mag * (dy / dn)
+    y[5] += mag * (dz / dn)
+
+
+cdef int fly_arc(Model* m, History* hist, double* y, double epoch, double stop,
+                 double first_day, double origin, long long n_seg, double duration_s, double dv,
+                 const double* err, double dv_error_frac, double sig, double entry_alt_km,
+                 double stop_alt_km, double rtol, double* end, double* entry,
+                 long long* steps) noexcept nogil:
+    """A finite burn from epoch, then a coast to the epoch stop: n_seg impulses of
+    dv / n_seg at the middles of n_seg equal segments of duration_s, the orbit flown
+    between them leg by leg to breakup (:func:`deorbit.operations.fire`'s sequence, each leg
+    as its own propagation). A leg
+    that crosses the entry interface but ends above breakup flies on to breakup (no burn
+    inside the atmosphere). Returns the status: ENTERED at breakup, HORIZON at the arc's
+    end, or a leg's NUMERICAL_FAILURE; end, entry and steps as :func:`leg`."""
+    cdef double targets[2]
+    cdef double hit, e = epoch
+    cdef int st = ST_HORIZON, n_targets
+    cdef long long k
+    targets[0] = entry_alt_km
+    targets[1] = stop_alt_km
+    n_targets = 2 if stop_alt_km < entry_alt_km else 1
+    entry[0] = INFINITY
+    for k in range(n_seg + 1):
+        st = leg(m, hist, first_day, origin, e, y,
+                 epoch + (k + 0.5) / n_seg * duration_s / SECONDS_PER_DAY if k < n_seg
+                 else stop, rtol, targets, n_targets, &e, &hit, steps)
+        if hit != INFINITY:
+            entry[0] = hit
+            if st == ST_HORIZON:   # inside the atmosphere at the leg's end: on to breakup
+                st = leg(m, hist, first_day, origin, e, y, e + 1.0, rtol, &targets[1], 1,
+                         &e, &hit, steps)
+        if st != ST_HORIZON:
+            break
+        if k < n_seg:
+            impulse(y, dv / n_seg, err, dv_error_frac, sig)
+    end[0] = e
+    return st
+
+
 # ---------------------------------------------------------------------------- block API
 
 def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] state0,
@@ -1010,9 +1106,12 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                     const double[::1] axis_ap, const double[:, ::1] season_log,
                     const double[::1] season_nodes, double season_period_days,
                     const double[:, :, ::1] daily, const long long[::1] daily_row,
-                    const double[::1] day_offset,
-                    const double[::1] history_days, const double[::1] history_start_days,
+                    const double[::1] daily_first_days,
+                    const double[::1] history_days, const double[::1] history_origin_days,
                     const double[::1] ephemeris_days,
+                    const long long[::1] arc_segments, const double[::1] arc_duration_s,
+                    const double[::1] arc_dv_m_s, const double[:, ::1] arc_errors,
+                    double arc_dv_error_frac, double arc_pointing_rad,
                     signed char[::1] status, double[::1] end_epoch_days,
                     double[::1] entry_epoch_days, double[::1] handover_epoch_days,
                     double[:, ::1] end_state, double[:, ::1] history_sma_alt_km,
@@ -1025,10 +1124,13 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     ``axis_df``, ``axis_ap``), plus ``season_log[table_row[i]]`` (n_alt x n_f x n_s) on
     ``season_nodes`` padded periodically (n_s + 2 nodes) if not empty;
     ``daily[daily_row[i]]`` holds sample i's (F10.7a, dF10.7, Ap, day of year) per day,
-    from ``day_offset[i]`` days before its start epoch (samples may share a row). Sample i
-    starts ``history_start_days[i]`` after the origin of the ``history_days``. Inputs are
-    validated and outputs allocated (NaN-filled) by the wrapper; this function releases the
-    GIL for the block.
+    from the epoch ``daily_first_days[i]`` on (samples may share a row). Sample i's
+    ``history_days`` count from the epoch ``history_origin_days[i]``. A sample with
+    ``arc_segments[i] > 0`` flies a finite burn from its start epoch instead (Cowell only):
+    ``arc_segments[i]`` impulses of ``arc_dv_m_s[i]`` in all over ``arc_duration_s[i]``,
+    with the execution errors ``arc_errors[i]``, ``arc_dv_error_frac`` and the pointing
+    sigma ``arc_pointing_rad`` (:func:`fly_arc`). Inputs are validated and outputs
+    allocated (NaN-filled) by the wrapper; this function releases the GIL for the block.
     """
     cdef Py_ssize_t i, n = start_epoch_days.shape[0]
     cdef Model m
@@ -1058,8 +1160,9 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
         sinE[k] = sin(2.0 * M_PI * k / N_QUAD_MAX)
     # The daily rows the samples can reach (a day's margin either side): the days cached.
     for i in range(n):
-        t = floor(day_offset[i]) - 1.0
-        t_end = day_offset[i] + (stop_epoch_days[i] - start_epoch_days[i]) + 1.0
+        t = floor(start_epoch_days[i] - daily_first_days[i]) - 1.0
+        t_end = (start_epoch_days[i] - daily_first_days[i]
+                 + (stop_epoch_days[i] - start_epoch_days[i]) + 1.0)
         if t < day_lo:
             day_lo = <int> fmin(fmax(t, 0.0), n_days - 1.0)
         if t_end > day_hi:
@@ -1126,19 +1229,19 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                 m.daily = &daily[daily_row[i], 0, 0]
                 m.n_span = 0             # a new sample's rows: no interval to keep
                 m.sample = i + 1
-                m.day_offset = day_offset[i]
-                day0 = <int> floor(day_offset[i])
+                m.day_offset = start_epoch_days[i] - daily_first_days[i]
+                day0 = <int> floor(m.day_offset)
                 if day0 > m.n_days - 1:
                     day0 = m.n_days - 1
                 set_day(&m, day0)
-                m.next_break_s = ((day0 + 1 - day_offset[i]) * SECONDS_PER_DAY
+                m.next_break_s = ((day0 + 1 - m.day_offset) * SECONDS_PER_DAY
                                   if day0 + 1 < m.n_days else INFINITY)
                 m.idx = 0
                 m.n_rhs = 0
                 hist.n = n_hist
                 hist.i = 0
                 hist.t_s = buf
-                hist.start_s = history_start_days[i] * SECONDS_PER_DAY
+                hist.start_s = (start_epoch_days[i] - history_origin_days[i]) * SECONDS_PER_DAY
                 hist.sma_alt_km = &history_sma_alt_km[i, 0] if n_hist > 0 else NULL
                 hist.n_eph = n_eph
                 hist.i_eph = 0
@@ -1155,6 +1258,21 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                 t_end = (stop_epoch_days[i] - start_epoch_days[i]) * SECONDS_PER_DAY
                 steps = 0
                 st = 0
+                if arc_segments[i] > 0:
+                    st = fly_arc(&m, &hist, y, start_epoch_days[i], stop_epoch_days[i],
+                                 daily_first_days[i],
+                                 history_origin_days[i], arc_segments[i], arc_duration_s[i],
+                                 arc_dv_m_s[i], &arc_errors[i, 0], arc_dv_error_frac,
+                                 arc_pointing_rad, entry_alt_km, stop_alt_km[i], rtol,
+                                 &end_epoch_days[i], &t_hit[0], &steps)
+                    status[i] = st
+                    if t_hit[0] != INFINITY:
+                        entry_epoch_days[i] = t_hit[0]
+                    for d in range(6):
+                        end_state[i, d] = y[d]
+                    n_steps[i] = steps
+                    n_rhs[i] = m.n_rhs
+                    continue
                 if hybrid:
                     if not mean_input:
                         numeric_mean(&m, y, el)

@@ -30,7 +30,7 @@ def test_daily_profile_equals_the_table_interpolation(orbit_table):
                                np.array([START]), np.array([START + 2.0]))
     table = _reference.Table(d.table_alt_km, d.table_log_rho[0], d.axis_f107a, d.axis_df,
                              d.axis_ap, d.season_log[0], d.season_nodes, d.season_period_days)
-    daily, rows, offset = d.daily, d.daily_row, d.day_offset
+    daily, rows, offset = d.daily, d.daily_row, START - d.daily_first_days
     m = _reference.Model(0.0, 2, True, table, [tuple(r) for r in daily[rows[0]]], offset[0])
     doy = daily[rows[0], m.day, 3]
     expected = orbit_table.log_density(orbit_table.alt_km, 143.0, 17.0, 33.0, doy)

@@ -90,21 +90,19 @@ def test_fragments_scale_with_surviving_mass(nominal):
 
 
 def test_finite_burn_without_motion_adds_the_full_delta_v():
-    """With a station whose coast does not move the orbit, the N impulses add up to dv
-    along -v."""
-    from deorbit.kernel import Status
-
+    """A finite burn too short for the orbit to move: its N impulses add up to dv along -v,
+    and it ends at the burn's end."""
     state = circular_state([300.0, 300.0], 51.64)
-
-    class Frozen:
-        def coast(self, rows, epoch, st, until):
-            return np.full(rows.size, Status.HORIZON), until, st
-
+    lower = fall.fall_table(load_scenario("iss-2030"))
+    station = operations.Station(np.full(2, 100.0), np.full(2, 78.0), np.ones(2), lower)
+    dur = np.array([1e-3, 2.5e-4])
     t, y, done = operations.fire(np.zeros(2), state, np.array([50.0, 10.0]), np.zeros((2, 3)),
-                                 0.0, 0.0, np.array([600.0, 125.0]), Frozen())
-    dv = np.linalg.norm(y[:, 3:] - state[:, 3:], axis=1)
-    np.testing.assert_allclose(dv, [50.0, 10.0], rtol=1e-12)
-    np.testing.assert_allclose(t * 86400.0, [600.0, 125.0], rtol=1e-12)
+                                 0.0, 0.0, dur, station)
+    dv = y[:, 3:] - state[:, 3:]
+    np.testing.assert_allclose(np.linalg.norm(dv, axis=1), [50.0, 10.0], rtol=1e-6)
+    v_hat = state[:, 3:] / np.linalg.norm(state[:, 3:], axis=1, keepdims=True)
+    np.testing.assert_allclose(np.einsum("ij,ij->i", dv, v_hat), [-50.0, -10.0], rtol=1e-6)
+    np.testing.assert_allclose(t * 86400.0, dur, rtol=1e-6)
     assert not done.any()
 
 

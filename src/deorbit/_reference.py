@@ -117,12 +117,19 @@ class Model:
         self.start_epoch_days = start_epoch_days
         self.t_step = self.t_eval = 0.0
         self.rows = None
-        day0 = min(math.floor(day_offset), len(daily) - 1)
-        self.set_day(day0)
-        self.next_break_s = ((day0 + 1 - day_offset) * SECONDS_PER_DAY
-                             if day0 + 1 < len(daily) else math.inf)
-        self.idx = 0
+        self.rebase(start_epoch_days, start_epoch_days - day_offset, day_offset)
         self.n_rhs = 0
+
+    def rebase(self, start_epoch_days, first_day, day_offset=None):
+        """Time the model from the epoch start_epoch_days (a propagation's start): the day
+        offset from the daily rows' first epoch, the day and its boundary."""
+        self.start_epoch_days = start_epoch_days
+        self.day_offset = start_epoch_days - first_day if day_offset is None else day_offset
+        day0 = min(math.floor(self.day_offset), len(self.daily) - 1)
+        self.set_day(day0)
+        self.next_break_s = ((day0 + 1 - self.day_offset) * SECONDS_PER_DAY
+                             if day0 + 1 < len(self.daily) else math.inf)
+        self.idx = 0
 
     @classmethod
     def static(cls, half_drag_m2_kg, zonal_degree, ellipsoid, alt_km, log_rho):
@@ -442,8 +449,11 @@ class History:
         self.i_eph = 0
 
     def record(self, t, sma_alt_km):
+        """sma_alt_km for every history time <= t passed in this leg and not stored by an
+        earlier leg of an arc (NaN)."""
         while self.i < len(self.t_s) and self.t_s[self.i] <= t + self.start_s:
-            self.out[self.i] = sma_alt_km
+            if math.isnan(self.out[self.i]):
+                self.out[self.i] = sma_alt_km
             self.i += 1
 
     def wants_state(self, t):
@@ -764,15 +774,69 @@ def mean_phase(m, t, el, t_end, handover_km, max_step_s, hist, steps):
 
 
 # -- block API ------------------------------------------------------------------------------
+def leg(m, hist, first_day, origin, start, y, stop, rtol, targets, steps):
+    """Cowell from (start, y) to the epoch stop, timed from its own start as a propagation
+    of its own is; returns (status, end epoch, y, first target's crossing epoch or inf,
+    steps)."""
+    m.rebase(start, first_day)
+    hist.i = 0
+    hist.start_s = (start - origin) * SECONDS_PER_DAY
+    t_hit = [math.inf, math.inf]
+    hist.record(0.0, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
+    st, t, y, n = cowell(m, 0.0, y, (stop - start) * SECONDS_PER_DAY, rtol, targets, t_hit,
+                         hist, 0)
+    entry = start + t_hit[0] / SECONDS_PER_DAY if t_hit[0] != math.inf else math.inf
+    return st, start + t / SECONDS_PER_DAY, y, entry, steps + n
+
+
+def impulse(y, dv, err, dv_error_frac, sig):
+    """y with a retrograde impulse dv (m/s) and its execution errors added: the operations
+    of :func:`deorbit.operations.burn`."""
+    vn = math.sqrt(y[3] * y[3] + y[4] * y[4] + y[5] * y[5])
+    t = [y[3] / vn, y[4] / vn, y[5] / vn]
+    h = [y[1] * y[5] - y[2] * y[4], y[2] * y[3] - y[0] * y[5], y[0] * y[4] - y[1] * y[3]]
+    hn = math.sqrt(h[0] * h[0] + h[1] * h[1] + h[2] * h[2])
+    w = [h[0] / hn, h[1] / hn, h[2] / hn]
+    n = [w[1] * t[2] - w[2] * t[1], w[2] * t[0] - w[0] * t[2], w[0] * t[1] - w[1] * t[0]]
+    d = [-t[k] + sig * (err[1] * n[k] + err[2] * w[k]) for k in range(3)]
+    dn = math.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2])
+    mag = dv * (1.0 + dv_error_frac * err[0])
+    return y[:3] + [y[3 + k] + mag * (d[k] / dn) for k in range(3)]
+
+
+def fly_arc(m, hist, y, epoch, stop, first_day, origin, n_seg, duration_s, dv, err,
+            dv_error_frac, sig, targets, rtol, steps):
+    """A finite burn from epoch, then a coast to the epoch stop (see ``_kernel.fly_arc``):
+    n_seg impulses at the middles of n_seg equal segments, the orbit flown leg by leg, on
+    to breakup from a leg that ends inside the atmosphere. Returns (status, end epoch, y,
+    entry epoch or inf, steps)."""
+    e, entry, st = epoch, math.inf, ST_HORIZON
+    for k in range(n_seg + 1):
+        until = epoch + (k + 0.5) / n_seg * duration_s / SECONDS_PER_DAY if k < n_seg else stop
+        st, e, y, hit, steps = leg(m, hist, first_day, origin, e, y, until, rtol, targets,
+                                   steps)
+        if hit != math.inf:
+            entry = hit
+            if st == ST_HORIZON:   # inside the atmosphere at the leg's end: on to breakup
+                st, e, y, _, steps = leg(m, hist, first_day, origin, e, y, e + 1.0, rtol,
+                                         targets[-1:], steps)
+        if st != ST_HORIZON:
+            break
+        if k < n_seg:
+            y = impulse(y, dv / n_seg, err, dv_error_frac, sig)
+    return st, e, y, entry, steps
+
+
 def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_epoch_days,
                     stop_alt_km, entry_alt_km, handover_alt_km, hybrid, mean_input,
                     mean_max_step_days, rtol, zonal_degree, ellipsoid, table_alt_km,
                     table_log_rho, table_row, axis_f107a, axis_df, axis_ap, season_log,
                     season_nodes,
-                    season_period_days, daily, daily_row, day_offset, history_days,
-                    history_start_days, ephemeris_days, status, end_epoch_days, entry_epoch_days,
-                    handover_epoch_days, end_state, history_sma_alt_km, ephemeris_state,
-                    n_steps, n_rhs, along=None):
+                    season_period_days, daily, daily_row, daily_first_days, history_days,
+                    history_origin_days, ephemeris_days, arc_segments, arc_duration_s,
+                    arc_dv_m_s, arc_errors, arc_dv_error_frac, arc_pointing_rad, status,
+                    end_epoch_days, entry_epoch_days, handover_epoch_days, end_state,
+                    history_sma_alt_km, ephemeris_state, n_steps, n_rhs, along=None):
     """Propagate every sample of a block; same contract as ``_kernel.propagate_block``.
 
     ``along``, reference backend only: a density model evaluated at every drag evaluation's
@@ -790,11 +854,13 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
         m = Model(0.5 * float(drag_m2_kg[i]) * float(density_scale[i]), int(zonal_degree),
                   bool(ellipsoid), tables[int(table_row[i]) if along is None else 0],
                   [tuple(float(v) for v in row) for row in daily[daily_row[i]]],
-                  float(day_offset[i]), along, float(start_epoch_days[i]))
+                  float(start_epoch_days[i]) - float(daily_first_days[i]), along,
+                  float(start_epoch_days[i]))
         row = [math.nan] * len(hist_s)
         eph_row = [[math.nan] * 6 for _ in eph_s]
         hist = History(hist_s, row, eph_s, eph_row,
-                       float(history_start_days[i]) * SECONDS_PER_DAY)
+                       (float(start_epoch_days[i]) - float(history_origin_days[i]))
+                       * SECONDS_PER_DAY)
         targets = [float(entry_alt_km)]
         if stop_alt_km[i] < entry_alt_km:
             targets.append(float(stop_alt_km[i]))
@@ -805,26 +871,38 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
         t_end = (float(stop_epoch_days[i]) - float(start_epoch_days[i])) * SECONDS_PER_DAY
         steps = 0
         st = 0
-        if hybrid:
-            if not mean_input:
-                el = numeric_mean(m, y)
-            hist.record(0.0, (el[0] - EARTH_RADIUS_M) * 1e-3)
-            st, t, el, steps = mean_phase(m, t, el, t_end, handover_alt_km,
-                                          mean_max_step_days * SECONDS_PER_DAY, hist, steps)
-            if (t > 0.0 or mean_input) and st != ST_NUMERICAL_FAILURE:
-                y = mean_to_osculating(m, el)
-            if st == 0:
-                handover_epoch_days[i] = start_epoch_days[i] + t / SECONDS_PER_DAY
+        if arc_segments[i] > 0:
+            st, end, y, entry, steps = fly_arc(
+                m, hist, y, float(start_epoch_days[i]), float(stop_epoch_days[i]),
+                float(daily_first_days[i]),
+                float(history_origin_days[i]), int(arc_segments[i]), float(arc_duration_s[i]),
+                float(arc_dv_m_s[i]), [float(v) for v in arc_errors[i]],
+                float(arc_dv_error_frac), float(arc_pointing_rad), targets, rtol, steps)
         else:
-            if mean_input:
-                y = mean_to_osculating(m, el)
-            hist.record(0.0, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
-        if st == 0:
-            st, t, y, steps = cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps)
+            if hybrid:
+                if not mean_input:
+                    el = numeric_mean(m, y)
+                hist.record(0.0, (el[0] - EARTH_RADIUS_M) * 1e-3)
+                st, t, el, steps = mean_phase(m, t, el, t_end, handover_alt_km,
+                                              mean_max_step_days * SECONDS_PER_DAY, hist,
+                                              steps)
+                if (t > 0.0 or mean_input) and st != ST_NUMERICAL_FAILURE:
+                    y = mean_to_osculating(m, el)
+                if st == 0:
+                    handover_epoch_days[i] = start_epoch_days[i] + t / SECONDS_PER_DAY
+            else:
+                if mean_input:
+                    y = mean_to_osculating(m, el)
+                hist.record(0.0, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
+            if st == 0:
+                st, t, y, steps = cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps)
+            end = start_epoch_days[i] + t / SECONDS_PER_DAY
+            entry = (start_epoch_days[i] + t_hit[0] / SECONDS_PER_DAY if t_hit[0] != math.inf
+                     else math.inf)
         status[i] = st
-        end_epoch_days[i] = start_epoch_days[i] + t / SECONDS_PER_DAY
-        if t_hit[0] != math.inf:
-            entry_epoch_days[i] = start_epoch_days[i] + t_hit[0] / SECONDS_PER_DAY
+        end_epoch_days[i] = end
+        if entry != math.inf:
+            entry_epoch_days[i] = entry
         end_state[i, :] = y
         if len(hist_s):
             history_sma_alt_km[i, :] = row

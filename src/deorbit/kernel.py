@@ -34,7 +34,7 @@ import numpy as np
 
 from . import frames, orbits
 from .atmosphere import DensityTable, MsisAlongTrajectory, OrbitDensityTable, utc_day_of_year
-from .constants import EARTH_RADIUS_M, MU_M3_S2
+from .constants import EARTH_RADIUS_M, MU_M3_S2, SECONDS_PER_DAY
 
 if os.environ.get("DEORBIT_PUREPYTHON", "") not in ("", "0"):
     from . import _reference as _backend
@@ -79,8 +79,14 @@ class BlockInputs(NamedTuple):
     zonal_degree: int
     ellipsoid: bool
     history_days: np.ndarray
-    history_start_days: np.ndarray
+    history_origin_days: np.ndarray
     ephemeris_days: np.ndarray
+    arc_segments: np.ndarray
+    arc_duration_s: np.ndarray
+    arc_dv_m_s: np.ndarray
+    arc_errors: np.ndarray
+    arc_dv_error_frac: float
+    arc_pointing_rad: float
 
 
 class DensityArgs(NamedTuple):
@@ -88,7 +94,7 @@ class DensityArgs(NamedTuple):
     shared axes (one row per density model, each altitude x F10.7a x dF10.7 x Ap, row-major)
     and each sample's table row, the seasonal corrections on their periodic nodes (one row
     per model, or none), and the daily indices (rows of (F10.7a, dF10.7, Ap, day of year)
-    per day, each sample's row and its start's offset in days from the row's first day)."""
+    per day, each sample's row and the epoch of the row's first day)."""
 
     table_alt_km: np.ndarray
     table_log_rho: np.ndarray
@@ -101,7 +107,7 @@ class DensityArgs(NamedTuple):
     season_period_days: float
     daily: np.ndarray
     daily_row: np.ndarray
-    day_offset: np.ndarray
+    daily_first_days: np.ndarray
 
 
 class BlockOutputs(NamedTuple):
@@ -412,6 +418,7 @@ def propagate(
     space_weather: DailyIndices | None = None,
     ephemeris_days=None,
     density_model=None,
+    burn: FiniteBurn | None = None,
 ) -> PropagationResult:
     """Propagate a block of N decaying orbits down to the stop altitude or the stop epoch.
 
@@ -492,6 +499,14 @@ def propagate(
     density_model : int or array_like of int, shape (N,), optional
         With a tuple ``atmosphere``: each sample's table, an index into the tuple
         (default 0, the first).
+    burn : FiniteBurn, optional
+        Method ``"cowell"``: a finite retrograde burn flown from the start epoch (each
+        sample's own), then a coast to the stop epoch (at or after the burn's end): the
+        orbit is flown leg by leg between the burn's impulses, each leg exactly as a
+        propagation of its own from the leg's start; a leg that crosses the entry interface
+        but ends above the stop altitude flies on to the stop altitude (at most a day). The
+        result is the state after the burn and coast (status HORIZON) or at the stop
+        altitude (ENTERED); ``entry_epoch_utc_days`` is the entry-interface crossing.
 
     Returns
     -------
@@ -526,7 +541,7 @@ def propagate(
     max_step = float(_per_sample("mean_max_step_days", mean_max_step_days, 1, 0.01, 100.0)[0])
     _check_start_altitude(name, state, altitude, entry)
     hist = _times("history_days", history_days)
-    hist_start = np.zeros(n) if history_origin_utc_days is None else epoch - _per_sample(
+    hist_origin = epoch if history_origin_utc_days is None else _per_sample(
         "history_origin_utc_days", history_origin_utc_days, n, -1e6, 1e6)
     eph = _times("ephemeris_days", ephemeris_days)
     if eph.size and method != "cowell":
@@ -534,7 +549,10 @@ def propagate(
                          f"(got {method!r}: the mean-element phase has no osculating state "
                          "between its steps)")
 
-    density = _density_arrays(atmosphere, space_weather, epoch, stop_epoch, density_model)
+    arc = _burn_arrays(burn, n, epoch, stop_epoch, method, eph.size)
+    # a leg that ends inside the atmosphere flies on for up to a day: its days are read too
+    reach = stop_epoch if burn is None else stop_epoch + 1.0
+    density = _density_arrays(atmosphere, space_weather, epoch, reach, density_model)
 
     inputs = BlockInputs(
         start_epoch_days=epoch, state0=state, drag_m2_kg=1.0 / bc, density_scale=scale,
@@ -542,7 +560,7 @@ def propagate(
         handover_alt_km=handover, hybrid=method == "hybrid",
         mean_input=name == "mean_elements", mean_max_step_days=max_step, rtol=rtol,
         zonal_degree=int(zonal_degree), ellipsoid=altitude == "ellipsoid", history_days=hist,
-        history_start_days=hist_start, ephemeris_days=eph)
+        history_origin_days=hist_origin, ephemeris_days=eph, **arc._asdict())
     out = BlockOutputs.allocate(n, hist.size, eph.size)
     backend, module, extra = backend_for(atmosphere)
     module.propagate_block(**inputs._asdict(), **density._asdict(), **out._asdict(), **extra)
@@ -555,6 +573,64 @@ def propagate(
         ephemeris_state_eci=out.ephemeris_state, n_steps=out.n_steps, n_rhs=out.n_rhs,
         backend=backend, lifetime_days=np.where(out.status == _ENTERED,
                                                 out.end_epoch_days - epoch, np.nan))
+
+
+class FiniteBurn(NamedTuple):
+    """A finite retrograde burn for :func:`propagate`, per sample: ``segments`` (>= 1)
+    impulses of ``dv_m_s / segments`` at the middles of as many equal segments of
+    ``duration_s`` (s, >= 0) from the start epoch, each along the then current -v turned
+    by the execution errors (:func:`deorbit.operations.burn`: ``errors`` (N, 3) standard
+    normal draws for the magnitude, the in-plane normal and the orbit normal; the 1-sigma
+    ``dv_error_frac`` and ``pointing_error_deg``)."""
+
+    segments: np.ndarray
+    duration_s: np.ndarray
+    dv_m_s: np.ndarray
+    errors: np.ndarray
+    dv_error_frac: float = 0.0
+    pointing_error_deg: float = 0.0
+
+
+def _burn_arrays(burn, n, epoch, stop_epoch, method, n_eph):
+    """The kernel's ``arc_*`` arguments of ``burn`` (a :class:`FiniteBurn` or None)."""
+    if burn is None:
+        return _Arc(np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n), np.zeros((n, 3)),
+                    0.0, 0.0)
+    if not isinstance(burn, FiniteBurn):
+        raise ValueError(f"burn: expected a FiniteBurn, got {type(burn).__name__}")
+    if method != "cowell" or n_eph:
+        raise ValueError("burn: a finite burn is flown with method = 'cowell' and no "
+                         "ephemeris_days")
+    seg = np.asarray(burn.segments)
+    if seg.dtype.kind not in "iu" or seg.shape not in ((), (n,)) or np.any(seg < 1):
+        raise ValueError(f"burn.segments: expected integers >= 1, one or {n}, got {seg!r}")
+    dur = _per_sample("burn.duration_s", burn.duration_s, n, 0.0, 1e6)
+    dv = _per_sample("burn.dv_m_s", burn.dv_m_s, n, -1e4, 1e4)
+    err = np.ascontiguousarray(np.broadcast_to(np.asarray(burn.errors, dtype=np.float64),
+                                               (n, 3)))
+    if not np.all(np.isfinite(err)):
+        raise ValueError("burn.errors: expected finite values")
+    frac = float(_per_sample("burn.dv_error_frac", burn.dv_error_frac, 1, 0.0, 1.0)[0])
+    pointing = float(_per_sample("burn.pointing_error_deg", burn.pointing_error_deg, 1, 0.0,
+                                 90.0)[0])
+    end = epoch + 1.0 * dur / SECONDS_PER_DAY
+    if np.any(stop_epoch < end):
+        i = int(np.flatnonzero(stop_epoch < end)[0])
+        raise ValueError(f"stop_epoch_utc_days[{i}] = {float(stop_epoch[i])!r}: allowed >= "
+                         f"the burn's end, {float(end[i])!r}")
+    return _Arc(np.ascontiguousarray(np.broadcast_to(seg.astype(np.int64), (n,))), dur, dv, err,
+                frac, float(np.radians(pointing)))
+
+
+class _Arc(NamedTuple):
+    """``propagate_block``'s finite-burn arguments (see :class:`FiniteBurn`)."""
+
+    arc_segments: np.ndarray
+    arc_duration_s: np.ndarray
+    arc_dv_m_s: np.ndarray
+    arc_errors: np.ndarray
+    arc_dv_error_frac: float
+    arc_pointing_rad: float
 
 
 def _check_options(method, altitude, atmosphere, zonal_degree):
@@ -705,7 +781,7 @@ def _density_arrays(atmosphere, space_weather, epoch, stop_epoch,
         _same_axes(tables, ("alt_km",))
         return DensityArgs(first.alt_km, _stacked(tables, "log_rho"), row, one, one, one,
                            np.zeros((len(tables), 0)), np.zeros(0), 365.25, np.zeros((1, 1, 4)),
-                           np.zeros(n, dtype=np.int64), np.zeros(n))
+                           np.zeros(n, dtype=np.int64), epoch)
     if not isinstance(space_weather, DailyIndices):
         raise ValueError(f"space_weather: an {type(first).__name__} needs DailyIndices")
     sw = space_weather
@@ -726,7 +802,7 @@ def _density_arrays(atmosphere, space_weather, epoch, stop_epoch,
     if isinstance(first, MsisAlongTrajectory):  # no table: the reference backend's model
         return DensityArgs(np.zeros(0), np.zeros((1, 0)), row, *(np.zeros(0),) * 3,
                            np.zeros((1, 0)), np.zeros(0), 365.25, daily, rows,
-                           np.ascontiguousarray(offset))
+                           np.ascontiguousarray(start))
     _same_axes(tables, ("alt_km", "f107a_sfu", "df_sfu", "ap", "season_day",
                         "season_period_days"))
     if first.season_log is None:
@@ -742,7 +818,7 @@ def _density_arrays(atmosphere, space_weather, epoch, stop_epoch,
                          for a in (first.f107a_sfu, first.df_sfu, first.ap)),
                        season, np.ascontiguousarray(nodes, dtype=np.float64),
                        float(first.season_period_days), daily, rows,
-                       np.ascontiguousarray(offset))
+                       np.ascontiguousarray(start))
 
 
 def _table_rows(density_model, n_tables, n):

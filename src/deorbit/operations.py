@@ -35,7 +35,7 @@ import numpy as np
 from . import fall, fragments, frames, orbits
 from .constants import EARTH_RADIUS_M, SECONDS_PER_DAY
 from .ground.sphere import great_circle_distance_km
-from .kernel import ENTRY_ALT_KM, Status, propagate
+from .kernel import ENTRY_ALT_KM, FiniteBurn, Status, propagate
 from .time import gmst_rad
 
 if os.environ.get("DEORBIT_PUREPYTHON", "") not in ("", "0"):
@@ -159,15 +159,16 @@ class Station:
         return dict(density_scale=self.density_scale, space_weather=self.space_weather,
                     density_model=self.density_model)
 
-    def fly(self, rows, epoch, state, until, entry_alt_km=None):
-        """Cowell for ``rows`` from (epoch, state) to breakup or ``until``."""
+    def fly(self, rows, epoch, state, until, entry_alt_km=None, burn=None):
+        """Cowell for ``rows`` from (epoch, state) to breakup or ``until`` (with ``burn``, a
+        :class:`deorbit.kernel.FiniteBurn`, flown first)."""
         history = {} if self.history_days is None else dict(
             history_days=self.history_days,
             history_origin_utc_days=self.history_origin_utc_days[rows])
         res = propagate(epoch, state, self.bc_kg_m2[rows], self.table, until, method="cowell",
                         entry_alt_km=self.entry_alt_km if entry_alt_km is None else entry_alt_km,
                         stop_alt_km=self.breakup_alt_km[rows],
-                        rtol=self.rtol, **self.take(rows).density(), **history)
+                        rtol=self.rtol, burn=burn, **self.take(rows).density(), **history)
         if self.recorder is not None:
             self.recorder.flown(rows, res)
         return res
@@ -204,9 +205,12 @@ def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, durati
     """A retrograde burn starting at ``epoch``: impulsive, or finite over ``duration_s``.
 
     A finite burn is split into N equal impulses (N = duration / ``MAX_SEGMENT_S``, rounded
-    up, per sample) at the middles of N equal segments, each along the then
-    current -v with the sample's execution errors, the orbit propagated between them by
-    ``coast``: thrust spread over the arc, gravity losses included to O(segment^2).
+    up, per sample) at the middles of N equal segments, each along the then current -v with
+    the sample's execution errors, the orbit propagated between them: thrust spread over
+    the arc, gravity losses included to O(segment^2). The kernel flies the whole arc in one
+    call (:class:`deorbit.kernel.FiniteBurn`: each leg between impulses as a propagation of
+    its own; a leg that crosses the entry interface flies on to breakup, no burn inside the
+    atmosphere).
 
     Parameters
     ----------
@@ -218,9 +222,8 @@ def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, durati
     duration_s : float or ndarray (n,)
         Burn durations, s (0: impulsive).
     station : Station
-        The rows' station: :meth:`Station.coast` flies them between the impulses; status
-        ENTERED means the station reached breakup (the epoch and state returned are the
-        breakup ones).
+        The rows' station: :meth:`Station.fly` flies the finite burn; status ENTERED means
+        the station reached breakup (the epoch and state returned are the breakup ones).
 
     Returns
     -------
@@ -229,24 +232,14 @@ def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, durati
     """
     n = epoch.size
     dur = np.broadcast_to(np.asarray(duration_s, dtype=np.float64), (n,))
-    at_breakup = np.zeros(n, bool)
     if not np.any(dur > 0):
-        return epoch, burn(state, dv_m_s, errors, dv_error_frac, pointing_error_deg), at_breakup
-    n_seg = np.maximum(1, np.ceil(dur / MAX_SEGMENT_S)).astype(np.int64)
-    t, y = epoch.astype(np.float64), state.astype(np.float64)
-    for k in range(int(n_seg.max()) + 1):
-        rows = np.flatnonzero(~at_breakup & (k <= n_seg))
-        if rows.size == 0:
-            break
-        n_r = n_seg[rows]
-        frac = np.where(k < n_r, (k + 0.5) / n_r, 1.0)
-        st, t[rows], y[rows] = station.coast(rows, t[rows], y[rows],
-                                             epoch[rows] + frac * dur[rows] / SECONDS_PER_DAY)
-        at_breakup[rows[st == Status.ENTERED]] = True
-        go = (st == Status.HORIZON) & (k < n_r)
-        y[rows[go]] = burn(y[rows[go]], dv_m_s[rows[go]] / n_r[go], errors[rows[go]],
-                           dv_error_frac, pointing_error_deg)
-    return t, y, at_breakup
+        return (epoch, burn(state, dv_m_s, errors, dv_error_frac, pointing_error_deg),
+                np.zeros(n, bool))
+    arc = FiniteBurn(np.maximum(1, np.ceil(dur / MAX_SEGMENT_S)).astype(np.int64), dur,
+                     dv_m_s, errors, dv_error_frac, pointing_error_deg)
+    res = station.fly(np.arange(n), epoch, state, epoch + 1.0 * dur / SECONDS_PER_DAY,
+                      burn=arc)
+    return res.end_epoch_utc_days, res.end_state_eci, res.status == Status.ENTERED
 
 
 def finish_entries(rows, res, fly):
