@@ -69,6 +69,7 @@ cdef extern from "lanes.h":
         double hd[LANES]
         double alt[LANES]
         double rho[LANES]
+        int n
         int zonal_degree
         int ellipsoid
     void lanes_stage(Lanes* L, int s, double* out) noexcept nogil
@@ -702,20 +703,19 @@ cdef void numeric_mean(Model* m, const double* y0, double* el_mean, Lanes* S) no
     eccentricity vector is turned back by the J2 perigee drift over half a period so that
     the average refers to the start epoch. raan and lambda are the osculating values
     (their short-period terms, ~1e-3 rad, are left in: they shift the phase, not the decay).
-    The steps run in the scratch lanes S, every lane on the same state (lane 0 counts).
+    The steps run in lane 0 of the scratch lanes S (S.n = 1).
     """
     cdef double y[6]
     cdef double el[6]
     cdef double s[4]
-    cdef int k, d, l, zero = 0
+    cdef int k, d, zero = 0
     cdef double T, h, dw, c, sn, ex, ey
     state_to_elements(y0, el_mean)
     T = 2.0 * M_PI * sqrt(el_mean[0] * el_mean[0] * el_mean[0] / MU_M3_S2)
     h = T / N_AVG_STEPS
-    for l in range(LANES):
-        for d in range(6):
-            S.y[d][l] = y0[d]
-        S.h[l] = h
+    for d in range(6):
+        S.y[d][0] = y0[d]
+    S.h[0] = h
     for d in range(4):
         s[d] = 0.0
     lanes_stage(S, 0, &S.K[0][0][0])
@@ -727,9 +727,8 @@ cdef void numeric_mean(Model* m, const double* y0, double* el_mean, Lanes* S) no
             s[d] += el[d]
         dop_step(S, m, &zero, 1, 1.0, False)
         for d in range(6):
-            for l in range(LANES):
-                S.y[d][l] = S.ynew[d][l]
-                S.K[0][d][l] = S.K[12][d][l]
+            S.y[d][0] = S.ynew[d][0]
+            S.K[0][d][0] = S.K[12][d][0]
     for d in range(4):
         s[d] /= N_AVG_STEPS
     dw = 0.0
@@ -1135,6 +1134,8 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
         L.y[0][l] = S.y[0][l] = EARTH_RADIUS_M + 400e3
         L.y[4][l] = S.y[4][l] = 7700.0
         L.h[l] = S.h[l] = 60.0
+    L.n = n_lanes
+    S.n = 1
     L.zonal_degree = S.zonal_degree = zonal_degree
     L.ellipsoid = S.ellipsoid = ellipsoid
     for k in range(n_lanes * 2 * n_alt):
@@ -1278,6 +1279,10 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                         ln.i = -1
                 if n_act == 0:
                     break
+                # Lanes above the last busy one are not computed (none will be refilled).
+                if next_i == n:
+                    while lns[L.n - 1].i < 0:
+                        L.n -= 1
                 dop_step(L, ms, act, n_act, rtol, True)
                 n_dense = 0
                 for j in range(n_act):

@@ -71,6 +71,9 @@ typedef struct {
     double vr[3][LANES];     /* its velocity relative to the co-rotating air, m/s */
     double vrel[LANES];      /* |vr|, m/s */
     double rho[LANES];       /* density at alt, kg/m^3 (the caller's, per lane) */
+    int n;                   /* the loops compute lanes 0 .. n - 1: the lanes in use (1 for a
+                              * lone sample, which then runs the loops' scalar remainder at
+                              * scalar speed rather than 8 lanes' vectors for one) */
     int zonal_degree;        /* 0, 2, 3 or 4, the same for every lane */
     int ellipsoid;           /* 1: altitude above the WGS-84 ellipsoid; 0: |r| - R_e */
 } LANES_ALIGN Lanes;
@@ -95,7 +98,8 @@ LANES_INLINE double altitude_rs_km(int ellipsoid, double r, double s2)
  * s is a constant where this is inlined: the tableau's zeros are folded away. */
 LANES_INLINE void stage_argument(Lanes *restrict L, const int s, double (*restrict yt)[LANES])
 {
-    for (int l = 0; l < LANES; l++) {
+    const int nl = L->n;
+    for (int l = 0; l < nl; l++) {
         double a0 = L->y[0][l], a1 = L->y[1][l], a2 = L->y[2][l];
         double a3 = L->y[3][l], a4 = L->y[4][l], a5 = L->y[5][l];
 #pragma GCC unroll 16
@@ -127,7 +131,8 @@ LANES_INLINE void stage_argument(Lanes *restrict L, const int s, double (*restri
 LANES_INLINE void gravity(Lanes *restrict L, const double (*restrict yt)[LANES],
                           double (*restrict dy)[LANES], const int zonal, const int ellipsoid)
 {
-    for (int l = 0; l < LANES; l++) {
+    const int nl = L->n;
+    for (int l = 0; l < nl; l++) {
         double x = yt[0][l], yy = yt[1][l], z = yt[2][l];
         double r2 = x * x + yy * yy + z * z;
         double rn = sqrt(r2);
@@ -203,8 +208,9 @@ LANES_TARGETS void lanes_stage(Lanes *restrict L, int s, double *restrict out)
  * right-hand side out, with the inputs lanes_stage left and the caller's rho. */
 LANES_TARGETS void lanes_drag(Lanes *restrict L, double *restrict out)
 {
+    const int nl = L->n;
     double (*restrict dy)[LANES] = (double (*)[LANES]) out;
-    for (int l = 0; l < LANES; l++) {
+    for (int l = 0; l < nl; l++) {
         double c = -L->hd[l] * L->rho[l] * L->vrel[l];
         dy[3][l] += c * L->vr[0][l];
         dy[4][l] += c * L->vr[1][l];
@@ -217,14 +223,15 @@ LANES_TARGETS void lanes_drag(Lanes *restrict L, double *restrict out)
  * times a non-finite stage is NaN, which rejects the step). */
 LANES_TARGETS void lanes_error(Lanes *restrict L, double rtol)
 {
+    const int nl = L->n;
     double err3[LANES], err5[LANES];
-    for (int l = 0; l < LANES; l++) {
+    for (int l = 0; l < nl; l++) {
         err3[l] = 0.0;
         err5[l] = 0.0;
     }
     for (int d = 0; d < 6; d++) {
         const double floor_ = d < 3 ? POS_SCALE_M : VEL_SCALE_M_S;
-        for (int l = 0; l < LANES; l++) {
+        for (int l = 0; l < nl; l++) {
             double e3 = 0.0, e5 = 0.0;
 #pragma GCC unroll 16
             for (int j = 0; j < 13; j++) {
@@ -239,12 +246,12 @@ LANES_TARGETS void lanes_error(Lanes *restrict L, double rtol)
             err5[l] += (e5 * sc) * (e5 * sc);
         }
     }
-    for (int l = 0; l < LANES; l++) {
+    for (int l = 0; l < nl; l++) {
         double den = err5[l] + 0.01 * err3[l];
         L->err[l] = fabs(L->h[l]) * err5[l] / sqrt(den * 6.0);
     }
     /* (a second loop: GCC would move the division into a branch of the select) */
-    for (int l = 0; l < LANES; l++)
+    for (int l = 0; l < nl; l++)
         L->err[l] = (err5[l] == 0.0) & (err3[l] == 0.0) ? 0.0 : L->err[l];
 }
 
@@ -252,8 +259,9 @@ LANES_TARGETS void lanes_error(Lanes *restrict L, double rtol)
  * stages K[13..15]). */
 LANES_TARGETS void lanes_dense(Lanes *restrict L)
 {
+    const int nl = L->n;
     for (int d = 0; d < 6; d++) {
-        for (int l = 0; l < LANES; l++) {
+        for (int l = 0; l < nl; l++) {
             double h = L->h[l];
             double dely = L->ynew[d][l] - L->y[d][l];
             L->F[0][d][l] = dely;
