@@ -9,6 +9,11 @@ preceded by an orbit-averaged mean-element phase (the hybrid method). The algori
 step, is the one of ``src/deorbit/_reference.py``, the readable twin of this file; read that
 first. No Python objects, no RNG and no global mutable state are used inside ``nogil``.
 Constants are compile-time C macros (``deorbit_constants.h``, ``tableaux.h``).
+
+The Cowell phases of a block's samples run LANES at a time (``lanes.h``: struct-of-arrays,
+loops over the lanes that the compiler vectorises), each lane with its own step size,
+density model and history; each lane executes its sample's operations exactly as the
+reference does, so that results are the same bytes for any lane count and block split.
 """
 from cpython.mem cimport PyMem_Malloc, PyMem_Calloc, PyMem_Free
 from libc.string cimport memset
@@ -327,7 +332,6 @@ cdef inline double altitude_km(const Model* m, const double* y) noexcept nogil:
     return altitude_rs_km(m.ellipsoid, sqrt(r2), y[2] * y[2] / r2)
 
 
-
 cdef inline double node_value(Model* m, int a) noexcept nogil:
     """ln rho of the density interval at altitude node a, computed once per interval."""
     if m.stamp[a] != m.serial:
@@ -348,7 +352,6 @@ cdef inline double density(Model* m, double alt) noexcept nogil:
         m.slope[i] = (node_value(m, i + 1) - node_value(m, i)) * m.inv_dalt[i]
         m.stamp[m.n_alt + i] = m.serial
     return exp(m.prof[i] + m.slope[i] * (alt - m.alt_km[i]))
-
 
 
 # ---------------------------------------------------------------------------- DOP853 in lanes
