@@ -130,8 +130,20 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def kernel_build() -> str:
+    """Which kernel runs: ``"compiled kernel, lanes 8, avx512f (target_clones)"`` (the Cowell
+    phase's lane count and the instruction set of its lane loops), or the pure-Python one."""
+    import deorbit
+
+    if not deorbit.accelerated:
+        return "pure-Python kernel"
+    from deorbit import _kernel
+
+    return f"compiled kernel, lanes {_kernel.LANES}, {_kernel.SIMD}"
+
+
 def machine_info() -> dict:
-    """CPU model, cores, load, library versions and the date (UTC)."""
+    """CPU model, cores, load, library versions, the kernel build and the date (UTC)."""
     import deorbit
 
     try:
@@ -153,6 +165,7 @@ def machine_info() -> dict:
         "orekit_jpype": peers._dist_version("orekit-jpype"),
         "deorbit": deorbit.__version__,
         "deorbit_accelerated": bool(deorbit.accelerated),
+        "deorbit_kernel": kernel_build(),
     }
 
 
@@ -463,6 +476,12 @@ def checks(rows) -> list[dict]:
                 "measures 4096 samples against a two-process yardstick")
             add(f"{c} W2 two-thread results bit-identical to one thread", "identical",
                 str(w2["two_thread_bit_identical"]), w2["two_thread_bit_identical"])
+    w2, hb = _find(rows, "deorbit_cowell", "W2"), _find(rows, "heyoka_taylor_batch", "W2")
+    if w2 and hb:
+        ours, theirs = w2["ms_per_sample_day"], hb["ms_per_sample_day"]
+        add(f"deorbit_cowell (rtol {w2['rtol']:g}) W2 against heyoka's SIMD batch",
+            "<= heyoka batch's ms per sample-day", f"{ours:.4f} vs {theirs:.4f} ms "
+            f"({theirs / ours:.2f}x)", ours <= theirs, "issue 19; same run, 1 thread each")
     for c in OURS:
         w3 = _find(rows, c, "W3")
         if w3:
@@ -503,8 +522,7 @@ def markdown(doc: dict) -> str:
              f"; at end {', '.join(f'{x:.2f}' for x in s['load_average_at_end'])}) · "
              f"Python {m['python']} · NumPy {m['numpy']} · SciPy {m['scipy']} · heyoka "
              f"{m['heyoka']} · brahe {m['brahe']} · orekit-jpype {m.get('orekit_jpype')} · "
-             f"deorbit {m['deorbit']} "
-             f"({'compiled' if m['deorbit_accelerated'] else 'pure-Python'} kernel)")
+             f"deorbit {m['deorbit']} ({m['deorbit_kernel']})")
     L.append("")
     L.append(f"Wall clock (`time.perf_counter`): W1 best of {s['w1_repeats']} for everyone; "
              f"W2 the best of {s['repeats']} interleaved rounds for the fast contenders (ours, "

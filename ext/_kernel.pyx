@@ -9,8 +9,14 @@ preceded by an orbit-averaged mean-element phase (the hybrid method). The algori
 step, is the one of ``src/deorbit/_reference.py``, the readable twin of this file; read that
 first. No Python objects, no RNG and no global mutable state are used inside ``nogil``.
 Constants are compile-time C macros (``deorbit_constants.h``, ``tableaux.h``).
+
+The Cowell phases of a block's samples run LANES at a time (``lanes.h``: struct-of-arrays,
+loops over the lanes that the compiler vectorises), each lane with its own step size,
+density model and history; each lane executes its sample's operations exactly as the
+reference does, so that results are the same bytes for any lane count and block split.
 """
 from cpython.mem cimport PyMem_Malloc, PyMem_Calloc, PyMem_Free
+from libc.string cimport memset
 from libc.math cimport sqrt, exp, pow, fmod, floor, sin, cos, atan2, acos, fabs, isfinite, M_PI, INFINITY, fmin, fmax, log
 
 cdef extern from "deorbit_constants.h":
@@ -52,7 +58,30 @@ cdef extern from "kernel_params.h":
     double MEAN_MAX_DECAY_M
     double QUAD_SCALE_M
 
-cdef double EPS_ELL = ECCENTRICITY_SQ / (1.0 - ECCENTRICITY_SQ)
+
+# The lane loops of the Cowell phase (see "DOP853 in lanes" below).
+cdef extern from "lanes.h":
+    cpdef enum: LANES          # also module.LANES: the most lanes propagate_block steps
+    const char* lanes_simd() noexcept nogil
+    ctypedef struct Lanes:
+        double y[6][LANES]
+        double K[16][6][LANES]
+        double ynew[6][LANES]
+        double dy[6][LANES]
+        double F[7][6][LANES]
+        double h[LANES]
+        double err[LANES]
+        double hd[LANES]
+        double alt[LANES]
+        double rho[LANES]
+        int n
+        int zonal_degree
+        int ellipsoid
+    void lanes_stage(Lanes* L, int s, double* out) noexcept nogil
+    void lanes_drag(Lanes* L, double* out) noexcept nogil
+    void lanes_error(Lanes* L, double rtol) noexcept nogil
+    void lanes_dense(Lanes* L) noexcept nogil
+    double altitude_rs_km(int ellipsoid, double r, double s2) noexcept nogil
 
 
 # One daily row of the density interval: its table corners, weights and time share.
@@ -297,25 +326,10 @@ cdef inline bint next_day(Model* m, double t) noexcept nogil:
 
 # ---------------------------------------------------------------------------- physics
 
-cdef inline double altitude_rs_km(const Model* m, double r, double s2) noexcept nogil:
-    """Altitude, km, from the radius r (m) and s2 = sin^2(geocentric latitude).
-
-    Spherical: r - R_e. Ellipsoid: r minus the WGS-84 radius along the same direction,
-    R_e ((1 - e^2) / (1 - e^2 cos^2 phi))^(1/2) = R_e (1 + eps s2)^(-1/2) with
-    eps = e^2 / (1 - e^2), expanded to third order in eps (truncation < 4 mm). Along the
-    radius rather than the normal: differs from the geodetic altitude by < 3 m in LEO.
-    """
-    cdef double q
-    if m.ellipsoid:
-        q = EPS_ELL * s2
-        return (r - EARTH_RADIUS_M * (1.0 + q * (-0.5 + q * (0.375 - 0.3125 * q)))) * 1e-3
-    return (r - EARTH_RADIUS_M) * 1e-3
-
-
 cdef inline double altitude_km(const Model* m, const double* y) noexcept nogil:
-    """Altitude, km, of the position y[0:3] (m); see altitude_rs_km."""
+    """Altitude, km, of the position y[0:3] (m); see altitude_rs_km (lanes.h)."""
     cdef double r2 = y[0] * y[0] + y[1] * y[1] + y[2] * y[2]
-    return altitude_rs_km(m, sqrt(r2), y[2] * y[2] / r2)
+    return altitude_rs_km(m.ellipsoid, sqrt(r2), y[2] * y[2] / r2)
 
 
 cdef inline double node_value(Model* m, int a) noexcept nogil:
@@ -340,159 +354,85 @@ cdef inline double density(Model* m, double alt) noexcept nogil:
     return exp(m.prof[i] + m.slope[i] * (alt - m.alt_km[i]))
 
 
-cdef inline void cowell_rhs(Model* m, const double* y, double* dy, bint drag) noexcept nogil:
-    """Time derivative of the Cartesian ECI state (m, m/s) -> (m/s, m/s^2).
+# ---------------------------------------------------------------------------- DOP853 in lanes
+# The samples' Cowell phases run LANES at a time (struct-of-arrays, ``lanes.h``): each step
+# of the block advances every active lane by one DOP853 step of its own size. The lane
+# loops of lanes.h do the arithmetic every lane shares (a stage's argument, gravity, the
+# drag's vector algebra, the error norm, the dense-output coefficients); what branches per
+# sample is done here lane by lane: the density (table walk and exp), the step control,
+# day breaks, events, recording. Each lane executes the operations of the reference's
+# scalar step for its sample, in the same order: results do not depend on the lanes.
 
-    Gravity: point mass plus zonal harmonics J2..J4 (Vallado 2013, eq. 8-30). Drag:
-    -1/2 rho (Cd A / m) |v_rel| v_rel with v_rel = v - omega x r (co-rotating atmosphere).
-    """
-    cdef double x = y[0], yy = y[1], z = y[2]
-    cdef double r2 = x * x + yy * yy + z * z
-    cdef double rn = sqrt(r2)
-    cdef double ir = 1.0 / rn
-    cdef double ir2 = ir * ir
-    cdef double mu_r3 = MU_M3_S2 * ir2 * ir
-    cdef double s = z * ir
-    cdef double s2 = s * s
-    cdef double q = EARTH_RADIUS_M * EARTH_RADIUS_M * ir2
-    cdef double kxy = -mu_r3           # acceleration = kxy * (x, y) and kz * z + az0
-    cdef double kz = -mu_r3
-    cdef double az0 = 0.0
-    cdef double k, vrx, vry, vrz, vrel, c
-    m.n_rhs += 1
-    if m.zonal_degree >= 2:
-        k = 1.5 * J2 * mu_r3 * q
-        kxy += k * (5.0 * s2 - 1.0)
-        kz += k * (5.0 * s2 - 3.0)
-        if m.zonal_degree >= 3:
-            k = 2.5 * J3 * mu_r3 * q * EARTH_RADIUS_M * ir
-            kxy += k * s * (7.0 * s2 - 3.0)
-            az0 = k * rn * (7.0 * s2 * s2 - 6.0 * s2 + 0.6)
-            if m.zonal_degree >= 4:
-                k = 1.875 * J4 * mu_r3 * q * q
-                kxy += k * (1.0 - 14.0 * s2 + 21.0 * s2 * s2)
-                kz += k * (5.0 - 70.0 / 3.0 * s2 + 21.0 * s2 * s2)
-    dy[0] = y[3]
-    dy[1] = y[4]
-    dy[2] = y[5]
-    dy[3] = kxy * x
-    dy[4] = kxy * yy
-    dy[5] = kz * z + az0
+cdef inline void rhs_finish(Lanes* L, Model* ms, const int* act, int n_act, double* out,
+                            bint drag) noexcept nogil:
+    """Finish the right-hand side that lanes_stage began in out: for each lane l in act,
+    count the evaluation in ms[l] and take the density at its altitude from ms[l]'s table;
+    then add the drag (drag False: conservative forces only). The other lanes' out is not
+    to be used."""
+    cdef int k, l
+    for k in range(n_act):
+        l = act[k]
+        ms[l].n_rhs += 1
+        if drag:
+            L.rho[l] = density(&ms[l], L.alt[l])
     if drag:
-        vrx = y[3] + EARTH_ROTATION_RAD_S * yy
-        vry = y[4] - EARTH_ROTATION_RAD_S * x
-        vrz = y[5]
-        vrel = sqrt(vrx * vrx + vry * vry + vrz * vrz)
-        c = -m.half_drag_m2_kg * density(m, altitude_rs_km(m, rn, s2)) * vrel
-        dy[3] += c * vrx
-        dy[4] += c * vry
-        dy[5] += c * vrz
+        lanes_drag(L, out)
 
 
-# ---------------------------------------------------------------------------- DOP853
-
-cdef inline void stage(Model* m, const double* y, double K[16][6], int s, double h,
-                       bint drag) noexcept nogil:
-    """Stage s of DOP853: K[s] = f(y + h sum_j A[s][j] K[j]).
-
-    d (the 6 state components) is innermost: six independent accumulators; the zero
-    coefficients of the tableau are skipped.
-    """
-    cdef double ytmp[6]
-    cdef double c
-    cdef int j, d
+cdef void lane_rhs(Lanes* L, Model* ms, int l) noexcept nogil:
+    """K[0] of lane l = f(y) (a sample's start, a new day's density)."""
+    cdef int d
+    lanes_stage(L, 0, &L.dy[0][0])
+    rhs_finish(L, ms, &l, 1, &L.dy[0][0], True)
     for d in range(6):
-        ytmp[d] = y[d]
-    for j in range(s):
-        c = h * DOP_A[s][j]
-        if c != 0.0:
-            for d in range(6):
-                ytmp[d] += c * K[j][d]
-    cowell_rhs(m, ytmp, K[s], drag)
+        L.K[0][d][l] = L.dy[d][l]
 
 
-cdef double dop_step(Model* m, double t, const double* y, const double* f0, double h,
-                     double K[16][6], double* ynew, double rtol, bint drag) noexcept nogil:
-    """One DOP853 step of size h (s) from (t, y) with y'(t) = f0; returns the error norm.
-
-    K[0..12] receive the stages (K[12] = f(t + h, ynew)); ynew the 8th-order solution.
-    The error norm follows Hairer's DOP853 (and SciPy): <= 1 means the step is accepted.
-    """
-    cdef int s, j, d
-    cdef double e3[6]
-    cdef double e5[6]
-    cdef double c, sc, err3 = 0.0, err5 = 0.0, den
-    for d in range(6):
-        K[0][d] = f0[d]
-    for s in range(1, 12):
-        stage(m, y, K, s, h, drag)
-    for d in range(6):
-        ynew[d] = y[d]
-    for j in range(12):
-        c = h * DOP_B[j]
-        if c != 0.0:
-            for d in range(6):
-                ynew[d] += c * K[j][d]
-    cowell_rhs(m, ynew, K[12], drag)
-    for d in range(6):
-        e3[d] = 0.0
-        e5[d] = 0.0
-    for j in range(13):
-        for d in range(6):
-            e3[d] += DOP_E3[j] * K[j][d]
-            e5[d] += DOP_E5[j] * K[j][d]
-    for d in range(6):
-        sc = fabs(y[d]) if fabs(y[d]) > fabs(ynew[d]) else fabs(ynew[d])
-        if d < 3:
-            sc = sc if sc > POS_SCALE_M else POS_SCALE_M
-        else:
-            sc = sc if sc > VEL_SCALE_M_S else VEL_SCALE_M_S
-        sc = 1.0 / (sc * rtol)
-        err3 += (e3[d] * sc) * (e3[d] * sc)
-        err5 += (e5[d] * sc) * (e5[d] * sc)
-    if err5 == 0.0 and err3 == 0.0:
-        return 0.0
-    den = err5 + 0.01 * err3
-    return fabs(h) * err5 / sqrt(den * 6.0)
+cdef void dop_step(Lanes* L, Model* ms, const int* act, int n_act, double rtol,
+                   bint drag) noexcept nogil:
+    """One DOP853 step of size L.h in every lane from (L.y, L.K[0] = y'): L.K[1..12]
+    receive the stages (K[12] = f(ynew)), L.ynew the 8th-order solution and L.err the error
+    norm (Hairer's DOP853, as SciPy: <= 1 means accepted). Only the lanes in act (their
+    models ms[l]) count: the others compute on whatever they hold."""
+    cdef int s
+    for s in range(1, 13):
+        lanes_stage(L, s, &L.K[s][0][0])
+        rhs_finish(L, ms, act, n_act, &L.K[s][0][0], drag)
+    lanes_error(L, rtol)
 
 
-cdef void dop_dense(Model* m, double t, const double* y, const double* ynew, double h,
-                    double K[16][6], double F[7][6], bint drag) noexcept nogil:
-    """Coefficients F of the 7th-order dense output over the step just taken."""
-    cdef int s, j, d
-    cdef double c, dely
+cdef void dop_dense(Lanes* L, Model* ms, const int* act, int n_act) noexcept nogil:
+    """The coefficients L.F of the 7th-order dense output over the step just taken, for the
+    lanes in act (three more stages)."""
+    cdef int s
     for s in range(13, 16):
-        stage(m, y, K, s, h, drag)
+        lanes_stage(L, s, &L.K[s][0][0])
+        rhs_finish(L, ms, act, n_act, &L.K[s][0][0], True)
+    lanes_dense(L)
+
+
+cdef inline void lane_state(const double (*v)[LANES], int l, double* out) noexcept nogil:
+    """Lane l of the six rows v (a state) into out."""
+    cdef int d
     for d in range(6):
-        dely = ynew[d] - y[d]
-        F[0][d] = dely
-        F[1][d] = h * K[0][d] - dely
-        F[2][d] = 2.0 * dely - h * (K[12][d] + K[0][d])
-    for s in range(4):
-        for d in range(6):
-            F[3 + s][d] = 0.0
-        for j in range(16):
-            c = h * DOP_D[s][j]
-            if c != 0.0:
-                for d in range(6):
-                    F[3 + s][d] += c * K[j][d]
+        out[d] = v[d][l]
 
 
-cdef inline void dop_eval(const double* y, double F[7][6], double x, double* out) noexcept nogil:
-    """Dense output at fraction x in [0, 1] of the step (Hairer's CONTD8 nesting)."""
+cdef inline void dop_eval(const Lanes* L, int l, double x, double* out) noexcept nogil:
+    """Lane l's dense output at fraction x in [0, 1] of its step (Hairer's CONTD8 nesting)."""
     cdef int d, i
     cdef double v
     for d in range(6):
         v = 0.0
         for i in range(6, -1, -1):
-            v += F[i][d]
+            v += L.F[i][d][l]
             v *= x if (6 - i) % 2 == 0 else 1.0 - x
-        out[d] = y[d] + v
+        out[d] = L.y[d][l] + v
 
 
-cdef double locate(Model* m, const double* y, double F[7][6], double h, double target_km,
-                   double g0, double g1, double* yout) noexcept nogil:
-    """Fraction x of the step at which the altitude equals target_km (Illinois method).
+cdef double locate(const Model* m, const Lanes* L, int l, double target_km, double g0,
+                   double g1, double* yout) noexcept nogil:
+    """Fraction x of lane l's step at which the altitude equals target_km (Illinois method).
 
     g0 > 0 and g1 <= 0 are altitude - target at the step ends, km.
     """
@@ -500,7 +440,7 @@ cdef double locate(Model* m, const double* y, double F[7][6], double h, double t
     cdef int it, side = 0
     for it in range(ROOT_MAX_ITER):
         x = (a * gb - b * ga) / (gb - ga)
-        dop_eval(y, F, x, yout)
+        dop_eval(L, l, x, yout)
         gx = altitude_km(m, yout) - target_km
         if gx > 0.0:
             a = x
@@ -514,9 +454,10 @@ cdef double locate(Model* m, const double* y, double F[7][6], double h, double t
             if side == -1:
                 ga *= 0.5
             side = -1
-        if (b - a) * fabs(h) < ROOT_TOL_S or gx == 0.0:
+        if (b - a) * fabs(L.h[l]) < ROOT_TOL_S or gx == 0.0:
             break
     return x
+
 
 
 cdef double semi_major_axis_m(const double* y) noexcept nogil:
@@ -546,12 +487,18 @@ cdef inline void record(History* hist, double t, double sma_alt_km) noexcept nog
         hist.i += 1
 
 
-cdef inline void record_states(History* hist, double t0, const double* y, double F[7][6],
-                               double h, double t1) noexcept nogil:
-    """Store the dense-output state of the step from t0 (state y, length h) at every
-    ephemeris time <= t1 not yet recorded."""
-    while hist.i_eph < hist.n_eph and hist.eph_t_s[hist.i_eph] <= t1:
-        dop_eval(y, F, (hist.eph_t_s[hist.i_eph] - t0) / h, &hist.eph_state[6 * hist.i_eph])
+cdef inline bint wants_state(const History* hist, double t) noexcept nogil:
+    """True if an ephemeris time <= t is not yet recorded."""
+    return hist.i_eph < hist.n_eph and hist.eph_t_s[hist.i_eph] <= t
+
+
+cdef inline void record_states(History* hist, double t0, const Lanes* L, int l,
+                               double t1) noexcept nogil:
+    """Store the dense-output state of lane l's step (from t0) at every ephemeris time
+    <= t1 not yet recorded."""
+    while wants_state(hist, t1):
+        dop_eval(L, l, (hist.eph_t_s[hist.i_eph] - t0) / L.h[l],
+                 &hist.eph_state[6 * hist.i_eph])
         hist.i_eph += 1
 
 
@@ -559,94 +506,128 @@ cdef inline void record_held(History* hist, double t, const double* y) noexcept 
     """Store state y at every ephemeris time <= t not yet recorded (the start, or a stop
     less than MIN_STEP_S after the last step)."""
     cdef int d
-    while hist.i_eph < hist.n_eph and hist.eph_t_s[hist.i_eph] <= t:
+    while wants_state(hist, t):
         for d in range(6):
             hist.eph_state[6 * hist.i_eph + d] = y[d]
         hist.i_eph += 1
 
 
-cdef int cowell(Model* m, double* t, double* y, double t_end, double rtol,
-                double* targets_km, int n_targets, double* t_hit, History* hist,
-                long long* steps) noexcept nogil:
-    """Integrate from (t, y) until the last target altitude is crossed downwards or t_end.
+# ---------------------------------------------------------------------------- Cowell
+# A sample's Cowell phase integrates from (t, y) until the last target altitude is crossed
+# downwards or t_end. Its step loop is the reference's cowell(), cut where the lanes meet:
+# prepare (the top of the loop: step count, day break, the step's end), the lanes' step,
+# judge (accept or reject), the lanes' dense output, advance (events, recording, the next
+# step size).
 
-    targets_km are descending altitudes; the time of each first downward crossing goes to
-    t_hit. On return (t, y) is the state at the last target, or at t_end.
-    """
-    cdef double K[16][6]
-    cdef double F[7][6]
-    cdef double f0[6]
-    cdef double ynew[6]
-    cdef double yev[6]
-    cdef double h = 60.0, err, fac, g0, g1, x, alt0, alt1, t_stop
-    cdef int k = 0, d
-    cdef bint last, at_break, dense
-    cowell_rhs(m, y, f0, True)
-    record_held(hist, t[0], y)
+ctypedef struct Lane:
+    Py_ssize_t i               # the sample in the lane; -1: none
+    double t                   # s since the sample's start
+    double t_end               # its stop epoch, s since its start
+    double t_stop              # where the step must end: t_end or the next day break
+    bint last                  # the step ends at t_end
+    bint at_break              # the step ends at a day break
+    double alt0                # altitude at the step's start and end, km (accepted steps)
+    double alt1
+    int k                      # the next target to cross
+    int n_targets
+    double targets[2]          # descending altitudes, km: entry interface[, stop altitude]
+    double t_hit[2]            # when each was first crossed downwards, s (INFINITY: not yet)
+    long long steps            # integrator steps of the sample (of the leg: finite burns),
+                               # rejected ones included
+    long long table_row        # the density table its model holds (-1: none yet)
+    double start               # epoch t counts from, UTC days: the sample's (a leg's) start
+    double entry               # entry-interface crossing, UTC days (INFINITY: not yet)
+
+
+cdef int prepare(Lanes* L, Model* ms, History* hist, Lane* ln, int l) noexcept nogil:
+    """The top of lane l's step loop: returns 0 when its step (size L.h[l], clamped to end
+    on t_stop) is ready, else the sample's status (it ended at ln.t in state L.y[:, l])."""
+    cdef Model* m = &ms[l]
+    cdef double y[6]
     while True:
-        if steps[0] >= MAX_STEPS:
+        if ln.steps >= MAX_STEPS:
             return ST_NUMERICAL_FAILURE
-        if next_day(m, t[0]):          # new daily indices: new density from here on
-            cowell_rhs(m, y, f0, True)
+        if next_day(m, ln.t):          # new daily indices: new density from here on
+            lane_rhs(L, ms, l)
         # Steps end on day boundaries, so that each sees one day's density.
-        last = False
-        at_break = False
-        t_stop = t_end if t_end <= m.next_break_s else m.next_break_s
-        if t[0] + h >= t_stop:
-            h = t_stop - t[0]
-            last = t_stop == t_end
-            at_break = not last
-        if h < MIN_STEP_S:
-            if last:
-                t[0] = t_end
-                record_held(hist, t_end, y)
+        ln.last = False
+        ln.at_break = False
+        ln.t_stop = ln.t_end if ln.t_end <= m.next_break_s else m.next_break_s
+        if ln.t + L.h[l] >= ln.t_stop:
+            L.h[l] = ln.t_stop - ln.t
+            ln.last = ln.t_stop == ln.t_end
+            ln.at_break = not ln.last
+        if L.h[l] < MIN_STEP_S:
+            if ln.last:
+                ln.t = ln.t_end
+                lane_state(L.y, l, y)
+                record_held(hist, ln.t_end, y)
                 return ST_HORIZON
-            if at_break:
-                t[0] = t_stop
+            if ln.at_break:
+                ln.t = ln.t_stop
                 continue
             return ST_NUMERICAL_FAILURE
-        err = dop_step(m, t[0], y, f0, h, K, ynew, rtol, True)
-        if not isfinite(err):
-            h *= 0.2
-            steps[0] += 1
-            continue
-        if err > 1.0:
-            fac = 0.9 * pow(err, -0.125)
-            h *= fac if fac > 0.2 else 0.2
-            steps[0] += 1
-            continue
-        steps[0] += 1
-        alt0 = altitude_km(m, y)
-        alt1 = altitude_km(m, ynew)
-        dense = False
-        if alt1 <= targets_km[k]:
-            dop_dense(m, t[0], y, ynew, h, K, F, True)
-            dense = True
-            while k < n_targets and alt1 <= targets_km[k]:
-                x = locate(m, y, F, h, targets_km[k], alt0 - targets_km[k],
-                           alt1 - targets_km[k], yev)
-                t_hit[k] = t[0] + x * h
-                k += 1
-            if k == n_targets:
-                record_states(hist, t[0], y, F, h, t_hit[k - 1])
-                t[0] = t_hit[k - 1]
-                for d in range(6):
-                    y[d] = yev[d]
-                record(hist, t[0], (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
-                return ST_ENTERED
-        if hist.i_eph < hist.n_eph and hist.eph_t_s[hist.i_eph] <= t[0] + h:
-            if not dense:
-                dop_dense(m, t[0], y, ynew, h, K, F, True)
-            record_states(hist, t[0], y, F, h, t[0] + h)
-        t[0] = t_stop if (last or at_break) else t[0] + h
-        for d in range(6):
-            y[d] = ynew[d]
-            f0[d] = K[12][d]
-        record(hist, t[0], (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
-        if last:
-            return ST_HORIZON
-        fac = 10.0 if err == 0.0 else 0.9 * pow(err, -0.125)
-        h *= fac if fac < 10.0 else 10.0
+        return 0
+
+
+cdef bint judge(Lanes* L, const Model* m, const History* hist, Lane* ln, int l,
+                bint* accepted) noexcept nogil:
+    """Accept or reject lane l's step (a rejected one shrinks h). Returns True if the
+    accepted step needs its dense output: it crosses the next target or an ephemeris time."""
+    cdef double err = L.err[l], fac
+    cdef double y[6]
+    ln.steps += 1
+    accepted[0] = False
+    if not isfinite(err):
+        L.h[l] *= 0.2
+        return False
+    if err > 1.0:
+        fac = 0.9 * pow(err, -0.125)
+        L.h[l] *= fac if fac > 0.2 else 0.2
+        return False
+    accepted[0] = True
+    lane_state(L.y, l, y)
+    ln.alt0 = altitude_km(m, y)
+    lane_state(L.ynew, l, y)
+    ln.alt1 = altitude_km(m, y)
+    return ln.alt1 <= ln.targets[ln.k] or wants_state(hist, ln.t + L.h[l])
+
+
+cdef int advance(Lanes* L, const Model* m, History* hist, Lane* ln, int l) noexcept nogil:
+    """The rest of lane l's accepted step (dense output ready if judge asked for it):
+    the targets crossed, the ephemeris, the new state, the history, the next step size.
+    Returns 0, or the sample's status if it ended (at ln.t in state L.y[:, l])."""
+    cdef double yev[6]
+    cdef double y[6]
+    cdef double h = L.h[l], err = L.err[l], x, fac
+    cdef int d
+    if ln.alt1 <= ln.targets[ln.k]:
+        while ln.k < ln.n_targets and ln.alt1 <= ln.targets[ln.k]:
+            x = locate(m, L, l, ln.targets[ln.k], ln.alt0 - ln.targets[ln.k],
+                       ln.alt1 - ln.targets[ln.k], yev)
+            ln.t_hit[ln.k] = ln.t + x * h
+            ln.k += 1
+        if ln.k == ln.n_targets:
+            record_states(hist, ln.t, L, l, ln.t_hit[ln.k - 1])
+            ln.t = ln.t_hit[ln.k - 1]
+            for d in range(6):
+                L.y[d][l] = yev[d]
+            record(hist, ln.t, (semi_major_axis_m(yev) - EARTH_RADIUS_M) * 1e-3)
+            return ST_ENTERED
+    if wants_state(hist, ln.t + h):
+        record_states(hist, ln.t, L, l, ln.t + h)
+    ln.t = ln.t_stop if (ln.last or ln.at_break) else ln.t + h
+    for d in range(6):
+        L.y[d][l] = L.ynew[d][l]
+        L.K[0][d][l] = L.K[12][d][l]
+        y[d] = L.ynew[d][l]
+    record(hist, ln.t, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
+    if ln.last:
+        return ST_HORIZON
+    fac = 10.0 if err == 0.0 else 0.9 * pow(err, -0.125)
+    L.h[l] = h * (fac if fac < 10.0 else 10.0)
+    return 0
+
 
 
 # ---------------------------------------------------------------------------- mean elements
@@ -721,7 +702,7 @@ cdef inline double j2_perigee_rate(double a, double e, double inc) noexcept nogi
     return 0.75 * n * J2 * (EARTH_RADIUS_M / p) * (EARTH_RADIUS_M / p) * (5.0 * ci * ci - 1.0)
 
 
-cdef void numeric_mean(Model* m, const double* y0, double* el_mean) noexcept nogil:
+cdef void numeric_mean(Model* m, const double* y0, double* el_mean, Lanes* S) noexcept nogil:
     """Mean elements of an osculating state: average over one orbit without drag.
 
     (a, ex, ey, i) are the time averages of the osculating values over one Keplerian
@@ -729,29 +710,32 @@ cdef void numeric_mean(Model* m, const double* y0, double* el_mean) noexcept nog
     eccentricity vector is turned back by the J2 perigee drift over half a period so that
     the average refers to the start epoch. raan and lambda are the osculating values
     (their short-period terms, ~1e-3 rad, are left in: they shift the phase, not the decay).
+    The steps run in lane 0 of the scratch lanes S (S.n = 1).
     """
-    cdef double K[16][6]
     cdef double y[6]
-    cdef double ynew[6]
     cdef double el[6]
     cdef double s[4]
-    cdef int k, d
+    cdef int k, d, zero = 0
     cdef double T, h, dw, c, sn, ex, ey
     state_to_elements(y0, el_mean)
     T = 2.0 * M_PI * sqrt(el_mean[0] * el_mean[0] * el_mean[0] / MU_M3_S2)
     h = T / N_AVG_STEPS
     for d in range(6):
-        y[d] = y0[d]
+        S.y[d][0] = y0[d]
+    S.h[0] = h
     for d in range(4):
         s[d] = 0.0
-    cowell_rhs(m, y, K[12], False)
+    lanes_stage(S, 0, &S.K[0][0][0])
+    rhs_finish(S, m, &zero, 1, &S.K[0][0][0], False)
     for k in range(N_AVG_STEPS):
+        lane_state(S.y, 0, y)
         state_to_elements(y, el)
         for d in range(4):
             s[d] += el[d]
-        dop_step(m, 0.0, y, K[12], h, K, ynew, 1.0, False)
+        dop_step(S, m, &zero, 1, 1.0, False)
         for d in range(6):
-            y[d] = ynew[d]
+            S.y[d][0] = S.ynew[d][0]
+            S.K[0][d][0] = S.K[12][d][0]
     for d in range(4):
         s[d] /= N_AVG_STEPS
     dw = 0.0
@@ -767,20 +751,21 @@ cdef void numeric_mean(Model* m, const double* y0, double* el_mean) noexcept nog
     el_mean[3] = s[3]
 
 
-cdef void mean_to_osculating(Model* m, const double* el_mean, double* y) noexcept nogil:
+cdef void mean_to_osculating(Model* m, const double* el_mean, double* y,
+                             Lanes* S) noexcept nogil:
     """Osculating state whose numerical mean (numeric_mean) equals el_mean.
 
     Fixed-point iteration on (a, ex, ey, i), N_MEAN_TO_OSC_ITER times; each iteration
     shrinks the error by a factor of order J2 (a third iteration moves the state by ~1 cm).
     With N_AVG_STEPS = 32 the state is within 0.3 m (ISS orbit) to 5 m (400 km, 97.5 deg)
-    of the one converged with 64 steps, for half the cost.
+    of the one converged with 64 steps, for half the cost. S: scratch lanes (numeric_mean).
     """
     cdef double el[6]
     cdef double mm[6]
     cdef int it, d
     elements_to_state(el_mean, y)
     for it in range(N_MEAN_TO_OSC_ITER):
-        numeric_mean(m, y, mm)
+        numeric_mean(m, y, mm, S)
         state_to_elements(y, el)
         for d in range(4):
             el[d] += el_mean[d] - mm[d]
@@ -884,7 +869,7 @@ cdef void mean_rates(Model* m, const double* z, const double* cosE, const double
         rx = r * ux
         ry = r * uy
         rz = r * uz
-        alt = altitude_rs_km(m, r, uz * uz)
+        alt = altitude_rs_km(m.ellipsoid, r, uz * uz)
         if alt < min_alt_km[0]:
             min_alt_km[0] = alt
         if m.half_drag_m2_kg == 0.0:
@@ -1000,38 +985,6 @@ cdef int mean_phase(Model* m, double* t, double* el, double t_end, double handov
 
 # ---------------------------------------------------------------------------- finite burns
 
-cdef int leg(Model* m, History* hist, double first_day, double origin, double start,
-             double* y, double stop, double rtol, double* targets, int n_targets,
-             double* end, double* entry, long long* steps) noexcept nogil:
-    """Cowell from (start, y) to the epoch stop (UTC days), timed from its own start as a
-    propagation of its own is: day offset, day boundary and history start rebased, a new
-    first step. Returns the status; end gets the end epoch, entry the first target's
-    crossing epoch (INFINITY if not crossed), steps the steps added."""
-    cdef double t = 0.0
-    cdef double t_hit[2]
-    cdef long long n = 0
-    cdef int st, day0
-    m.day_offset = start - first_day
-    day0 = <int> floor(m.day_offset)
-    if day0 > m.n_days - 1:
-        day0 = m.n_days - 1
-    m.n_span = 0
-    set_day(m, day0)
-    m.next_break_s = ((day0 + 1 - m.day_offset) * SECONDS_PER_DAY
-                      if day0 + 1 < m.n_days else INFINITY)
-    m.idx = 0
-    hist.i = 0
-    hist.start_s = (start - origin) * SECONDS_PER_DAY
-    t_hit[0] = INFINITY
-    record(hist, 0.0, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
-    st = cowell(m, &t, y, (stop - start) * SECONDS_PER_DAY, rtol, targets, n_targets, t_hit,
-                hist, &n)
-    steps[0] += n
-    end[0] = start + t / SECONDS_PER_DAY
-    entry[0] = start + t_hit[0] / SECONDS_PER_DAY if t_hit[0] != INFINITY else INFINITY
-    return st
-
-
 cdef void impulse(double* y, double dv, const double* err, double dv_error_frac,
                   double sig) noexcept nogil:
     """A retrograde impulse of dv (m/s) with execution errors, added to y's velocity: the
@@ -1056,44 +1009,139 @@ cdef void impulse(double* y, double dv, const double* err, double dv_error_frac,
     y[5] += mag * (dz / dn)
 
 
-cdef int fly_arc(Model* m, History* hist, double* y, double epoch, double stop,
-                 double first_day, double origin, long long n_seg, double duration_s, double dv,
-                 const double* err, double dv_error_frac, double sig, double entry_alt_km,
-                 double stop_alt_km, double rtol, double* end, double* entry,
-                 long long* steps) noexcept nogil:
-    """A finite burn from epoch, then a coast to the epoch stop: n_seg impulses of
-    dv / n_seg at the middles of n_seg equal segments of duration_s, the orbit flown
-    between them leg by leg to breakup (:func:`deorbit.operations.fire`'s sequence, each leg
-    as its own propagation). A leg
-    that crosses the entry interface but ends above breakup flies on to breakup (no burn
-    inside the atmosphere). Returns the status: ENTERED at breakup, HORIZON at the arc's
-    end, or a leg's NUMERICAL_FAILURE; end, entry and steps as :func:`leg`."""
-    cdef double targets[2]
-    cdef double hit, e = epoch
-    cdef int st = ST_HORIZON, n_targets
-    cdef long long k
-    targets[0] = entry_alt_km
-    targets[1] = stop_alt_km
-    n_targets = 2 if stop_alt_km < entry_alt_km else 1
-    entry[0] = INFINITY
-    for k in range(n_seg + 1):
-        st = leg(m, hist, first_day, origin, e, y,
-                 epoch + (k + 0.5) / n_seg * duration_s / SECONDS_PER_DAY if k < n_seg
-                 else stop, rtol, targets, n_targets, &e, &hit, steps)
-        if hit != INFINITY:
-            entry[0] = hit
-            if st == ST_HORIZON:   # inside the atmosphere at the leg's end: on to breakup
-                st = leg(m, hist, first_day, origin, e, y, e + 1.0, rtol, &targets[1], 1,
-                         &e, &hit, steps)
-        if st != ST_HORIZON:
-            break
-        if k < n_seg:
-            impulse(y, dv / n_seg, err, dv_error_frac, sig)
-    end[0] = e
-    return st
+ctypedef struct Arc:
+    # A sample's finite burn (fly_arc's sequence): n_seg impulses at the middles of n_seg
+    # equal segments of duration_s from epoch, a coast to stop; each leg between them is
+    # timed from its own start, as a propagation of its own would be.
+    long long n_seg            # 0: no finite burn
+    long long k                # the leg flown: to impulse k (k < n_seg) or to stop
+    bint carry                 # the leg is the carry-on from inside the atmosphere to breakup
+    double epoch               # the burn's start, UTC days
+    double stop                # the last leg's end, UTC days
+    double duration_s
+    double dv                  # m/s in all
+    const double* err          # the three execution-error draws
+    double dv_error_frac       # 1-sigma magnitude error, fraction of dv
+    double sig                 # 1-sigma pointing error per axis, rad
+    double entry_alt_km
+    double first_day           # epoch of the sample's daily row 0, UTC days
+    double origin              # epoch its history times count from, UTC days
+    double stop_alt_km
+    long long steps            # steps of the legs flown before this one
+
+
+cdef void start_leg(Lanes* L, Model* ms, History* hist, Lane* ln, Arc* arc, int l,
+                    const double* y, double start, double until) noexcept nogil:
+    """Lane l flies a leg of its sample's finite burn from (start, y) to until (UTC days):
+    the model's day offset and day boundary, the history's start and the step size as a
+    propagation starting there has them."""
+    cdef Model* m = &ms[l]
+    cdef int day0, d
+    m.day_offset = start - arc.first_day
+    day0 = <int> floor(m.day_offset)
+    if day0 > m.n_days - 1:
+        day0 = m.n_days - 1
+    m.n_span = 0
+    set_day(m, day0)
+    m.next_break_s = ((day0 + 1 - m.day_offset) * SECONDS_PER_DAY
+                      if day0 + 1 < m.n_days else INFINITY)
+    m.idx = 0
+    hist.i = 0
+    hist.start_s = (start - arc.origin) * SECONDS_PER_DAY
+    record(hist, 0.0, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
+    ln.start = start
+    ln.t = 0.0
+    ln.t_end = (until - start) * SECONDS_PER_DAY
+    ln.k = 0
+    ln.t_hit[0] = INFINITY
+    arc.steps += ln.steps
+    ln.steps = 0
+    for d in range(6):
+        L.y[d][l] = y[d]
+    L.h[l] = 60.0
+    lane_rhs(L, ms, l)
+
+
+cdef bint next_leg(Lanes* L, Model* ms, History* hist, Lane* ln, Arc* arc, int l,
+                   int st) noexcept nogil:
+    """Lane l's leg ended with status st: start the burn's next leg (True), or not (the
+    sample ends with st). A leg that crossed the entry interface records it; if it ended
+    above breakup, the carry-on leg flies to breakup (no impulse inside the atmosphere)."""
+    cdef double y[6]
+    cdef double e = ln.start + ln.t / SECONDS_PER_DAY
+    lane_state(L.y, l, y)
+    if not arc.carry and ln.t_hit[0] != INFINITY:
+        ln.entry = ln.start + ln.t_hit[0] / SECONDS_PER_DAY
+        if st == ST_HORIZON:
+            arc.carry = True
+            ln.targets[0] = arc.stop_alt_km
+            ln.n_targets = 1
+            start_leg(L, ms, hist, ln, arc, l, y, e, e + 1.0)
+            return True
+    if st != ST_HORIZON or arc.k == arc.n_seg:
+        return False
+    impulse(y, arc.dv / arc.n_seg, arc.err, arc.dv_error_frac, arc.sig)
+    arc.k += 1
+    arc.carry = False
+    ln.targets[0] = arc.entry_alt_km
+    ln.targets[1] = arc.stop_alt_km
+    ln.n_targets = 2 if arc.stop_alt_km < arc.entry_alt_km else 1
+    start_leg(L, ms, hist, ln, arc, l, y, e,
+              arc.epoch + (arc.k + 0.5) / arc.n_seg * arc.duration_s / SECONDS_PER_DAY
+              if arc.k < arc.n_seg else arc.stop)
+    return True
 
 
 # ---------------------------------------------------------------------------- block API
+
+#: The instruction set of the lane loops in this process (e.g. ``"avx512f (target_clones)"``).
+SIMD = lanes_simd().decode()
+
+
+ctypedef struct Out:
+    # Where a finished sample's outputs go (the wrapper's arrays).
+    const double* start_epoch_days
+    signed char* status
+    double* end_epoch_days
+    double* entry_epoch_days
+    double* end_state
+    Py_ssize_t end_state_row    # doubles from one sample's end state to the next
+    long long* n_steps
+    long long* n_rhs
+
+
+cdef void finish(const Out* o, Py_ssize_t i, int st, double end, const double* y,
+                 double entry, long long steps, long long n_rhs) noexcept nogil:
+    """Write sample i's outputs: its status, where it stopped (the epoch end, UTC days;
+    state y), its entry-interface crossing (UTC days; INFINITY: none) and its counts."""
+    cdef int d
+    o.status[i] = st
+    o.end_epoch_days[i] = end
+    if entry != INFINITY:
+        o.entry_epoch_days[i] = entry
+    for d in range(6):
+        o.end_state[o.end_state_row * i + d] = y[d]
+    o.n_steps[i] = steps
+    o.n_rhs[i] = n_rhs
+
+
+cdef void lane_done(const Out* o, const Lanes* L, const Lane* ln, const Arc* arc, int l,
+                    int st, long long n_rhs) noexcept nogil:
+    """Lane l's sample ended with status st at ln.t: write its outputs."""
+    cdef double y[6]
+    cdef double entry = ln.entry
+    if arc.n_seg == 0:
+        entry = (ln.start + ln.t_hit[0] / SECONDS_PER_DAY if ln.t_hit[0] != INFINITY
+                 else INFINITY)
+    lane_state(L.y, l, y)
+    finish(o, ln.i, st, ln.start + ln.t / SECONDS_PER_DAY, y, entry, arc.steps + ln.steps,
+           n_rhs)
+
+
+cdef Lanes* aligned_lanes(void* raw) noexcept nogil:
+    """The first 64-byte boundary in raw (allocated 64 bytes larger than the Lanes)."""
+    return <Lanes*> ((<size_t> raw + 63) & ~(<size_t> 63))
+
 
 def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] state0,
                     const double[::1] drag_m2_kg, const double[::1] density_scale,
@@ -1116,7 +1164,7 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                     double[::1] entry_epoch_days, double[::1] handover_epoch_days,
                     double[:, ::1] end_state, double[:, ::1] history_sma_alt_km,
                     double[:, :, ::1] ephemeris_state,
-                    long long[::1] n_steps, long long[::1] n_rhs):
+                    long long[::1] n_steps, long long[::1] n_rhs, int lanes=LANES):
     """Propagate every sample of a block; see :func:`deorbit.kernel.propagate`.
 
     Sample i's density table is ``table_log_rho[table_row[i]]`` (n_alt x n_f x n_d x n_p,
@@ -1131,30 +1179,49 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     with the execution errors ``arc_errors[i]``, ``arc_dv_error_frac`` and the pointing
     sigma ``arc_pointing_rad`` (:func:`fly_arc`). Inputs are validated and outputs
     allocated (NaN-filled) by the wrapper; this function releases the GIL for the block.
+
+    The samples' Cowell phases run ``lanes`` at a time (1 ... :data:`LANES`; an internal
+    switch for the tests, which hold every lane count to the same bytes): a lane whose
+    sample ends takes the block's next sample. A sample's mean-element phase (hybrid) runs
+    on its own when it enters a lane.
     """
-    cdef Py_ssize_t i, n = start_epoch_days.shape[0]
-    cdef Model m
-    cdef History hist
+    cdef Py_ssize_t i, n = start_epoch_days.shape[0], next_i = 0
+    cdef int n_lanes = <int> min(max(lanes, 1), LANES, max(n, 1))
+    cdef Lanes* L
+    cdef Lanes* S               # scratch lanes of the mean-element conversions
+    cdef Model* ms = NULL       # each lane's model (its own profile and row caches)
+    cdef History hs[LANES]
+    cdef Lane lns[LANES]
+    cdef Arc arcs[LANES]
+    cdef Model* m
+    cdef History* hist
+    cdef Lane* ln
+    cdef Out o
+    cdef int act[LANES]         # the lanes stepping
+    cdef int dense[LANES]       # ... of which need their dense output
+    cdef bint accepted[LANES]
+    cdef int n_act, n_dense, l, j
     cdef double cosE[N_QUAD_MAX]
     cdef double sinE[N_QUAD_MAX]
     cdef double y[6]
     cdef double el[6]
-    cdef double t_hit[2]
-    cdef double targets[2]
     cdef double t, t_end
-    cdef int k, d, st, n_targets, day0
-    cdef long long model = -1
-    cdef long long steps
+    cdef int k, d, st, day0
     cdef int n_hist = history_days.shape[0]
     cdef int n_eph = ephemeris_days.shape[0]
     cdef int n_alt = table_alt_km.shape[0]
     cdef int n_days = daily.shape[1]
     cdef int day_lo = n_days, day_hi = -1, n_cached
+    cdef size_t n_values
+    cdef void* raw = NULL
     cdef double* buf = NULL
+    cdef double* lane_buf = NULL
     cdef long long* stamp = NULL
     cdef DayRow* rows = NULL
-    cdef int* stamps = NULL      # row stamps | value stamps
+    cdef int* stamps = NULL      # per lane: row stamps | value stamps
     cdef double* values = NULL
+    if n == 0:
+        return
     for k in range(N_QUAD_MAX):
         cosE[k] = cos(2.0 * M_PI * k / N_QUAD_MAX)
         sinE[k] = sin(2.0 * M_PI * k / N_QUAD_MAX)
@@ -1168,140 +1235,239 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
         if t_end > day_hi:
             day_hi = <int> fmin(t_end, n_days - 1.0)
     n_cached = day_hi - day_lo + 1 if day_hi >= day_lo else 0
-    # one buffer: history times | profile | slope | 1 / altitude spacing | ephemeris times
-    buf = <double*> PyMem_Malloc((n_hist + 3 * n_alt + 1 + n_eph) * sizeof(double))
-    stamp = <long long*> PyMem_Malloc(2 * n_alt * sizeof(long long))
-    rows = <DayRow*> PyMem_Malloc((n_cached + 1) * sizeof(DayRow))
-    cdef size_t n_values = n_cached * <size_t> n_alt if n_cached * <size_t> n_alt <= VALUE_CACHE_MAX else 0
-    stamps = <int*> PyMem_Calloc(n_cached + 1 + n_values, sizeof(int))
+    # Each lane caches its sample's daily rows, unless that would be more than
+    # VALUE_CACHE_MAX values in all.
+    n_values = n_cached * <size_t> n_alt
+    if n_values * n_lanes > VALUE_CACHE_MAX:
+        n_values = 0
+    # shared: history times | 1 / altitude spacing | ephemeris times
+    buf = <double*> PyMem_Malloc((n_hist + n_alt + n_eph) * sizeof(double))
+    # per lane: profile | slope
+    lane_buf = <double*> PyMem_Malloc(n_lanes * 2 * n_alt * sizeof(double))
+    stamp = <long long*> PyMem_Malloc(n_lanes * 2 * n_alt * sizeof(long long))
+    rows = <DayRow*> PyMem_Malloc(n_lanes * (n_cached + 1) * sizeof(DayRow))
+    stamps = <int*> PyMem_Calloc(n_lanes * (n_cached + 1 + n_values), sizeof(int))
     if n_values > 0:
-        values = <double*> PyMem_Malloc(n_values * sizeof(double))
-    if (buf == NULL or stamp == NULL or rows == NULL or stamps == NULL
-            or (n_values > 0 and values == NULL)):
+        values = <double*> PyMem_Malloc(n_lanes * n_values * sizeof(double))
+    raw = PyMem_Malloc(2 * sizeof(Lanes) + 64)
+    ms = <Model*> PyMem_Malloc(n_lanes * sizeof(Model))
+    if (buf == NULL or lane_buf == NULL or stamp == NULL or rows == NULL or stamps == NULL
+            or (n_values > 0 and values == NULL) or raw == NULL or ms == NULL):
         PyMem_Free(buf)
+        PyMem_Free(lane_buf)
         PyMem_Free(stamp)
         PyMem_Free(rows)
         PyMem_Free(stamps)
         PyMem_Free(values)
+        PyMem_Free(raw)
+        PyMem_Free(ms)
+        PyMem_Free(ms)
         raise MemoryError()
-    for k in range(2 * n_alt):
+    L = aligned_lanes(raw)
+    S = L + 1
+    # Lanes without a sample compute on a circular orbit (never on zeros: no inf or NaN).
+    memset(L, 0, 2 * sizeof(Lanes))
+    for l in range(LANES):
+        L.y[0][l] = S.y[0][l] = EARTH_RADIUS_M + 400e3
+        L.y[4][l] = S.y[4][l] = 7700.0
+        L.h[l] = S.h[l] = 60.0
+    L.n = n_lanes
+    S.n = 1
+    L.zonal_degree = S.zonal_degree = zonal_degree
+    L.ellipsoid = S.ellipsoid = ellipsoid
+    for k in range(n_lanes * 2 * n_alt):
         stamp[k] = -1
     for k in range(n_hist):
         buf[k] = history_days[k] * SECONDS_PER_DAY
     for k in range(n_alt - 1):
-        buf[n_hist + 2 * n_alt + k] = 1.0 / (table_alt_km[k + 1] - table_alt_km[k])
+        buf[n_hist + k] = 1.0 / (table_alt_km[k + 1] - table_alt_km[k])
     for k in range(n_eph):
-        buf[n_hist + 3 * n_alt + 1 + k] = ephemeris_days[k] * SECONDS_PER_DAY
-    m.zonal_degree = zonal_degree
-    m.ellipsoid = ellipsoid
-    m.n_alt = n_alt
-    m.alt_km = &table_alt_km[0]
-    m.inv_dalt = &buf[n_hist + 2 * n_alt]
-    m.n_f = axis_f107a.shape[0]
-    m.n_d = axis_df.shape[0]
-    m.n_p = axis_ap.shape[0]
-    m.ax_f = &axis_f107a[0]
-    m.ax_d = &axis_df[0]
-    m.ax_p = &axis_ap[0]
-    m.n_s = season_nodes.shape[0]
-    m.ax_s = &season_nodes[0] if season_nodes.shape[0] > 0 else NULL
-    m.season_period_days = season_period_days
-    m.n_days = n_days
-    m.day_lo = day_lo
-    m.day_hi = day_hi
-    m.rows = rows
-    m.row_stamp = stamps
-    m.value_stamp = &stamps[n_cached + 1]
-    m.values = values
-    m.prof = &buf[n_hist]
-    m.slope = &buf[n_hist + n_alt]
-    m.stamp = stamp
-    m.serial = 0
+        buf[n_hist + n_alt + k] = ephemeris_days[k] * SECONDS_PER_DAY
+    for l in range(n_lanes):
+        m = &ms[l]
+        m.zonal_degree = zonal_degree
+        m.ellipsoid = ellipsoid
+        m.n_alt = n_alt
+        m.alt_km = &table_alt_km[0]
+        m.inv_dalt = &buf[n_hist]
+        m.n_f = axis_f107a.shape[0]
+        m.n_d = axis_df.shape[0]
+        m.n_p = axis_ap.shape[0]
+        m.ax_f = &axis_f107a[0]
+        m.ax_d = &axis_df[0]
+        m.ax_p = &axis_ap[0]
+        m.n_s = season_nodes.shape[0]
+        m.ax_s = &season_nodes[0] if season_nodes.shape[0] > 0 else NULL
+        m.season_period_days = season_period_days
+        m.n_days = n_days
+        m.day_lo = day_lo
+        m.day_hi = day_hi
+        m.rows = &rows[l * (n_cached + 1)]
+        m.row_stamp = &stamps[l * (n_cached + 1 + n_values)]
+        m.value_stamp = &m.row_stamp[n_cached + 1]
+        m.values = &values[l * n_values] if n_values > 0 else NULL
+        m.prof = &lane_buf[2 * l * n_alt]
+        m.slope = &lane_buf[(2 * l + 1) * n_alt]
+        m.stamp = &stamp[2 * l * n_alt]
+        m.serial = 0
+        m.sample = 0
+        hs[l].n = n_hist
+        hs[l].t_s = buf
+        hs[l].n_eph = n_eph
+        hs[l].eph_t_s = &buf[n_hist + n_alt]
+        lns[l].i = -1
+        lns[l].table_row = -1
+    o.start_epoch_days = &start_epoch_days[0]
+    o.status = &status[0]
+    o.end_epoch_days = &end_epoch_days[0]
+    o.entry_epoch_days = &entry_epoch_days[0]
+    o.end_state = &end_state[0, 0]
+    o.end_state_row = end_state.strides[0] // sizeof(double)
+    o.n_steps = &n_steps[0]
+    o.n_rhs = &n_rhs[0]
     try:
         with nogil:
-            for i in range(n):
-                m.half_drag_m2_kg = 0.5 * drag_m2_kg[i] * density_scale[i]
-                if table_row[i] != model:  # another density model: no cached profile holds
-                    model = table_row[i]
-                    m.tab = &table_log_rho[model, 0]
-                    m.sea = &season_log[model, 0] if season_log.shape[1] > 0 else NULL
-                    m.serial += 1
-                m.daily = &daily[daily_row[i], 0, 0]
-                m.n_span = 0             # a new sample's rows: no interval to keep
-                m.sample = i + 1
-                m.day_offset = start_epoch_days[i] - daily_first_days[i]
-                day0 = <int> floor(m.day_offset)
-                if day0 > m.n_days - 1:
-                    day0 = m.n_days - 1
-                set_day(&m, day0)
-                m.next_break_s = ((day0 + 1 - m.day_offset) * SECONDS_PER_DAY
-                                  if day0 + 1 < m.n_days else INFINITY)
-                m.idx = 0
-                m.n_rhs = 0
-                hist.n = n_hist
-                hist.i = 0
-                hist.t_s = buf
-                hist.start_s = (start_epoch_days[i] - history_origin_days[i]) * SECONDS_PER_DAY
-                hist.sma_alt_km = &history_sma_alt_km[i, 0] if n_hist > 0 else NULL
-                hist.n_eph = n_eph
-                hist.i_eph = 0
-                hist.eph_t_s = &buf[n_hist + 3 * n_alt + 1]
-                hist.eph_state = &ephemeris_state[i, 0, 0] if n_eph > 0 else NULL
-                targets[0] = entry_alt_km
-                targets[1] = stop_alt_km[i]
-                n_targets = 2 if stop_alt_km[i] < entry_alt_km else 1
-                t_hit[0] = INFINITY
-                for d in range(6):
-                    y[d] = state0[i, d]
-                    el[d] = state0[i, d]
-                t = 0.0
-                t_end = (stop_epoch_days[i] - start_epoch_days[i]) * SECONDS_PER_DAY
-                steps = 0
-                st = 0
-                if arc_segments[i] > 0:
-                    st = fly_arc(&m, &hist, y, start_epoch_days[i], stop_epoch_days[i],
-                                 daily_first_days[i],
-                                 history_origin_days[i], arc_segments[i], arc_duration_s[i],
-                                 arc_dv_m_s[i], &arc_errors[i, 0], arc_dv_error_frac,
-                                 arc_pointing_rad, entry_alt_km, stop_alt_km[i], rtol,
-                                 &end_epoch_days[i], &t_hit[0], &steps)
-                    status[i] = st
-                    if t_hit[0] != INFINITY:
-                        entry_epoch_days[i] = t_hit[0]
-                    for d in range(6):
-                        end_state[i, d] = y[d]
-                    n_steps[i] = steps
-                    n_rhs[i] = m.n_rhs
-                    continue
-                if hybrid:
-                    if not mean_input:
-                        numeric_mean(&m, y, el)
-                    record(&hist, 0.0, (el[0] - EARTH_RADIUS_M) * 1e-3)
-                    st = mean_phase(&m, &t, el, t_end, handover_alt_km,
-                                    mean_max_step_days * SECONDS_PER_DAY, cosE, sinE, &hist,
-                                    &steps)
-                    if (t > 0.0 or mean_input) and st != ST_NUMERICAL_FAILURE:
-                        mean_to_osculating(&m, el, y)
-                    if st == 0:
-                        handover_epoch_days[i] = start_epoch_days[i] + t / SECONDS_PER_DAY
-                else:
-                    if mean_input:
-                        mean_to_osculating(&m, el, y)
-                    record(&hist, 0.0, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
-                if st == 0:
-                    st = cowell(&m, &t, y, t_end, rtol, targets, n_targets, t_hit, &hist,
-                                &steps)
-                status[i] = st
-                end_epoch_days[i] = start_epoch_days[i] + t / SECONDS_PER_DAY
-                if t_hit[0] != INFINITY:
-                    entry_epoch_days[i] = start_epoch_days[i] + t_hit[0] / SECONDS_PER_DAY
-                for d in range(6):
-                    end_state[i, d] = y[d]
-                n_steps[i] = steps
-                n_rhs[i] = m.n_rhs
+            while True:
+                # Every lane with a sample is brought to its next step; a lane whose sample
+                # ends (or has none) takes the block's next sample.
+                n_act = 0
+                for l in range(n_lanes):
+                    m = &ms[l]
+                    hist = &hs[l]
+                    ln = &lns[l]
+                    while True:
+                        if ln.i < 0:
+                            if next_i == n:
+                                break
+                            i = next_i
+                            next_i += 1
+                            # ---- sample i enters lane l
+                            m.half_drag_m2_kg = 0.5 * drag_m2_kg[i] * density_scale[i]
+                            if table_row[i] != ln.table_row:  # no cached profile holds
+                                ln.table_row = table_row[i]
+                                m.tab = &table_log_rho[ln.table_row, 0]
+                                m.sea = (&season_log[ln.table_row, 0]
+                                         if season_log.shape[1] > 0 else NULL)
+                                m.serial += 1
+                            m.daily = &daily[daily_row[i], 0, 0]
+                            m.n_span = 0             # a new sample's rows: no interval to keep
+                            m.sample = <int> i + 1
+                            m.day_offset = start_epoch_days[i] - daily_first_days[i]
+                            day0 = <int> floor(m.day_offset)
+                            if day0 > m.n_days - 1:
+                                day0 = m.n_days - 1
+                            set_day(m, day0)
+                            m.next_break_s = ((day0 + 1 - m.day_offset) * SECONDS_PER_DAY
+                                              if day0 + 1 < m.n_days else INFINITY)
+                            m.idx = 0
+                            m.n_rhs = 0
+                            hist.i = 0
+                            hist.start_s = ((start_epoch_days[i] - history_origin_days[i])
+                                            * SECONDS_PER_DAY)
+                            hist.sma_alt_km = &history_sma_alt_km[i, 0] if n_hist > 0 else NULL
+                            hist.i_eph = 0
+                            hist.eph_state = &ephemeris_state[i, 0, 0] if n_eph > 0 else NULL
+                            ln.targets[0] = entry_alt_km
+                            ln.targets[1] = stop_alt_km[i]
+                            ln.n_targets = 2 if stop_alt_km[i] < entry_alt_km else 1
+                            ln.t_hit[0] = INFINITY
+                            ln.k = 0
+                            for d in range(6):
+                                y[d] = state0[i, d]
+                                el[d] = state0[i, d]
+                            t = 0.0
+                            ln.t_end = (stop_epoch_days[i] - start_epoch_days[i]) * SECONDS_PER_DAY
+                            ln.steps = 0
+                            ln.start = start_epoch_days[i]
+                            arcs[l].n_seg = arc_segments[i]
+                            arcs[l].steps = 0
+                            st = 0
+                            if arc_segments[i] > 0:   # a finite burn: its first leg
+                                arcs[l].k = 0
+                                arcs[l].carry = False
+                                arcs[l].epoch = start_epoch_days[i]
+                                arcs[l].stop = stop_epoch_days[i]
+                                arcs[l].duration_s = arc_duration_s[i]
+                                arcs[l].dv = arc_dv_m_s[i]
+                                arcs[l].err = &arc_errors[i, 0]
+                                arcs[l].dv_error_frac = arc_dv_error_frac
+                                arcs[l].sig = arc_pointing_rad
+                                arcs[l].entry_alt_km = entry_alt_km
+                                arcs[l].first_day = daily_first_days[i]
+                                arcs[l].origin = history_origin_days[i]
+                                arcs[l].stop_alt_km = stop_alt_km[i]
+                                ln.entry = INFINITY
+                                ln.t_end = (start_epoch_days[i] + 0.5 / arc_segments[i]
+                                            * arc_duration_s[i] / SECONDS_PER_DAY
+                                            - start_epoch_days[i]) * SECONDS_PER_DAY
+                            if hybrid:
+                                if not mean_input:
+                                    numeric_mean(m, y, el, S)
+                                record(hist, 0.0, (el[0] - EARTH_RADIUS_M) * 1e-3)
+                                st = mean_phase(m, &t, el, ln.t_end, handover_alt_km,
+                                                mean_max_step_days * SECONDS_PER_DAY, cosE,
+                                                sinE, hist, &ln.steps)
+                                if (t > 0.0 or mean_input) and st != ST_NUMERICAL_FAILURE:
+                                    mean_to_osculating(m, el, y, S)
+                                if st == 0:
+                                    handover_epoch_days[i] = (start_epoch_days[i]
+                                                              + t / SECONDS_PER_DAY)
+                            else:
+                                if mean_input:
+                                    mean_to_osculating(m, el, y, S)
+                                record(hist, 0.0, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
+                            if st != 0:
+                                finish(&o, i, st, start_epoch_days[i] + t / SECONDS_PER_DAY, y,
+                                       INFINITY, ln.steps, m.n_rhs)
+                                continue
+                            # ---- its Cowell phase starts
+                            ln.i = i
+                            ln.t = t
+                            for d in range(6):
+                                L.y[d][l] = y[d]
+                            L.h[l] = 60.0
+                            L.hd[l] = m.half_drag_m2_kg
+                            lane_rhs(L, ms, l)
+                            record_held(hist, t, y)
+                        st = prepare(L, ms, hist, ln, l)
+                        if st == 0:
+                            act[n_act] = l
+                            n_act += 1
+                            break
+                        if arcs[l].n_seg > 0 and next_leg(L, ms, hist, ln, &arcs[l], l, st):
+                            continue
+                        lane_done(&o, L, ln, &arcs[l], l, st, m.n_rhs)
+                        ln.i = -1
+                if n_act == 0:
+                    break
+                # Lanes above the last busy one are not computed (none will be refilled).
+                if next_i == n:
+                    while lns[L.n - 1].i < 0:
+                        L.n -= 1
+                dop_step(L, ms, act, n_act, rtol, True)
+                n_dense = 0
+                for j in range(n_act):
+                    l = act[j]
+                    if judge(L, &ms[l], &hs[l], &lns[l], l, &accepted[l]):
+                        dense[n_dense] = l
+                        n_dense += 1
+                if n_dense > 0:
+                    dop_dense(L, ms, dense, n_dense)
+                for j in range(n_act):
+                    l = act[j]
+                    if not accepted[l]:
+                        continue
+                    st = advance(L, &ms[l], &hs[l], &lns[l], l)
+                    if st != 0 and not (arcs[l].n_seg > 0 and next_leg(
+                            L, ms, &hs[l], &lns[l], &arcs[l], l, st)):
+                        lane_done(&o, L, &lns[l], &arcs[l], l, st, ms[l].n_rhs)
+                        lns[l].i = -1
     finally:
         PyMem_Free(buf)
+        PyMem_Free(lane_buf)
         PyMem_Free(stamp)
         PyMem_Free(rows)
         PyMem_Free(stamps)
         PyMem_Free(values)
+        PyMem_Free(raw)
+        PyMem_Free(ms)

@@ -2,14 +2,22 @@
 bit on both backends, the burn flown leg by leg as ``operations.fire`` flew it before: each
 leg between two impulses a propagation of its own, ``operations.burn`` between them, a leg
 that crosses the entry interface but ends above breakup carried on to breakup."""
+import functools
+import types
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deorbit import frames, operations
+from deorbit import frames, kernel, operations
 from deorbit.atmosphere import load_msis_table
 from deorbit.kernel import DailyIndices, FiniteBurn, Status, circular_state, propagate
+
+try:
+    from deorbit import _kernel
+except ImportError:  # built without the compiled kernel
+    _kernel = None
 
 START = 9800.3
 HISTORY_DAYS = np.arange(0.0, 3.0, 0.01)
@@ -112,3 +120,34 @@ def test_bad_burns_are_named(orbit_table):
                       space_weather=sw, burn=burn)
     with pytest.raises(ValueError, match="method = 'cowell'"):
         propagate(epoch, state, 100.0, orbit_table, epoch + 1.0, space_weather=sw, burn=good)
+
+
+@pytest.mark.skipif(_kernel is None, reason="compiled kernel not built")
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 7))
+def test_arcs_in_lanes(monkeypatch, orbit_table, seed, k):
+    """The compiled kernel flies finite burns in its lanes (a lane's next leg starts where
+    its last ended, beside other samples' steps): any lane count gives the same bytes."""
+    rng = np.random.default_rng(seed)
+    n = 11
+    state = circular_state(rng.uniform(121.0, 230.0, n), 51.64, rng.uniform(0, 360, n),
+                           rng.uniform(0, 360, n))
+    epoch = START + rng.uniform(0.0, 1.5, n)
+    burn = FiniteBurn(rng.integers(1, 12, n), rng.uniform(0.0, 1500.0, n),
+                      rng.uniform(-20.0, 150.0, n), rng.standard_normal((n, 3)), 0.01, 1.0)
+    stop = epoch + 1.0 * burn.duration_s / 86400.0 + rng.choice([0.0, 0.02], n)
+    args = (epoch, state, rng.uniform(80.0, 160.0, n), orbit_table, stop)
+    kw = dict(method="cowell", stop_alt_km=rng.uniform(70.0, 90.0, n),
+              space_weather=_indices(n, rng), history_days=HISTORY_DAYS,
+              history_origin_utc_days=epoch - 0.5, burn=burn)
+    runs = []
+    for lanes in (None, 1, k):
+        module = _kernel if lanes is None else types.SimpleNamespace(
+            propagate_block=functools.partial(_kernel.propagate_block, lanes=lanes))
+        monkeypatch.setattr(kernel, "_backend", module)
+        runs.append(propagate(*args, **kw))
+    for r in runs[1:]:
+        for f in ("status", "end_epoch_utc_days", "entry_epoch_utc_days", "end_state_eci",
+                  "history_sma_alt_km", "n_steps", "n_rhs"):
+            assert getattr(r, f).tobytes() == getattr(runs[0], f).tobytes(), f
