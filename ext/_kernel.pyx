@@ -5,7 +5,9 @@
 One call propagates a block of samples without the GIL. Every sample is an independent
 orbit: Cowell (Cartesian ECI, two-body + zonal J2..J4 + drag in an atmosphere co-rotating
 with the Earth, DOP853 with dense output, events located on the dense output), optionally
-preceded by an orbit-averaged mean-element phase (the hybrid method). The algorithm, step by
+preceded by an orbit-averaged mean-element phase (the hybrid method), or a finite burn flown
+leg by leg between its impulses (Cowell; each leg as a propagation of its own would fly it:
+``start_leg``, ``next_leg``). The algorithm, step by
 step, is the one of ``src/deorbit/_reference.py``, the readable twin of this file; read that
 first. No Python objects, no RNG and no global mutable state are used inside ``nogil``.
 Constants are compile-time C macros (``deorbit_constants.h``, ``tableaux.h``).
