@@ -139,13 +139,17 @@ ctypedef struct Model:
     # values[(day - day_lo) * n_alt + a], valid when their stamp is the current sample's
     # number, for the days day_lo..day_hi the block's samples can reach (outside: computed
     # each time). values is NULL when it would hold more than VALUE_CACHE_MAX entries (a
-    # user table with a fine altitude grid over decades).
+    # user table with a fine altitude grid over decades). A day's value stamps are cleared
+    # when the call first uses the day (value_ready): a call that may reach years of days
+    # (a stop epoch at the horizon) visits a few, and clearing them all cost megabytes of
+    # memset per call.
     int day_lo
     int day_hi
     DayRow* rows
     int* row_stamp
     double* values
     int* value_stamp
+    char* value_ready
     int sample                 # 1 + the sample's index in the block
     int idx                    # cached table segment (the altitude changes slowly)
     long long n_rhs
@@ -293,9 +297,13 @@ cdef double row_value(const Model* m, const DayRow* r, int a) noexcept nogil:
 cdef inline double row_ln_rho(Model* m, const DayRow* r, int a) noexcept nogil:
     """row_value, computed once per sample for each daily row and altitude node (unless
     the cache would be too large: m.values NULL)."""
-    cdef Py_ssize_t k = <Py_ssize_t> (r.row - m.day_lo) * m.n_alt + a
+    cdef Py_ssize_t day = r.row - m.day_lo
+    cdef Py_ssize_t k = day * m.n_alt + a
     if m.values == NULL or r.row < m.day_lo or r.row > m.day_hi:
         return row_value(m, r, a)
+    if not m.value_ready[day]:
+        memset(&m.value_stamp[day * m.n_alt], 0, m.n_alt * sizeof(int))
+        m.value_ready[day] = 1
     if m.value_stamp[k] != m.sample:
         m.values[k] = row_value(m, r, a)
         m.value_stamp[k] = m.sample
@@ -1221,6 +1229,7 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     cdef long long* stamp = NULL
     cdef DayRow* rows = NULL
     cdef int* stamps = NULL      # per lane: row stamps | value stamps
+    cdef char* ready = NULL      # per lane: the days whose value stamps are cleared
     cdef double* values = NULL
     if n == 0:
         return
@@ -1248,18 +1257,20 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     lane_buf = <double*> PyMem_Malloc(n_lanes * 2 * n_alt * sizeof(double))
     stamp = <long long*> PyMem_Malloc(n_lanes * 2 * n_alt * sizeof(long long))
     rows = <DayRow*> PyMem_Malloc(n_lanes * (n_cached + 1) * sizeof(DayRow))
-    stamps = <int*> PyMem_Calloc(n_lanes * (n_cached + 1 + n_values), sizeof(int))
+    stamps = <int*> PyMem_Malloc(n_lanes * (n_cached + 1 + n_values) * sizeof(int))
+    ready = <char*> PyMem_Calloc(n_lanes * (n_cached + 1), sizeof(char))
     if n_values > 0:
         values = <double*> PyMem_Malloc(n_lanes * n_values * sizeof(double))
     raw = PyMem_Malloc(2 * sizeof(Lanes) + 64)
     ms = <Model*> PyMem_Malloc(n_lanes * sizeof(Model))
     if (buf == NULL or lane_buf == NULL or stamp == NULL or rows == NULL or stamps == NULL
-            or (n_values > 0 and values == NULL) or raw == NULL or ms == NULL):
+            or ready == NULL or (n_values > 0 and values == NULL) or raw == NULL or ms == NULL):
         PyMem_Free(buf)
         PyMem_Free(lane_buf)
         PyMem_Free(stamp)
         PyMem_Free(rows)
         PyMem_Free(stamps)
+        PyMem_Free(ready)
         PyMem_Free(values)
         PyMem_Free(raw)
         PyMem_Free(ms)
@@ -1306,7 +1317,9 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
         m.day_hi = day_hi
         m.rows = &rows[l * (n_cached + 1)]
         m.row_stamp = &stamps[l * (n_cached + 1 + n_values)]
+        memset(m.row_stamp, 0, (n_cached + 1) * sizeof(int))
         m.value_stamp = &m.row_stamp[n_cached + 1]
+        m.value_ready = &ready[l * (n_cached + 1)]
         m.values = &values[l * n_values] if n_values > 0 else NULL
         m.prof = &lane_buf[2 * l * n_alt]
         m.slope = &lane_buf[(2 * l + 1) * n_alt]
@@ -1470,6 +1483,7 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
         PyMem_Free(stamp)
         PyMem_Free(rows)
         PyMem_Free(stamps)
+        PyMem_Free(ready)
         PyMem_Free(values)
         PyMem_Free(raw)
         PyMem_Free(ms)
