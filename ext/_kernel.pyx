@@ -1263,84 +1263,75 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
         values = <double*> PyMem_Malloc(n_lanes * n_values * sizeof(double))
     raw = PyMem_Malloc(2 * sizeof(Lanes) + 64)
     ms = <Model*> PyMem_Malloc(n_lanes * sizeof(Model))
-    if (buf == NULL or lane_buf == NULL or stamp == NULL or rows == NULL or stamps == NULL
-            or ready == NULL or (n_values > 0 and values == NULL) or raw == NULL or ms == NULL):
-        PyMem_Free(buf)
-        PyMem_Free(lane_buf)
-        PyMem_Free(stamp)
-        PyMem_Free(rows)
-        PyMem_Free(stamps)
-        PyMem_Free(ready)
-        PyMem_Free(values)
-        PyMem_Free(raw)
-        PyMem_Free(ms)
-        PyMem_Free(ms)
-        raise MemoryError()
-    L = aligned_lanes(raw)
-    S = L + 1
-    # Lanes without a sample compute on a circular orbit (never on zeros: no inf or NaN).
-    memset(L, 0, 2 * sizeof(Lanes))
-    for l in range(LANES):
-        L.y[0][l] = S.y[0][l] = EARTH_RADIUS_M + 400e3
-        L.y[4][l] = S.y[4][l] = 7700.0
-        L.h[l] = S.h[l] = 60.0
-    L.n = n_lanes
-    S.n = 1
-    L.zonal_degree = S.zonal_degree = zonal_degree
-    L.ellipsoid = S.ellipsoid = ellipsoid
-    for k in range(n_lanes * 2 * n_alt):
-        stamp[k] = -1
-    for k in range(n_hist):
-        buf[k] = history_days[k] * SECONDS_PER_DAY
-    for k in range(n_alt - 1):
-        buf[n_hist + k] = 1.0 / (table_alt_km[k + 1] - table_alt_km[k])
-    for k in range(n_eph):
-        buf[n_hist + n_alt + k] = ephemeris_days[k] * SECONDS_PER_DAY
-    for l in range(n_lanes):
-        m = &ms[l]
-        m.zonal_degree = zonal_degree
-        m.ellipsoid = ellipsoid
-        m.n_alt = n_alt
-        m.alt_km = &table_alt_km[0]
-        m.inv_dalt = &buf[n_hist]
-        m.n_f = axis_f107a.shape[0]
-        m.n_d = axis_df.shape[0]
-        m.n_p = axis_ap.shape[0]
-        m.ax_f = &axis_f107a[0]
-        m.ax_d = &axis_df[0]
-        m.ax_p = &axis_ap[0]
-        m.n_s = season_nodes.shape[0]
-        m.ax_s = &season_nodes[0] if season_nodes.shape[0] > 0 else NULL
-        m.season_period_days = season_period_days
-        m.n_days = n_days
-        m.day_lo = day_lo
-        m.day_hi = day_hi
-        m.rows = &rows[l * (n_cached + 1)]
-        m.row_stamp = &stamps[l * (n_cached + 1 + n_values)]
-        memset(m.row_stamp, 0, (n_cached + 1) * sizeof(int))
-        m.value_stamp = &m.row_stamp[n_cached + 1]
-        m.value_ready = &ready[l * (n_cached + 1)]
-        m.values = &values[l * n_values] if n_values > 0 else NULL
-        m.prof = &lane_buf[2 * l * n_alt]
-        m.slope = &lane_buf[(2 * l + 1) * n_alt]
-        m.stamp = &stamp[2 * l * n_alt]
-        m.serial = 0
-        m.sample = 0
-        hs[l].n = n_hist
-        hs[l].t_s = buf
-        hs[l].n_eph = n_eph
-        hs[l].eph_t_s = &buf[n_hist + n_alt]
-        lns[l].i = -1
-        lns[l].table_row = -1
-    o.start_epoch_days = &start_epoch_days[0]
-    o.status = &status[0]
-    o.end_epoch_days = &end_epoch_days[0]
-    o.entry_epoch_days = &entry_epoch_days[0]
-    o.end_state = &end_state[0, 0]
-    o.end_state_row = end_state.strides[0] // sizeof(double)
-    o.n_steps = &n_steps[0]
-    o.n_rhs = &n_rhs[0]
-    try:
+    try:   # (the finally frees whatever was allocated)
+        if (buf == NULL or lane_buf == NULL or stamp == NULL or rows == NULL or stamps == NULL
+                or ready == NULL or (n_values > 0 and values == NULL) or raw == NULL
+                or ms == NULL):
+            raise MemoryError()
+        L = aligned_lanes(raw)
+        S = L + 1
+        # Lanes without a sample compute on a circular orbit (never on zeros: no inf or NaN).
+        memset(L, 0, 2 * sizeof(Lanes))
+        for l in range(LANES):
+            L.y[0][l] = S.y[0][l] = EARTH_RADIUS_M + 400e3
+            L.y[4][l] = S.y[4][l] = 7700.0
+            L.h[l] = S.h[l] = 60.0
+        L.n = n_lanes
+        S.n = 1
+        L.zonal_degree = S.zonal_degree = zonal_degree
+        L.ellipsoid = S.ellipsoid = ellipsoid
+        for k in range(n_lanes * 2 * n_alt):
+            stamp[k] = -1
+        for k in range(n_hist):
+            buf[k] = history_days[k] * SECONDS_PER_DAY
+        for k in range(n_alt - 1):
+            buf[n_hist + k] = 1.0 / (table_alt_km[k + 1] - table_alt_km[k])
+        for k in range(n_eph):
+            buf[n_hist + n_alt + k] = ephemeris_days[k] * SECONDS_PER_DAY
+        for l in range(n_lanes):
+            m = &ms[l]
+            m.zonal_degree = zonal_degree
+            m.ellipsoid = ellipsoid
+            m.n_alt = n_alt
+            m.alt_km = &table_alt_km[0]
+            m.inv_dalt = &buf[n_hist]
+            m.n_f = axis_f107a.shape[0]
+            m.n_d = axis_df.shape[0]
+            m.n_p = axis_ap.shape[0]
+            m.ax_f = &axis_f107a[0]
+            m.ax_d = &axis_df[0]
+            m.ax_p = &axis_ap[0]
+            m.n_s = season_nodes.shape[0]
+            m.ax_s = &season_nodes[0] if season_nodes.shape[0] > 0 else NULL
+            m.season_period_days = season_period_days
+            m.n_days = n_days
+            m.day_lo = day_lo
+            m.day_hi = day_hi
+            m.rows = &rows[l * (n_cached + 1)]
+            m.row_stamp = &stamps[l * (n_cached + 1 + n_values)]
+            memset(m.row_stamp, 0, (n_cached + 1) * sizeof(int))
+            m.value_stamp = &m.row_stamp[n_cached + 1]
+            m.value_ready = &ready[l * (n_cached + 1)]
+            m.values = &values[l * n_values] if n_values > 0 else NULL
+            m.prof = &lane_buf[2 * l * n_alt]
+            m.slope = &lane_buf[(2 * l + 1) * n_alt]
+            m.stamp = &stamp[2 * l * n_alt]
+            m.serial = 0
+            m.sample = 0
+            hs[l].n = n_hist
+            hs[l].t_s = buf
+            hs[l].n_eph = n_eph
+            hs[l].eph_t_s = &buf[n_hist + n_alt]
+            lns[l].i = -1
+            lns[l].table_row = -1
+        o.start_epoch_days = &start_epoch_days[0]
+        o.status = &status[0]
+        o.end_epoch_days = &end_epoch_days[0]
+        o.entry_epoch_days = &entry_epoch_days[0]
+        o.end_state = &end_state[0, 0]
+        o.end_state_row = end_state.strides[0] // sizeof(double)
+        o.n_steps = &n_steps[0]
+        o.n_rhs = &n_rhs[0]
         with nogil:
             while True:
                 # Every lane with a sample is brought to its next step; a lane whose sample

@@ -62,7 +62,7 @@ def test_ci_uses_the_compiled_kernel():
 
 def test_backends_share_the_keyword_contract():
     """Both backends name propagate_block's parameters exactly as the wrapper's argument
-    bundles do (BlockInputs, DensityArgs, BlockOutputs), so every call is by keyword; the
+    bundles do (BlockInputs, DensityArgs, ArcArgs, BlockOutputs), so every call is by keyword; the
     reference backend adds only ``along`` (the reference density mode), the compiled one
     only ``lanes`` (how many samples its Cowell steps take at a time, a test switch)."""
     import inspect
@@ -72,7 +72,7 @@ def test_backends_share_the_keyword_contract():
     from .conftest import BACKENDS
 
     names = (kernel.BlockInputs._fields + kernel.DensityArgs._fields
-             + kernel.BlockOutputs._fields)
+             + kernel.ArcArgs._fields + kernel.BlockOutputs._fields)
     assert len(set(names)) == len(names)
     ref = list(inspect.signature(_reference.propagate_block).parameters)
     assert set(ref) == set(names) | {"along"}

@@ -81,12 +81,6 @@ class BlockInputs(NamedTuple):
     history_days: np.ndarray
     history_origin_days: np.ndarray
     ephemeris_days: np.ndarray
-    arc_segments: np.ndarray
-    arc_duration_s: np.ndarray
-    arc_dv_m_s: np.ndarray
-    arc_errors: np.ndarray
-    arc_dv_error_frac: float
-    arc_pointing_rad: float
 
 
 class DensityArgs(NamedTuple):
@@ -560,10 +554,11 @@ def propagate(
         handover_alt_km=handover, hybrid=method == "hybrid",
         mean_input=name == "mean_elements", mean_max_step_days=max_step, rtol=rtol,
         zonal_degree=int(zonal_degree), ellipsoid=altitude == "ellipsoid", history_days=hist,
-        history_origin_days=hist_origin, ephemeris_days=eph, **arc._asdict())
+        history_origin_days=hist_origin, ephemeris_days=eph)
     out = BlockOutputs.allocate(n, hist.size, eph.size)
     backend, module, extra = backend_for(atmosphere)
-    module.propagate_block(**inputs._asdict(), **density._asdict(), **out._asdict(), **extra)
+    module.propagate_block(**inputs._asdict(), **density._asdict(), **arc._asdict(),
+                           **out._asdict(), **extra)
     return PropagationResult(
         status=out.status, end_epoch_utc_days=out.end_epoch_days,
         entry_epoch_utc_days=out.entry_epoch_days,
@@ -591,10 +586,22 @@ class FiniteBurn(NamedTuple):
     pointing_error_deg: float = 0.0
 
 
+class ArcArgs(NamedTuple):
+    """``propagate_block``'s finite-burn arguments (see :class:`FiniteBurn`; no burn:
+    ``arc_segments`` 0)."""
+
+    arc_segments: np.ndarray
+    arc_duration_s: np.ndarray
+    arc_dv_m_s: np.ndarray
+    arc_errors: np.ndarray
+    arc_dv_error_frac: float
+    arc_pointing_rad: float
+
+
 def _burn_arrays(burn, n, epoch, stop_epoch, method, n_eph):
     """The kernel's ``arc_*`` arguments of ``burn`` (a :class:`FiniteBurn` or None)."""
     if burn is None:
-        return _Arc(np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n), np.zeros((n, 3)),
+        return ArcArgs(np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n), np.zeros((n, 3)),
                     0.0, 0.0)
     if not isinstance(burn, FiniteBurn):
         raise ValueError(f"burn: expected a FiniteBurn, got {type(burn).__name__}")
@@ -618,19 +625,8 @@ def _burn_arrays(burn, n, epoch, stop_epoch, method, n_eph):
         i = int(np.flatnonzero(stop_epoch < end)[0])
         raise ValueError(f"stop_epoch_utc_days[{i}] = {float(stop_epoch[i])!r}: allowed >= "
                          f"the burn's end, {float(end[i])!r}")
-    return _Arc(np.ascontiguousarray(np.broadcast_to(seg.astype(np.int64), (n,))), dur, dv, err,
-                frac, float(np.radians(pointing)))
-
-
-class _Arc(NamedTuple):
-    """``propagate_block``'s finite-burn arguments (see :class:`FiniteBurn`)."""
-
-    arc_segments: np.ndarray
-    arc_duration_s: np.ndarray
-    arc_dv_m_s: np.ndarray
-    arc_errors: np.ndarray
-    arc_dv_error_frac: float
-    arc_pointing_rad: float
+    return ArcArgs(np.ascontiguousarray(np.broadcast_to(seg.astype(np.int64), (n,))), dur, dv,
+                   err, frac, float(np.radians(pointing)))
 
 
 def _check_options(method, altitude, atmosphere, zonal_degree):
