@@ -1020,7 +1020,7 @@ cdef void impulse(double* y, double dv, const double* err, double dv_error_frac,
 
 
 ctypedef struct Arc:
-    # A sample's finite burn (fly_arc's sequence): n_seg impulses at the middles of n_seg
+    # A sample's finite burn (the reference's fly_arc): n_seg impulses at the middles of n_seg
     # equal segments of duration_s from epoch, a coast to stop; each leg between them is
     # timed from its own start, as a propagation of its own would be.
     long long n_seg            # 0: no finite burn
@@ -1040,14 +1040,13 @@ ctypedef struct Arc:
     long long steps            # steps of the legs flown before this one
 
 
-cdef void start_leg(Lanes* L, Model* ms, History* hist, Lane* ln, Arc* arc, int l,
-                    const double* y, double start, double until) noexcept nogil:
-    """Lane l flies a leg of its sample's finite burn from (start, y) to until (UTC days):
-    the model's day offset and day boundary, the history's start and the step size as a
-    propagation starting there has them."""
-    cdef Model* m = &ms[l]
-    cdef int day0, d
-    m.day_offset = start - arc.first_day
+cdef void rebase(Model* m, History* hist, double start, double first_day,
+                 double origin) noexcept nogil:
+    """Time the model and the history from the epoch start (UTC days), as a propagation
+    starting there: the day offset from the daily rows' first epoch (first_day), the day
+    and its boundary, a new density interval, the history's start after its origin."""
+    cdef int day0
+    m.day_offset = start - first_day
     day0 = <int> floor(m.day_offset)
     if day0 > m.n_days - 1:
         day0 = m.n_days - 1
@@ -1057,7 +1056,16 @@ cdef void start_leg(Lanes* L, Model* ms, History* hist, Lane* ln, Arc* arc, int 
                       if day0 + 1 < m.n_days else INFINITY)
     m.idx = 0
     hist.i = 0
-    hist.start_s = (start - arc.origin) * SECONDS_PER_DAY
+    hist.start_s = (start - origin) * SECONDS_PER_DAY
+
+
+cdef void start_leg(Lanes* L, Model* ms, History* hist, Lane* ln, Arc* arc, int l,
+                    const double* y, double start, double until) noexcept nogil:
+    """Lane l flies a leg of its sample's finite burn from (start, y) to until (UTC days):
+    the model's day offset and day boundary, the history's start and the step size as a
+    propagation starting there has them."""
+    cdef int d
+    rebase(&ms[l], hist, start, arc.first_day, arc.origin)
     record(hist, 0.0, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
     ln.start = start
     ln.t = 0.0
@@ -1187,7 +1195,7 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     ``arc_segments[i] > 0`` flies a finite burn from its start epoch instead (Cowell only):
     ``arc_segments[i]`` impulses of ``arc_dv_m_s[i]`` in all over ``arc_duration_s[i]``,
     with the execution errors ``arc_errors[i]``, ``arc_dv_error_frac`` and the pointing
-    sigma ``arc_pointing_rad`` (:func:`fly_arc`). Inputs are validated and outputs
+    sigma ``arc_pointing_rad`` (:func:`start_leg`, :func:`next_leg`). Inputs are validated and outputs
     allocated (NaN-filled) by the wrapper; this function releases the GIL for the block.
 
     The samples' Cowell phases run ``lanes`` at a time (1 ... :data:`LANES`; an internal
@@ -1216,7 +1224,7 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
     cdef double y[6]
     cdef double el[6]
     cdef double t, t_end
-    cdef int k, d, st, day0
+    cdef int k, d, st
     cdef int n_hist = history_days.shape[0]
     cdef int n_eph = ephemeris_days.shape[0]
     cdef int n_alt = table_alt_km.shape[0]
@@ -1356,20 +1364,10 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                                          if season_log.shape[1] > 0 else NULL)
                                 m.serial += 1
                             m.daily = &daily[daily_row[i], 0, 0]
-                            m.n_span = 0             # a new sample's rows: no interval to keep
-                            m.sample = <int> i + 1
-                            m.day_offset = start_epoch_days[i] - daily_first_days[i]
-                            day0 = <int> floor(m.day_offset)
-                            if day0 > m.n_days - 1:
-                                day0 = m.n_days - 1
-                            set_day(m, day0)
-                            m.next_break_s = ((day0 + 1 - m.day_offset) * SECONDS_PER_DAY
-                                              if day0 + 1 < m.n_days else INFINITY)
-                            m.idx = 0
+                            m.sample = <int> i + 1   # (before rebase: the row caches' stamp)
+                            rebase(m, hist, start_epoch_days[i], daily_first_days[i],
+                                   history_origin_days[i])
                             m.n_rhs = 0
-                            hist.i = 0
-                            hist.start_s = ((start_epoch_days[i] - history_origin_days[i])
-                                            * SECONDS_PER_DAY)
                             hist.sma_alt_km = &history_sma_alt_km[i, 0] if n_hist > 0 else NULL
                             hist.i_eph = 0
                             hist.eph_state = &ephemeris_state[i, 0, 0] if n_eph > 0 else NULL

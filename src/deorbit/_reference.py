@@ -109,22 +109,20 @@ class Model:
         self.table = table
         self.alt_km = None if table is None else table.alt_km
         self.daily = daily
-        self.day_offset = day_offset
         # Reference density mode (no table): along.density(epoch, r_eci, F10.7a, dF, Ap) at
         # the time t_eval (s after the start) of each drag evaluation; stage times are
         # t_step + C[s] h within a Cowell step.
         self.along = along
-        self.start_epoch_days = start_epoch_days
         self.t_step = self.t_eval = 0.0
         self.rows = None
-        self.rebase(start_epoch_days, start_epoch_days - day_offset, day_offset)
+        self.rebase(start_epoch_days, day_offset)   # start_epoch_days, day_offset, the day
         self.n_rhs = 0
 
-    def rebase(self, start_epoch_days, first_day, day_offset=None):
-        """Time the model from the epoch start_epoch_days (a propagation's start): the day
-        offset from the daily rows' first epoch, the day and its boundary."""
+    def rebase(self, start_epoch_days, day_offset):
+        """Time the model from the epoch start_epoch_days (a propagation's start), day_offset
+        days after the daily rows' first epoch: the day and its boundary."""
         self.start_epoch_days = start_epoch_days
-        self.day_offset = start_epoch_days - first_day if day_offset is None else day_offset
+        self.day_offset = day_offset
         day0 = min(math.floor(self.day_offset), len(self.daily) - 1)
         self.set_day(day0)
         self.next_break_s = ((day0 + 1 - self.day_offset) * SECONDS_PER_DAY
@@ -778,7 +776,7 @@ def leg(m, hist, first_day, origin, start, y, stop, rtol, targets, steps):
     """Cowell from (start, y) to the epoch stop, timed from its own start as a propagation
     of its own is; returns (status, end epoch, y, first target's crossing epoch or inf,
     steps)."""
-    m.rebase(start, first_day)
+    m.rebase(start, start - first_day)
     hist.i = 0
     hist.start_s = (start - origin) * SECONDS_PER_DAY
     t_hit = [math.inf, math.inf]
@@ -806,10 +804,10 @@ def impulse(y, dv, err, dv_error_frac, sig):
 
 def fly_arc(m, hist, y, epoch, stop, first_day, origin, n_seg, duration_s, dv, err,
             dv_error_frac, sig, targets, rtol, steps):
-    """A finite burn from epoch, then a coast to the epoch stop (see ``_kernel.fly_arc``):
-    n_seg impulses at the middles of n_seg equal segments, the orbit flown leg by leg, on
-    to breakup from a leg that ends inside the atmosphere. Returns (status, end epoch, y,
-    entry epoch or inf, steps)."""
+    """A finite burn from epoch, then a coast to the epoch stop (the compiled kernel's
+    ``start_leg``/``next_leg`` in its lanes): n_seg impulses at the middles of n_seg equal
+    segments, the orbit flown leg by leg, on to breakup from a leg that ends inside the
+    atmosphere. Returns (status, end epoch, y, entry epoch or inf, steps)."""
     e, entry, st = epoch, math.inf, ST_HORIZON
     for k in range(n_seg + 1):
         until = epoch + (k + 0.5) / n_seg * duration_s / SECONDS_PER_DAY if k < n_seg else stop

@@ -601,8 +601,8 @@ class ArcArgs(NamedTuple):
 def _burn_arrays(burn, n, epoch, stop_epoch, method, n_eph):
     """The kernel's ``arc_*`` arguments of ``burn`` (a :class:`FiniteBurn` or None)."""
     if burn is None:
-        return ArcArgs(np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n), np.zeros((n, 3)),
-                    0.0, 0.0)
+        return ArcArgs(np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n),
+                       np.zeros((n, 3)), 0.0, 0.0)
     if not isinstance(burn, FiniteBurn):
         raise ValueError(f"burn: expected a FiniteBurn, got {type(burn).__name__}")
     if method != "cowell" or n_eph:

@@ -159,6 +159,12 @@ class Station:
         return dict(density_scale=self.density_scale, space_weather=self.space_weather,
                     density_model=self.density_model)
 
+    def trial_coast(self, epoch, state, until):
+        """Cowell of every row from (epoch, state) to ``until`` or the entry interface, at
+        the default tolerance and unrecorded: a trial shot's coast to its burn."""
+        return propagate(epoch, state, self.bc_kg_m2, self.table, until, method="cowell",
+                         entry_alt_km=self.entry_alt_km, **self.density())
+
     def fly(self, rows, epoch, state, until, entry_alt_km=None, burn=None):
         """Cowell for ``rows`` from (epoch, state) to breakup or ``until`` (with ``burn``, a
         :class:`deorbit.kernel.FiniteBurn`, flown first)."""
@@ -511,8 +517,7 @@ class _Anchored(NamedTuple):
     @classmethod
     def of(cls, e0, y0, t_burn, station):
         at = np.maximum(e0, t_burn - NEWTON_ANCHOR_S / SECONDS_PER_DAY)
-        pre = propagate(e0, y0, station.bc_kg_m2, station.table, at, method="cowell",
-                        entry_alt_km=station.entry_alt_km, **station.density())
+        pre = station.trial_coast(e0, y0, at)
         there = (pre.status == Status.HORIZON)[:, None]
         return cls(e0, y0, np.where(there[:, 0], pre.end_epoch_utc_days, e0),
                    np.where(there, pre.end_state_eci, y0))
@@ -531,8 +536,7 @@ def _shoot(epoch, state, t_burn, dv_m_s, duration_s, station, bc_ref, lower_tabl
     (:func:`deorbit.fall.fall`: integrated to 10 km, then the terminal descent), so the
     burn is aimed with the model that scores the impacts.
     """
-    pre = propagate(epoch, state, station.bc_kg_m2, station.table, t_burn, method="cowell",
-                    entry_alt_km=station.entry_alt_km, **station.density())
+    pre = station.trial_coast(epoch, state, t_burn)
     lat = np.full(epoch.size, np.nan)
     lon = np.full(epoch.size, np.nan)
     alive = pre.status == Status.HORIZON
