@@ -34,6 +34,19 @@ def _indices(n, rng):
                         rng.uniform(-30, 60, (n, 9)), rng.uniform(0, 120, (n, 9)))
 
 
+def _random_arcs(rng, n, frac, pointing_deg):
+    """(epoch, state, burn, stop epoch) of n finite burns, some starting just above the
+    entry interface (they enter during or after the burn), some followed by a coast."""
+    state = circular_state(rng.uniform(121.0, 230.0, n), 51.64, rng.uniform(0, 360, n),
+                           rng.uniform(0, 360, n))
+    epoch = START + rng.uniform(0.0, 1.5, n)
+    burn = FiniteBurn(rng.integers(1, 12, n), rng.uniform(0.0, 1500.0, n),
+                      rng.uniform(-20.0, 150.0, n), rng.standard_normal((n, 3)), frac,
+                      pointing_deg)
+    return epoch, state, burn, epoch + 1.0 * burn.duration_s / 86400.0 + rng.choice(
+        [0.0, 0.02], n)
+
+
 def _leg_by_leg(epoch, state, bc, table, stop, burn, sw, origin, stop_alt):
     """The definition: one ``propagate`` per leg (and per carry-on to breakup), history
     joined as the engine joins its pieces (a time keeps its first value)."""
@@ -80,14 +93,7 @@ def _leg_by_leg(epoch, state, bc, table, stop, burn, sw, origin, stop_alt):
 def test_arc_is_its_legs(backend, orbit_table, seed, frac, pointing_deg):
     rng = np.random.default_rng(seed)
     n = 4
-    # some start just above the entry interface and enter during or after the burn
-    state = circular_state(rng.uniform(121.0, 230.0, n), 51.64, rng.uniform(0, 360, n),
-                           rng.uniform(0, 360, n))
-    epoch = START + rng.uniform(0.0, 1.5, n)
-    burn = FiniteBurn(rng.integers(1, 12, n), rng.uniform(0.0, 1500.0, n),
-                      rng.uniform(-20.0, 150.0, n), rng.standard_normal((n, 3)), frac,
-                      pointing_deg)
-    stop = epoch + 1.0 * burn.duration_s / 86400.0 + rng.choice([0.0, 0.02], n)
+    epoch, state, burn, stop = _random_arcs(rng, n, frac, pointing_deg)
     bc, stop_alt = rng.uniform(80.0, 160.0, n), rng.uniform(70.0, 90.0, n)
     sw, origin = _indices(n, rng), epoch - rng.uniform(0.0, 1.0, n)
     got = propagate(epoch, state, bc, orbit_table, stop, method="cowell", stop_alt_km=stop_alt,
@@ -131,12 +137,7 @@ def test_arcs_in_lanes(monkeypatch, orbit_table, seed, k):
     its last ended, beside other samples' steps): any lane count gives the same bytes."""
     rng = np.random.default_rng(seed)
     n = 11
-    state = circular_state(rng.uniform(121.0, 230.0, n), 51.64, rng.uniform(0, 360, n),
-                           rng.uniform(0, 360, n))
-    epoch = START + rng.uniform(0.0, 1.5, n)
-    burn = FiniteBurn(rng.integers(1, 12, n), rng.uniform(0.0, 1500.0, n),
-                      rng.uniform(-20.0, 150.0, n), rng.standard_normal((n, 3)), 0.01, 1.0)
-    stop = epoch + 1.0 * burn.duration_s / 86400.0 + rng.choice([0.0, 0.02], n)
+    epoch, state, burn, stop = _random_arcs(rng, n, 0.01, 1.0)
     args = (epoch, state, rng.uniform(80.0, 160.0, n), orbit_table, stop)
     kw = dict(method="cowell", stop_alt_km=rng.uniform(70.0, 90.0, n),
               space_weather=_indices(n, rng), history_days=HISTORY_DAYS,

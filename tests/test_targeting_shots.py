@@ -12,16 +12,23 @@ from deorbit.kernel import circular_state
 from deorbit.scenario import load_scenario
 
 
-@pytest.mark.parametrize("duration_s", [0.0, 1200.0])
-def test_newton_shot_lands_where_the_calibration_shot_does(duration_s):
+def _stations(alt_km, seed, n=6):
+    """(iss-2030, its fall table, states, epochs, Station) of n stations on circular orbits
+    at alt_km inside the fall table (0-200 km, static)."""
     s = load_scenario("iss-2030")
-    lower = fall.fall_table(s)    # 0-200 km, static: the station starts inside it
-    n = 6
-    rng = np.random.default_rng(2)
-    state = circular_state(np.full(n, 190.0), 51.64, rng.uniform(0, 360, n),
+    lower = fall.fall_table(s)
+    rng = np.random.default_rng(seed)
+    state = circular_state(np.full(n, alt_km), 51.64, rng.uniform(0, 360, n),
                            rng.uniform(0, 360, n))
     epoch = 9500.0 + rng.uniform(0.0, 1.0, n)
-    station = operations.Station(np.full(n, 104.0), np.full(n, 78.0), np.ones(n), lower)
+    return s, lower, state, epoch, operations.Station(np.full(n, 104.0), np.full(n, 78.0),
+                                                      np.ones(n), lower)
+
+
+@pytest.mark.parametrize("duration_s", [0.0, 1200.0])
+def test_newton_shot_lands_where_the_calibration_shot_does(duration_s):
+    s, lower, state, epoch, station = _stations(190.0, seed=2)
+    n = epoch.size
     dv = np.full(n, 60.0)
     dur = np.full(n, duration_s)
     bc_ref = np.full(n, fall.reference_fragment_bc(s))
@@ -39,14 +46,9 @@ def test_anchored_newton_shots():
     window start (the same flight, another step sequence, whose millimetres the fragment's
     fall at rtol 1e-4 turns into up to ~20 m; the misses are ~100 km); a burn Newton moved
     before the anchor starts from the window start, bit for bit the direct shot."""
-    s = load_scenario("iss-2030")
-    lower = fall.fall_table(s)
-    n = 6
-    rng = np.random.default_rng(3)
-    state = circular_state(np.full(n, 200.0), 51.64, rng.uniform(0, 360, n),
-                           rng.uniform(0, 360, n))
-    e0 = 9500.0 + rng.uniform(0.0, 1.0, n)
-    station = operations.Station(np.full(n, 104.0), np.full(n, 78.0), np.ones(n), lower)
+    s, lower, state, e0, station = _stations(200.0, seed=3)
+    n = e0.size
+    rng = np.random.default_rng(4)           # the scan's burn times
     sub = (np.full(n, 60.0), np.zeros(n), station, np.full(n, fall.reference_fragment_bc(s)),
            lower)
     t_scan = e0 + rng.uniform(0.1, 0.4, n)
