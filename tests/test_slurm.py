@@ -205,6 +205,24 @@ def test_all_jobs_lost_gives_the_resume_command_and_a_local_resume_finishes(tmp_
     assert (run / "summary.csv").read_bytes() == reference
 
 
+@pytest.mark.slow
+def test_a_sweep_through_slurm_jobs_identical_to_a_local_sweep(tmp_path, slurm):
+    """deorbit sweep takes the same job options: its variants run as the work of the batch
+    jobs, and sweep.csv (values, paired differences) is the local sweep's, byte for byte."""
+    sweep = [sys.executable, "-m", "deorbit.cli", "sweep", SCENARIO, "--set",
+             "start.horizon_years=8,9", "--samples", "200", "--no-report", "--no-progress"]
+    said = {}
+    for where, options in (("jobs", JOBS), ("local", ["--workers", "2"])):
+        done = subprocess.run([*sweep, *options, "--out", str(tmp_path / where)], env=slurm,
+                              capture_output=True, text=True, timeout=DEADLINE_S)
+        assert done.returncode == 0, done.stderr
+        said[where] = done.stdout
+    assert "submitting 2 SLURM jobs" in said["jobs"], said["jobs"]
+    assert (tmp_path / "jobs" / "sweep.csv").read_bytes() == \
+        (tmp_path / "local" / "sweep.csv").read_bytes()
+    assert _squeue(slurm) == []
+
+
 def test_a_refused_submission_is_one_line_and_writes_nothing(tmp_path, slurm):
     done = _run(slurm, tmp_path / "run", *JOBS, "--queue", "no-such-partition", check=False)
     assert done.returncode == 1
@@ -287,8 +305,14 @@ def test_readme_sbatch_scripts_run(tmp_path, slurm):
 
 
 # -- the options, without a cluster --------------------------------------------------------
+#: The two commands that take the options (deorbit sweep with a small --set).
+COMMANDS = {"run": ["run", SCENARIO],
+            "sweep": ["sweep", SCENARIO, "--set", "start.horizon_years=8,9"]}
+
+
+@pytest.mark.parametrize("command", tuple(COMMANDS))
 @pytest.mark.parametrize("options, says", [
-    (["--cluster", "slurm"], "deorbit run: --cluster slurm needs --jobs N"),
+    (["--cluster", "slurm"], "deorbit {command}: --cluster slurm needs --jobs N"),
     (["--cluster", "slurm", "--jobs", "0"], "argument --jobs: 0: allowed an integer >= 1"),
     (["--cluster", "pbs", "--jobs", "2", "--walltime", "1:00"],
      "argument --walltime: '1:00': allowed HH:MM:SS"),
@@ -305,26 +329,30 @@ def test_readme_sbatch_scripts_run(tmp_path, slurm):
     (["--scheduler", "tcp://h:1", "--cluster", "slurm", "--jobs", "1"],
      "--scheduler and --cluster: give one of them"),
 ])
-def test_job_options_refused_in_one_line_before_anything_is_written(tmp_path, capsys, options,
-                                                                    says):
+def test_job_options_refused_in_one_line_before_anything_is_written(tmp_path, capsys, command,
+                                                                    options, says):
+    """The same checks and the same words for deorbit run and deorbit sweep."""
     from deorbit.cli import main
 
     try:
-        code = main(["run", SCENARIO, *options, "--out", str(tmp_path / "out")])
+        code = main([*COMMANDS[command], *options, "--out", str(tmp_path / "out")])
     except SystemExit as exc:   # argparse's own refusals
         code = exc.code
     assert code == 2
     err = capsys.readouterr().err
+    says = says.format(command=command)
     assert err.count("\n") == 1 and "Traceback" not in err and says in err, err
     assert not (tmp_path / "out").exists()
 
 
-def test_missing_scheduler_file_one_line_nothing_written(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("command", tuple(COMMANDS))
+def test_missing_scheduler_file_one_line_nothing_written(tmp_path, capsys, monkeypatch,
+                                                          command):
     from deorbit import cluster
     from deorbit.cli import main
 
     monkeypatch.setattr(cluster, "SCHEDULER_FILE_WAIT_S", 1.0)
-    code = main(["run", SCENARIO, "--scheduler-file", str(tmp_path / "s.json"), "--out",
+    code = main([*COMMANDS[command], "--scheduler-file", str(tmp_path / "s.json"), "--out",
                  str(tmp_path / "out")])
     assert code == 1
     err = capsys.readouterr().err

@@ -6,10 +6,14 @@ LocalCluster with common random numbers.
 - the sweep writes its table (units in the column names), sweep.json and a figure per
   headline metric, and the report shows it;
 - it is reproducible for any worker count, and resumable;
-- a date key sweeps; a bad --set names the key in one line, without a traceback.
+- a date key sweeps; a bad --set names the key in one line, without a traceback;
+- the batch-job options (--cluster ...) reach the runner as run's do, and an interrupted or
+  failed sweep prints the whole command that continues it.
 """
 import csv
 import json
+import shlex
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +135,90 @@ def test_the_errors_are_the_scenario_parsers():
         variants("iss-early-maintained", [parse_set(f"{BUDGET}=-5")])
     with pytest.raises(SweepError, match="mixes numbers and dates"):
         parse_set(f"{BUDGET}=1,2028-01-01")
+
+
+# -- the workers' options and the resume command (the runner replaced: nothing is submitted)
+JOBS = ["--cluster", "slurm", "--jobs", "4", "--cores", "8", "--memory", "16GB",
+        "--walltime", "01:00:00"]
+ARGV = {
+    "sweep": ["sweep", "iss-early-maintained", "--set", f"{BUDGET}=0,10,40", "--set",
+              "start.horizon_years=8,9.5", "--samples", "48"],
+    "run": ["run", "iss-early-maintained", "iss-2030", "--set", 'atmosphere.model="nrlmsis21"',
+            "--samples", "48", "--seed", "7", "--no-convergence"],
+}
+
+
+def _runner_stopped_by(monkeypatch, exc, *, started=False):
+    """deorbit.runner.run replaced by a recorder of its arguments that raises ``exc``, after
+    writing the run directory's manifest.json if ``started``; returns the record."""
+    from deorbit import runner
+
+    calls = []
+
+    def stopped(scenarios, out_dir, **kwargs):
+        calls.append((scenarios, out_dir, kwargs))
+        if started:
+            Path(out_dir).mkdir(parents=True)
+            (Path(out_dir) / "manifest.json").write_text("{}")
+        raise exc
+    monkeypatch.setattr(runner, "run", stopped)
+    return calls
+
+
+@pytest.mark.parametrize("command", ["sweep", "run"])
+def test_the_job_queue_reaches_the_runner_and_ctrl_c_gives_the_whole_command(
+        monkeypatch, capsys, tmp_path, command):
+    """``deorbit sweep`` (as ``deorbit run``) --cluster ...: the JobQueue of its options and
+    its other worker options reach deorbit.runner.run; on Ctrl-C one line gives the command
+    that continues it, and that command parsed back is the same sweep with --resume."""
+    from deorbit.cluster import JobQueue
+
+    calls = _runner_stopped_by(monkeypatch, KeyboardInterrupt())
+    out = tmp_path / "my sweep"   # a space: the command quotes it
+    argv = [*ARGV[command], *JOBS, "--worker-timeout", "900", "--no-report", "--no-progress",
+            "--out", str(out)]
+    assert cli.main(argv) == 130
+    [(scenarios, out_dir, kwargs)] = calls
+    assert len(scenarios) == (6 if command == "sweep" else 2) and out_dir == str(out)
+    assert kwargs["job_queue"] == JobQueue("slurm", 4, 8, "16GB", "01:00:00")
+    assert {k: kwargs[k] for k in ("workers", "scheduler", "scheduler_file",
+                                   "no_worker_timeout_s", "samples", "resume")} == {
+        "workers": None, "scheduler": None, "scheduler_file": None,
+        "no_worker_timeout_s": 900.0, "samples": 48, "resume": False}
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    said, command_line = err.strip().split(": continue with: ")
+    assert said == f"deorbit: interrupted; the finished blocks are kept in {out}"
+    words = shlex.split(command_line)
+    assert words[:2] == ["deorbit", command] and words[-3:] == ["--out", str(out), "--resume"]
+    again, given = (vars(cli.build_parser().parse_args(a)) for a in (words[1:], argv))
+    assert again == {**given, "resume": True, "progress": None}   # all but the display
+
+
+@pytest.mark.parametrize("started", [True, False])
+def test_a_failed_sweep_gives_the_command_once_it_has_a_run_directory(
+        monkeypatch, capsys, tmp_path, started):
+    """A RunError (no live worker): one line, exit code 1, with the command that continues
+    the sweep once the run directory was started (as deorbit run)."""
+    from deorbit.runner import RunError
+
+    _runner_stopped_by(monkeypatch, RunError("no Dask worker alive for 5 s"), started=started)
+    out = tmp_path / "run"
+    argv = [*ARGV["sweep"], "--workers", "2", "--out", str(out)]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    resume = shlex.join(["deorbit", "sweep", "iss-early-maintained", "--samples", "48",
+                         "--workers", "2", "--set", f"{BUDGET}=0,10,40", "--set",
+                         "start.horizon_years=8,9.5", "--out", str(out), "--resume"])
+    assert err == ("deorbit: no Dask worker alive for 5 s"
+                   + (f"; continue with: {resume}" if started else "") + "\n")
+
+
+def test_jobs_without_cluster_is_refused_in_run_s_words(capsys, tmp_path):
+    errors = {}
+    for command in ("run", "sweep"):
+        assert cli.main([*ARGV[command], "--jobs", "2", "--out", str(tmp_path / "x")]) == 2
+        errors[command] = capsys.readouterr().err
+    assert errors["sweep"] == errors["run"].replace("deorbit run:", "deorbit sweep:") == (
+        "deorbit sweep: --jobs: only with --cluster slurm|pbs|sge|lsf\n")
+    assert not (tmp_path / "x").exists()

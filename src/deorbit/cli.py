@@ -97,11 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-convergence", action="store_true",
                      help="run every sample asked for, even where a scenario's "
                           "monte_carlo.convergence target is met earlier")
-    run.add_argument("--worker-timeout", type=_number(float, 0, low_open=True),
-                     default=None, metavar="SECONDS",
-                     help="give up after this long without a live Dask worker (default "
-                          "60 s; with --cluster 600 s, for jobs waiting in the queue); the "
-                          "finished blocks stay for --resume")
     _output_options(run)
     run.add_argument("--set", dest="overrides", action="append", type=_override, default=[],
                      metavar="KEY.PATH=VALUE",
@@ -249,7 +244,17 @@ def _sweep_parser(sub):
                "operations.altitude_maintenance.dv_budget_m_s=0,10,20,40,80\n"
                "  deorbit sweep iss-early --set "
                "operations.deorbit_vehicle.ready_utc.mode=2028-01-01,2029-01-01 "
-               "--samples 500",
+               "--samples 500\n"
+               "  deorbit sweep iss-early-maintained --set "
+               "operations.altitude_maintenance.dv_budget_m_s=0,10,20,40,80 --samples 20000 "
+               "\\\n"
+               "      --out runs/sweep --cluster slurm --jobs 4 --cores 8 --memory 16GB "
+               "--walltime 01:00:00\n"
+               "      the workers as 4 SLURM batch jobs (8 single-threaded workers each); "
+               "after an error\n"
+               "      or Ctrl-C, one line gives the whole command that continues the sweep "
+               "(the same\n"
+               "      words, then --out runs/sweep --resume)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sw.add_argument("scenario", metavar="SCENARIO",
                     help="a built-in scenario name or the path of a .toml file")
@@ -261,8 +266,9 @@ def _sweep_parser(sub):
                     help="samples per value (default: the scenario's monte_carlo.samples)")
     sw.add_argument("--resume", action="store_true",
                     help="continue the interrupted sweep in --out (same scenario, --set and "
-                         "--samples)")
+                         "--samples; the workers may be elsewhere)")
     _run_dir_options(sw)
+    _cluster_options(sw)
     _output_options(sw)
 
 
@@ -274,18 +280,17 @@ def _sweep(args) -> int:
         print("deorbit sweep: --resume needs --out DIR (the run directory to continue)",
               file=sys.stderr)
         return 2
+    try:
+        where = _worker_options(args)
+    except ValueError as exc:
+        print(f"deorbit sweep: {exc}", file=sys.stderr)
+        return 2
     out = args.out or str(default_out_dir())
     try:
         result = run_sweep(args.scenario, args.settings, out, samples=args.samples,
-                           workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                           progress=args.progress)
-    except RunError as exc:
-        print(f"deorbit: {exc}; continue with --out {out} --resume", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"deorbit: interrupted; the finished blocks are kept in {out}: continue with "
-              f"--out {out} --resume", file=sys.stderr)
-        return 130
+                           resume=args.resume, progress=args.progress, **where)
+    except (RunError, KeyboardInterrupt) as exc:
+        return _stopped(args, out, exc)
     print(format_sweep(result))
     print(f"\nrun directory: {out}  (sweep.csv, sweep.json, sweep-*.png)")
     _write_report(args, out)
@@ -335,11 +340,12 @@ def _checked(parse):
     return check
 
 
-def _cluster_options(run):
-    """``deorbit run``'s options for batch jobs (dask-jobqueue) and for a scheduler file."""
+def _cluster_options(p):
+    """The options of ``run`` and ``sweep`` for batch jobs (dask-jobqueue), for a scheduler
+    file, and for how long to wait without a live worker (checked by :func:`_job_queue`)."""
     from .cluster import SYSTEMS, memory_bytes, walltime_seconds
 
-    jq = run.add_argument_group(
+    jq = p.add_argument_group(
         "batch jobs", "Run the Dask workers as batch jobs of a job queue (needs dask-jobqueue: "
         'pip install "deorbit[cluster]"), from a login node or a batch job; the options not '
         "given here (network interface, directories, extra directives) come from Dask's "
@@ -358,13 +364,18 @@ def _cluster_options(run):
     jq.add_argument("--queue", metavar="Q", help="queue (SLURM partition) of the jobs")
     jq.add_argument("--account", metavar="A",
                     help="account (SGE and LSF: project) the jobs are charged to")
-    run.add_argument("--scheduler-file", metavar="PATH",
-                     help="connect to the scheduler that wrote PATH (dask scheduler "
-                          "--scheduler-file PATH, e.g. inside a SLURM allocation with dask "
-                          "worker --scheduler-file PATH under srun); waits up to 60 s for it")
+    p.add_argument("--scheduler-file", metavar="PATH",
+                   help="connect to the scheduler that wrote PATH (dask scheduler "
+                        "--scheduler-file PATH, e.g. inside a SLURM allocation with dask "
+                        "worker --scheduler-file PATH under srun); waits up to 60 s for it")
+    p.add_argument("--worker-timeout", type=_number(float, 0, low_open=True),
+                   default=None, metavar="SECONDS",
+                   help="give up after this long without a live Dask worker (default "
+                        "60 s; with --cluster 600 s, for jobs waiting in the queue); the "
+                        "finished blocks stay for --resume")
 
 
-#: The options of ``deorbit run`` that only --cluster takes.
+#: The options of ``deorbit run`` and ``sweep`` that only --cluster takes.
 _JOB_OPTIONS = ("jobs", "cores", "memory", "walltime", "queue", "account")
 
 
@@ -389,6 +400,21 @@ def _job_queue(args):
                     args.queue, args.account)
     spec.check()
     return spec
+
+
+def _worker_options(args) -> dict:
+    """The keyword arguments of :func:`deorbit.runner.run` that say where the workers are
+    and how long to wait without one, from the options of ``run`` or ``sweep``.
+
+    Raises
+    ------
+    ValueError
+        One line (from :func:`_job_queue`): options that do not go together, or a job
+        queue option that is wrong or missing.
+    """
+    return {"workers": args.workers, "scheduler": args.scheduler,
+            "scheduler_file": args.scheduler_file, "job_queue": _job_queue(args),
+            "no_worker_timeout_s": args.worker_timeout}
 
 
 def _fmt(fig, digits=3, pct=False):
@@ -453,7 +479,7 @@ def _run(args) -> int:
               file=sys.stderr)
         return 2
     try:
-        job_queue = _job_queue(args)
+        where = _worker_options(args)
     except ValueError as exc:
         print(f"deorbit run: {exc}", file=sys.stderr)
         return 2
@@ -469,19 +495,10 @@ def _run(args) -> int:
         scenarios = with_variants(scenarios)
     out = args.out or str(default_out_dir())
     try:
-        summary = run(scenarios, out, samples=args.samples, workers=args.workers,
-                      scheduler=args.scheduler, resume=args.resume, progress=args.progress,
-                      no_worker_timeout_s=args.worker_timeout, job_queue=job_queue,
-                      scheduler_file=args.scheduler_file)
-    except RunError as exc:  # no scheduler; no live worker (then the blocks so far are kept)
-        started = (Path(out) / "manifest.json").exists()
-        print(f"deorbit: {exc}" + (f"; continue with: {_resume_command(args, out)}"
-                                   if started else ""), file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"deorbit: interrupted; the finished blocks are kept in {out}: continue with: "
-              f"{_resume_command(args, out)}", file=sys.stderr)
-        return 130
+        summary = run(scenarios, out, samples=args.samples, resume=args.resume,
+                      progress=args.progress, **where)
+    except (RunError, KeyboardInterrupt) as exc:
+        return _stopped(args, out, exc)
     print(format_table(summary))
     if args.decompose:
         from . import decompose
@@ -499,17 +516,69 @@ def _run(args) -> int:
     return 0
 
 
+def _stopped(args, out, exc) -> int:
+    """Say in one line why the run (or sweep) in ``out`` stopped, with the command that
+    continues it where it has blocks to keep; returns the exit code.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The options of ``deorbit run`` or ``deorbit sweep``.
+    out : str
+        The run directory.
+    exc : deorbit.runner.RunError or KeyboardInterrupt
+        No scheduler, jobs not submitted, or no live worker (exit code 1; the command
+        only if the run directory was started); or Ctrl-C (exit code 130).
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        print(f"deorbit: interrupted; the finished blocks are kept in {out}: continue with: "
+              f"{_resume_command(args, out)}", file=sys.stderr)
+        return 130
+    started = (Path(out) / "manifest.json").exists()
+    print(f"deorbit: {exc}" + (f"; continue with: {_resume_command(args, out)}"
+                               if started else ""), file=sys.stderr)
+    return 1
+
+
+#: The options with a value that a resume command repeats when given (those of ``run``;
+#: ``sweep`` has all but --seed), in this order.
+_RESUMED_OPTIONS = ("samples", "seed", "workers", "scheduler", "scheduler_file", "cluster",
+                    *_JOB_OPTIONS, "worker_timeout")
+#: The flags that a resume command repeats when given (``sweep`` has only --no-report).
+_RESUMED_FLAGS = ("no_convergence", "no_report", "decompose")
+
+
 def _resume_command(args, out) -> str:
-    """The ``deorbit run`` command that continues this run in ``out``."""
-    words = ["deorbit", "run", *args.scenarios]
-    for option in ("samples", "seed", "workers", "scheduler", "scheduler_file", "cluster",
-                   *_JOB_OPTIONS, "worker_timeout"):
-        value = getattr(args, option)
+    """The command that continues this run (or sweep) in ``out``, shell-quoted.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The options of ``deorbit run`` or ``deorbit sweep``.
+    out : str or Path
+        The run directory.
+
+    Returns
+    -------
+    str
+        ``deorbit run SCENARIO...`` or ``deorbit sweep SCENARIO``, every option given that
+        shapes the run or says where its workers are (:data:`_RESUMED_OPTIONS`), every
+        ``--set`` (run's as given; sweep's key paths with their values), the flags given
+        (:data:`_RESUMED_FLAGS`), then ``--out OUT --resume``.
+    """
+    if args.command == "sweep":
+        words = ["deorbit", "sweep", args.scenario]
+        sets = [s.text for s in args.settings]
+    else:
+        words = ["deorbit", "run", *args.scenarios]
+        sets = [text for _, _, text in args.overrides]
+    for option in _RESUMED_OPTIONS:
+        value = getattr(args, option, None)
         if value is not None:
             words += [f"--{option.replace('_', '-')}", str(value)]
-    words += [w for _, _, text in args.overrides for w in ("--set", text)]
-    words += (["--no-convergence"] * args.no_convergence + ["--no-report"] * args.no_report
-              + ["--decompose"] * args.decompose)
+    words += [w for text in sets for w in ("--set", text)]
+    words += [f"--{flag.replace('_', '-')}" for flag in _RESUMED_FLAGS
+              if getattr(args, flag, False)]
     return shlex.join([*words, "--out", str(out), "--resume"])
 
 

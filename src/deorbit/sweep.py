@@ -13,7 +13,8 @@ differences between values given paired standard errors.
   by the scenario's own parser, so a bad value is the parser's one-line error naming the
   key. The variants are named ``SCENARIO.K`` (K = 0, 1, ...).
 - The variants run as the scenarios of one run (:func:`deorbit.runner.run`: its store,
-  its resume, its reproducibility for any worker count). They share the seed, the block
+  its resume, its workers wherever they are, a LocalCluster, a scheduler or batch jobs
+  with ``--cluster``, and its reproducibility for any worker count). They share the seed, the block
   size and the sample indices, so sample i of every variant sees the same random draws
   (common random numbers, :mod:`deorbit.sampling`): the differences between values are
   paired, and their standard errors (:func:`deorbit.report.compare_runs`) are sharp.
@@ -176,19 +177,40 @@ def _variant_scenario(base, values, k):
 
 
 def run_sweep(scenario, settings, out_dir, *, samples=None, workers=None, scheduler=None,
-              client=None, resume=False, progress=None, log=print) -> dict:
+              client=None, resume=False, progress=None, log=print, no_worker_timeout_s=None,
+              job_queue=None, scheduler_file=None) -> dict:
     """Run every variant (one :func:`deorbit.runner.run`), then write ``sweep.json``,
-    ``sweep.csv`` and the figures into ``out_dir``; returns the sweep (see
-    :func:`summarize_sweep`).
+    ``sweep.csv`` and the figures into ``out_dir``.
 
-    Parameters are those of :func:`deorbit.runner.run`, with ``scenario`` a built-in name or
-    a file and ``settings`` a list of :class:`Setting`.
+    Parameters
+    ----------
+    scenario : str or Path
+        A built-in scenario name or a scenario file.
+    settings : list of Setting
+        The swept keys and their values (:func:`parse_set`); the first varies fastest.
+    out_dir : str or Path
+        Run directory.
+    samples, resume, progress, log
+        Passed to :func:`deorbit.runner.run`: the sample cap per variant, ``--resume``, the
+        progress display and the message sink.
+    workers, scheduler, client, job_queue, scheduler_file, no_worker_timeout_s
+        Passed to :func:`deorbit.runner.run`: where the workers are (a LocalCluster of
+        ``workers``, a ``scheduler`` address, a ``client``, the batch jobs of a
+        :class:`deorbit.cluster.JobQueue`, or the scheduler of ``scheduler_file``) and the
+        seconds without a live worker before giving up.
+
+    Returns
+    -------
+    dict
+        The sweep (:func:`summarize_sweep`).
     """
     from .runner import run
 
     vs = variants(scenario, settings)
     run([v.scenario for v in vs], out_dir, samples=samples, workers=workers,
-        scheduler=scheduler, client=client, resume=resume, progress=progress, log=log)
+        scheduler=scheduler, client=client, resume=resume, progress=progress, log=log,
+        no_worker_timeout_s=no_worker_timeout_s, job_queue=job_queue,
+        scheduler_file=scheduler_file)
     result = summarize_sweep(out_dir, scenario, settings, vs)
     write_sweep(out_dir, result)
     return result
