@@ -45,6 +45,7 @@ cdef extern from "kernel_params.h":
         ST_ENTERED
         ST_HORIZON
         ST_NUMERICAL_FAILURE
+        ST_HANDED_OVER
         MAX_STEPS
         N_AVG_STEPS
         N_MEAN_TO_OSC_ITER
@@ -1164,7 +1165,8 @@ cdef Lanes* aligned_lanes(void* raw) noexcept nogil:
 def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] state0,
                     const double[::1] drag_m2_kg, const double[::1] density_scale,
                     const double[::1] stop_epoch_days, const double[::1] stop_alt_km,
-                    double entry_alt_km, double handover_alt_km, bint hybrid, bint mean_input,
+                    double entry_alt_km, double handover_alt_km, bint hybrid,
+                    bint stop_at_handover, bint mean_input,
                     double mean_max_step_days, double rtol, int zonal_degree, bint ellipsoid,
                     const double[::1] table_alt_km, const double[:, ::1] table_log_rho,
                     const long long[::1] table_row,
@@ -1416,6 +1418,8 @@ def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] sta
                                 if st == 0:
                                     handover_epoch_days[i] = (start_epoch_days[i]
                                                               + t / SECONDS_PER_DAY)
+                                    if stop_at_handover:
+                                        st = ST_HANDED_OVER
                             else:
                                 if mean_input:
                                     mean_to_osculating(m, el, y, S)

@@ -4,6 +4,7 @@
 #define ST_ENTERED 1
 #define ST_HORIZON 2
 #define ST_NUMERICAL_FAILURE 3
+#define ST_HANDED_OVER 4
 #define MAX_STEPS 20000000
 #define N_AVG_STEPS 32
 #define N_MEAN_TO_OSC_ITER 2

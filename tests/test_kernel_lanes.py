@@ -68,7 +68,7 @@ def make_block(seed, n, method, mean_input, tables):
     """Mixed samples: start days and times of day, ballistic coefficients, density scales
     (one without drag), density models, stop epochs, stop altitudes below the entry
     interface; Cowell from 130-200 km (entries within hours, or the stop epoch first),
-    hybrid from 165-230 km handed over at 160 km."""
+    hybrid from 165-230 km handed over at 160 km (or stopping there: stop_at_handover)."""
     rng = np.random.default_rng(seed)
     days = 5
     first = np.floor(START + 0.5) - 0.5 + rng.integers(0, 2, n)
@@ -96,6 +96,7 @@ def make_block(seed, n, method, mean_input, tables):
     else:
         kw["handover_alt_km"] = 160.0
         kw["mean_max_step_days"] = float(rng.choice([0.5, 1.0, 3.0]))
+        kw["stop_at_handover"] = bool(rng.random() < 0.3)
     return Block(method, kw, n)
 
 

@@ -121,3 +121,43 @@ def test_two_threads_give_identical_results(f200):
     for r in results:
         np.testing.assert_array_equal(r.end_state_eci, serial.end_state_eci)
         np.testing.assert_array_equal(r.end_epoch_utc_days, serial.end_epoch_utc_days)
+
+
+@pytest.mark.parametrize("backend", ["compiled", "reference"])
+def test_stop_at_handover_ends_where_cowell_starts(backend, f200):
+    """stop_at_handover: status HANDED_OVER at the hand-over epoch of the same propagation
+    flown on, in the state its Cowell phase starts from (flown on by Cowell it enters when
+    the whole propagation does); a sample whose mean orbit starts below the hand-over
+    altitude stops at its start, in its start state. Both backends, the same bytes."""
+    if BACKENDS[backend] is None:
+        pytest.skip("compiled kernel not built")
+    y0 = circular_state(np.array([262.0, 238.0, 205.0]), 51.64, np.array([0.0, 90.0, 200.0]))
+    kw = dict(method="hybrid", handover_alt_km=215.0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kernel, "_backend", BACKENDS[backend])
+        stop = propagate(0.0, y0, 100.0, f200["table"], 400.0, stop_at_handover=True, **kw)
+    assert (stop.status == Status.HANDED_OVER).all()
+    assert np.isnan(stop.entry_epoch_utc_days).all() and np.isnan(stop.lifetime_days).all()
+    assert stop.end_epoch_utc_days[2] == 0.0
+    np.testing.assert_array_equal(stop.end_state_eci[2], y0[2])
+    assert (stop.end_epoch_utc_days[:2] > 0.5).all()
+    np.testing.assert_array_equal(stop.end_epoch_utc_days, stop.handover_epoch_utc_days)
+    if backend == "reference":
+        compiled = propagate(0.0, y0, 100.0, f200["table"], 400.0, stop_at_handover=True, **kw)
+        np.testing.assert_array_equal(stop.end_state_eci, compiled.end_state_eci)
+        np.testing.assert_array_equal(stop.end_epoch_utc_days, compiled.end_epoch_utc_days)
+        return
+    whole = propagate(0.0, y0, 100.0, f200["table"], 400.0, **kw)
+    np.testing.assert_array_equal(stop.end_epoch_utc_days, whole.handover_epoch_utc_days)
+    on = propagate(stop.end_epoch_utc_days, stop.end_state_eci, 100.0, f200["table"], 400.0,
+                   method="cowell")
+    assert (whole.status == Status.ENTERED).all() and (on.status == Status.ENTERED).all()
+    np.testing.assert_allclose(on.entry_epoch_utc_days, whole.entry_epoch_utc_days,
+                               rtol=0.0, atol=1e-8)
+    np.testing.assert_allclose(on.end_state_eci, whole.end_state_eci, rtol=0.0, atol=1e-3)
+
+
+def test_stop_at_handover_needs_the_hybrid_method(f200):
+    with pytest.raises(ValueError, match="stop_at_handover: needs method = 'hybrid'"):
+        propagate(0.0, circular_state(300.0, 51.64), 100.0, f200["table"], 10.0,
+                  method="cowell", stop_at_handover=True)

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from deorbit import engine, environment, fall, flight, fragments, frames, operations
 from deorbit.engine import Outcome
 from deorbit.ground import great_circle_distance_km
-from deorbit.kernel import circular_state
+from deorbit.kernel import Status, circular_state
 from deorbit.scenario import load_scenario
 
 from .scenario_fixtures import DEORBIT, write_scenario
@@ -258,3 +258,34 @@ def test_burn_equals_the_vector_formula(seed, n, frac, pointing_deg):
     want[:, 3:] += (dv * (1.0 + frac * errors[:, 0]))[:, None] * d
     got = operations.burn(state, dv, errors, frac, pointing_deg)
     assert got.tobytes() == want.tobytes()
+
+
+def test_lowering_starts_where_the_osculating_altitude_first_reaches_it(tmp_path, f200):
+    """The decay to the lowering altitude ends where the osculating altitude first falls to
+    start_lowering_altitude_km: with the hybrid method (mean elements to 3 km above it,
+    then Cowell) within two orbits of where Cowell throughout ends, at that altitude
+    (or below it when the hand-over already was: then at the hand-over)."""
+    for d in ("hybrid", "cowell"):
+        (tmp_path / d).mkdir()
+    s = _scenario(tmp_path / "hybrid", f200, samples=6)
+    cowell = load_scenario(write_scenario(
+        tmp_path / "cowell", f200, samples=6, block=6, horizon=1.0, bc=104.0,
+        profile="F107_70_Ap_4", extra=DEORBIT.format(p_fail=0.0, dv_err=0.0, point_err=0.0,
+                                                     time_err=0.0)
+        + '\n[propagation]\nmethod = "cowell"\n'))
+    x = engine.sampling.draw_block(s, 0, 6)
+    idx = np.arange(6)
+    epoch = x["start.epoch_utc"]
+    state = circular_state(np.linspace(228.0, 236.0, 6), 51.64, 0.0, np.linspace(0, 300, 6))
+    ends = {}
+    for sc in (s, cowell):
+        status, end, y = flight._decay_to_lowering(flight.FlightBlock(sc, x, 6, 0), idx,
+                                                   epoch, state, 220.0)
+        assert (status == Status.ENTERED).all()
+        alt = frames.altitude_km(y[:, :3])
+        assert np.all(alt <= 220.0 + 1e-3)
+        ends[sc.propagation.method] = end, alt
+    np.testing.assert_allclose(ends["cowell"][1], 220.0, atol=1e-3)
+    # the same dip, or one or two orbits off (a marginal dip: the hybrid's own mean decay)
+    assert np.all(np.abs(ends["hybrid"][0] - ends["cowell"][0]) < 0.15)
+    assert np.sum(ends["hybrid"][0] > epoch + 5.0) >= 3   # days of mean-element decay

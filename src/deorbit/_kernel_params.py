@@ -13,6 +13,7 @@ from .constants import EARTH_RADIUS_M
 ST_ENTERED = 1
 ST_HORIZON = 2
 ST_NUMERICAL_FAILURE = 3
+ST_HANDED_OVER = 4
 
 #: Most integrator steps of one sample.
 MAX_STEPS = 20_000_000
@@ -45,9 +46,9 @@ MEAN_MAX_DECAY_M = 2000.0
 QUAD_SCALE_M = 20000.0
 
 #: The names written to the C header, in order (integers as integers, the rest as doubles).
-NAMES = ("ST_ENTERED", "ST_HORIZON", "ST_NUMERICAL_FAILURE", "MAX_STEPS", "N_AVG_STEPS",
-         "N_MEAN_TO_OSC_ITER", "ROOT_MAX_ITER", "N_QUAD_MAX", "N_SPAN_MAX", "VALUE_CACHE_MAX",
-         "POS_SCALE_M", "VEL_SCALE_M_S", "MIN_STEP_S", "DAY_EPS", "ROOT_TOL_S",
+NAMES = ("ST_ENTERED", "ST_HORIZON", "ST_NUMERICAL_FAILURE", "ST_HANDED_OVER", "MAX_STEPS",
+         "N_AVG_STEPS", "N_MEAN_TO_OSC_ITER", "ROOT_MAX_ITER", "N_QUAD_MAX", "N_SPAN_MAX",
+         "VALUE_CACHE_MAX", "POS_SCALE_M", "VEL_SCALE_M_S", "MIN_STEP_S", "DAY_EPS", "ROOT_TOL_S",
          "MEAN_MAX_DECAY_M", "QUAD_SCALE_M")
 
 

@@ -46,6 +46,7 @@ from ._kernel_params import (
     ROOT_MAX_ITER,
     ROOT_TOL_S,
     ST_ENTERED,
+    ST_HANDED_OVER,
     ST_HORIZON,
     ST_NUMERICAL_FAILURE,
     VEL_SCALE_M_S,
@@ -826,7 +827,8 @@ def fly_arc(m, hist, y, epoch, stop, first_day, origin, n_seg, duration_s, dv, e
 
 
 def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_epoch_days,
-                    stop_alt_km, entry_alt_km, handover_alt_km, hybrid, mean_input,
+                    stop_alt_km, entry_alt_km, handover_alt_km, hybrid,
+                    stop_at_handover, mean_input,
                     mean_max_step_days, rtol, zonal_degree, ellipsoid, table_alt_km,
                     table_log_rho, table_row, axis_f107a, axis_df, axis_ap, season_log,
                     season_nodes,
@@ -888,6 +890,8 @@ def propagate_block(start_epoch_days, state0, drag_m2_kg, density_scale, stop_ep
                     y = mean_to_osculating(m, el)
                 if st == 0:
                     handover_epoch_days[i] = start_epoch_days[i] + t / SECONDS_PER_DAY
+                    if stop_at_handover:
+                        st = ST_HANDED_OVER
             else:
                 if mean_input:
                     y = mean_to_osculating(m, el)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import fall, maintenance, operations, orbits, sampling
+from . import fall, frames, maintenance, operations, orbits, sampling
 from .constants import DAYS_PER_YEAR, EARTH_RADIUS_M, SECONDS_PER_DAY
 from .environment import density_models, environment
 from .kernel import Status, mean_circular_elements, propagate
@@ -27,6 +27,9 @@ HISTORY_STEP_DAYS = 30.0
 #: 0.018-0.085 % with 8-day steps, at 0.6 times the cost (benchmarks/hybrid_accuracy.py,
 #: VALIDATION.md).
 MEAN_MAX_STEP_DAYS = 8.0
+#: The decay to the lowering altitude hands over to Cowell when the mean orbit's lowest
+#: altitude is this far above it, km (see _decay_to_lowering).
+LOWERING_HANDOVER_KM = 3.0
 
 def history_days(scenario):
     """Times of the stored altitude history, days after each sample's start."""
@@ -216,6 +219,39 @@ def _sma_alt_km(state):
     return (orbits.semi_major_axis_m(state) - EARTH_RADIUS_M) * 1e-3
 
 
+def _decay_to_lowering(blk, idx, epoch, state, low_km):
+    """Natural decay of samples idx until their osculating altitude is first below low_km
+    (the lowering burns start there): status (ENTERED when it is), epoch and state.
+
+    With the hybrid method the mean elements fly down to a mean orbit whose lowest
+    altitude is LOWERING_HANDOVER_KM above low_km, then Cowell finds the crossing (a
+    sample whose osculating altitude is at or below low_km there is at it already).
+    """
+    j, kw = idx, dict(rtol=blk.common["rtol"], **blk.history_times(idx))
+    if blk.scenario.propagation.method == "hybrid":
+        r = blk.unrecorded(idx, epoch, blk.horizon[idx], state, method="hybrid",
+                           handover_alt_km=low_km + LOWERING_HANDOVER_KM,
+                           stop_at_handover=True, mean_max_step_days=MEAN_MAX_STEP_DAYS, **kw)
+        blk.keep_history(idx, r)
+        status, epoch, state = r.status.copy(), r.end_epoch_utc_days, r.end_state_eci
+        there = status == Status.HANDED_OVER
+        at = there.copy()
+        at[there] = frames.altitude_km(state[there, :3]) <= low_km
+        status[at] = Status.ENTERED
+        on = there & ~at
+        j, kw = idx[on], dict(rtol=blk.common["rtol"], **blk.history_times(idx[on]))
+    else:
+        status, on = np.empty(idx.size, dtype=np.int8), np.ones(idx.size, dtype=bool)
+    if on.any():
+        r = blk.unrecorded(j, epoch[on], blk.horizon[j], state[on], method="cowell",
+                           entry_alt_km=low_km, **kw)
+        blk.keep_history(j, r)
+        status[on] = r.status
+        epoch, state = epoch.copy(), state.copy()
+        epoch[on], state[on] = r.end_epoch_utc_days, r.end_state_eci
+    return status, epoch, state
+
+
 def _deorbit_sequence(blk, idx, epoch, state, block_index):
     """Decay to the lowering altitude, lowering burns, targeted final burn (samples idx)."""
     scenario, x = blk.scenario, blk.x
@@ -232,17 +268,12 @@ def _deorbit_sequence(blk, idx, epoch, state, block_index):
     above = _sma_alt_km(state) > low
     if above.any():
         j = idx[above]
-        r = blk.unrecorded(j, epoch[above], blk.horizon[j], state[above],
-                           method=scenario.propagation.method, entry_alt_km=low,
-                           handover_alt_km=low + 10.0, rtol=blk.common["rtol"],
-                           mean_max_step_days=MEAN_MAX_STEP_DAYS, **blk.history_times(j))
-        blk.keep_history(j, r)
-        lost = r.status != Status.ENTERED    # still above at the horizon, or a failure
-        blk.outcome[j[r.status == Status.HORIZON]] = Outcome.IN_ORBIT
-        blk.outcome[j[r.status == Status.NUMERICAL_FAILURE]] = Outcome.NUMERICAL_FAILURE
+        status, end, y = _decay_to_lowering(blk, j, epoch[above], state[above], low)
+        lost = status != Status.ENTERED    # still above at the horizon, or a failure
+        blk.outcome[j[status == Status.HORIZON]] = Outcome.IN_ORBIT
+        blk.outcome[j[status == Status.NUMERICAL_FAILURE]] = Outcome.NUMERICAL_FAILURE
         epoch, state = epoch.copy(), state.copy()
-        epoch[above] = r.end_epoch_utc_days
-        state[above] = r.end_state_eci
+        epoch[above], state[above] = end, y
         keep = np.ones(idx.size, dtype=bool)
         keep[np.flatnonzero(above)[lost]] = False
         idx, epoch, state = idx[keep], epoch[keep], state[keep]

@@ -73,6 +73,7 @@ class BlockInputs(NamedTuple):
     entry_alt_km: float
     handover_alt_km: float
     hybrid: bool
+    stop_at_handover: bool
     mean_input: bool
     mean_max_step_days: float
     rtol: float
@@ -154,6 +155,9 @@ class Status(enum.IntEnum):
     HORIZON = 2
     #: The integrator failed (step size underflow, too many steps, non-finite state).
     NUMERICAL_FAILURE = 3
+    #: Hybrid with ``stop_at_handover``: the mean orbit's lowest altitude reached the
+    #: hand-over altitude; the end state is the osculating state Cowell would start from.
+    HANDED_OVER = 4
 
 
 class DailyIndices:
@@ -401,6 +405,7 @@ def propagate(
     entry_alt_km: float = ENTRY_ALT_KM,
     stop_alt_km=None,
     handover_alt_km: float = HANDOVER_ALT_KM,
+    stop_at_handover: bool = False,
     density_scale=1.0,
     rtol: float = 1e-9,
     zonal_degree: int = 4,
@@ -449,7 +454,14 @@ def propagate(
         0 <= stop_alt_km <= entry_alt_km. Default: ``entry_alt_km``.
     handover_alt_km : float
         Hybrid hand-over altitude, km, >= entry_alt_km + 10 (default :data:`HANDOVER_ALT_KM`,
-        180).
+        180); not used by Cowell.
+    stop_at_handover : bool
+        Hybrid method only: stop at the hand-over instead of flying on with Cowell (status
+        HANDED_OVER, the end state the osculating state Cowell would start from; a sample
+        whose mean orbit starts below ``handover_alt_km`` stops at its start epoch), e.g.
+        to start an operation when the mean orbit's lowest altitude reaches an altitude.
+        The hand-over is checked at the mean phase's steps (at most ``mean_max_step_days``
+        and 2 km of decay apart).
     density_scale : float or array_like, shape (N,)
         Multiplier on the table density (>= 0; 0 switches drag off), e.g. a sampled
         density-model error.
@@ -530,7 +542,8 @@ def propagate(
     stop_alt = _per_sample("stop_alt_km", entry if stop_alt_km is None else stop_alt_km, n,
                            0.0, entry, what=f">= 0 and <= entry_alt_km = {entry}")
     handover = float(_per_sample("handover_alt_km", handover_alt_km, 1, entry + 10.0, 2000.0,
-                                 what=f">= entry_alt_km + 10 = {entry + 10} and <= 2000")[0])
+                                 what=f">= entry_alt_km + 10 = {entry + 10} and <= 2000")[0]
+                     ) if method == "hybrid" else math.inf   # Cowell: not used
     rtol = float(_per_sample("rtol", rtol, 1, 1e-14, 1e-3)[0])
     max_step = float(_per_sample("mean_max_step_days", mean_max_step_days, 1, 0.01, 100.0)[0])
     _check_start_altitude(name, state, altitude, entry)
@@ -538,6 +551,9 @@ def propagate(
     hist_origin = epoch if history_origin_utc_days is None else _per_sample(
         "history_origin_utc_days", history_origin_utc_days, n, -1e6, 1e6)
     eph = _times("ephemeris_days", ephemeris_days)
+    if stop_at_handover and method != "hybrid":
+        raise ValueError(f"stop_at_handover: needs method = 'hybrid' (got {method!r}: only the "
+                         "hybrid method hands over from mean elements to Cowell)")
     if eph.size and method != "cowell":
         raise ValueError("ephemeris_days: states along the trajectory need method = 'cowell' "
                          f"(got {method!r}: the mean-element phase has no osculating state "
@@ -552,6 +568,7 @@ def propagate(
         start_epoch_days=epoch, state0=state, drag_m2_kg=1.0 / bc, density_scale=scale,
         stop_epoch_days=stop_epoch, stop_alt_km=stop_alt, entry_alt_km=entry,
         handover_alt_km=handover, hybrid=method == "hybrid",
+        stop_at_handover=bool(stop_at_handover),
         mean_input=name == "mean_elements", mean_max_step_days=max_step, rtol=rtol,
         zonal_degree=int(zonal_degree), ellipsoid=altitude == "ellipsoid", history_days=hist,
         history_origin_days=hist_origin, ephemeris_days=eph)

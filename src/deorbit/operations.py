@@ -3,7 +3,8 @@
 The sequence a deorbit vehicle flies (NASA's plan for the ISS, DESIGN section 4): natural
 decay to about 220 km, a few retrograde perigee-lowering burns about a day apart, then a
 final burn timed so that the debris falls into the target area near Point Nemo. Burns are
-impulsive here (the USDV's burns last minutes; a finite-burn model is not built yet).
+impulsive, or finite with the vehicle's thrust (:func:`fire`: the USDV's burns last
+minutes).
 
 Targeting (:func:`target_final_burn`) is solved per sample, not assumed:
 

@@ -93,7 +93,8 @@ class DeorbitVehicle:
     ready_utc: Distribution
     #: Below this altitude (semi-major axis minus R_e) at readiness it cannot start, km.
     min_altitude_km: float
-    #: Natural decay down to this altitude before the first burn, km.
+    #: Natural decay down to this altitude before the first burn, km: the burns start when
+    #: the osculating (ellipsoid) altitude first falls to it.
     start_lowering_altitude_km: float
     #: Number of perigee-lowering burns before the final one.
     lowering_burns: int
