@@ -77,11 +77,19 @@ cdef extern from "lanes.h":
         double hd[LANES]
         double alt[LANES]
         double rho[LANES]
+        double seg_p[LANES]
+        double seg_s[LANES]
+        double seg_a[LANES]
+        double seg_lo[LANES]
+        double seg_hi[LANES]
         int n
         int zonal_degree
         int ellipsoid
     void lanes_stage(Lanes* L, int s, double* out) noexcept nogil
     void lanes_drag(Lanes* L, double* out) noexcept nogil
+    void lanes_density(Lanes* L) noexcept nogil
+    unsigned lanes_off_segment(const Lanes* L) noexcept nogil
+    double det_exp(double x) noexcept nogil
     void lanes_error(Lanes* L, double rtol) noexcept nogil
     void lanes_dense(Lanes* L) noexcept nogil
     double altitude_rs_km(int ellipsoid, double r, double s2) noexcept nogil
@@ -351,8 +359,9 @@ cdef inline double node_value(Model* m, int a) noexcept nogil:
     return m.prof[a]
 
 
-cdef inline double density(Model* m, double alt) noexcept nogil:
-    """Density, kg/m^3: log-linear interpolation of the table, end segments extrapolated."""
+cdef inline int segment(Model* m, double alt) noexcept nogil:
+    """The table segment of the altitude alt (km), walked to from the last one (m.idx), its
+    ln rho at the lower node and slope made current."""
     cdef int i = m.idx
     while i < m.n_alt - 2 and alt > m.alt_km[i + 1]:
         i += 1
@@ -362,39 +371,75 @@ cdef inline double density(Model* m, double alt) noexcept nogil:
     if m.stamp[m.n_alt + i] != m.serial:
         m.slope[i] = (node_value(m, i + 1) - node_value(m, i)) * m.inv_dalt[i]
         m.stamp[m.n_alt + i] = m.serial
-    return exp(m.prof[i] + m.slope[i] * (alt - m.alt_km[i]))
+    return i
+
+
+cdef inline double density(Model* m, double alt) noexcept nogil:
+    """Density, kg/m^3: log-linear interpolation of the table, end segments extrapolated."""
+    cdef int i = segment(m, alt)
+    return det_exp(m.prof[i] + m.slope[i] * (alt - m.alt_km[i]))
+
+
+cdef inline void lane_segment(Lanes* L, Model* m, int l) noexcept nogil:
+    """Lane l's table segment at its altitude L.alt[l] into L.seg_*, kept while the
+    altitude stays between the segment's nodes (where the walk of :func:`segment` would not
+    move). Valid from the lane's last :func:`lane_rhs` on, which forgets it: the lanes call
+    lane_rhs whenever a lane's model gets a new profile (a sample, a finite-burn leg, a new
+    day); its segment (m.idx) changes only here meanwhile."""
+    cdef double alt = L.alt[l]
+    cdef int i
+    if alt >= L.seg_lo[l] and alt <= L.seg_hi[l]:
+        return
+    i = segment(m, alt)
+    L.seg_p[l] = m.prof[i]
+    L.seg_s[l] = m.slope[i]
+    L.seg_a[l] = m.alt_km[i]
+    L.seg_lo[l] = -INFINITY if i == 0 else m.alt_km[i]
+    L.seg_hi[l] = INFINITY if i == m.n_alt - 2 else m.alt_km[i + 1]
 
 
 # ---------------------------------------------------------------------------- DOP853 in lanes
 # The samples' Cowell phases run LANES at a time (struct-of-arrays, ``lanes.h``): each step
 # of the block advances every active lane by one DOP853 step of its own size. The lane
 # loops of lanes.h do the arithmetic every lane shares (a stage's argument, gravity, the
-# drag's vector algebra, the error norm, the dense-output coefficients); what branches per
-# sample is done here lane by lane: the density (table walk and exp), the step control,
-# day breaks, events, recording. Each lane executes the operations of the reference's
+# density's exp, the drag's vector algebra, the error norm, the dense-output coefficients);
+# what branches per sample is done here lane by lane: the density table's segment (kept
+# while the altitude stays on it), the step control, day breaks, events, recording. Each lane executes the operations of the reference's
 # scalar step for its sample, in the same order: results do not depend on the lanes.
 
-cdef inline void rhs_finish(Lanes* L, Model* ms, const int* act, int n_act, double* out,
-                            bint drag) noexcept nogil:
-    """Finish the right-hand side that lanes_stage began in out: for each lane l in act,
-    count the evaluation in ms[l] and take the density at its altitude from ms[l]'s table;
-    then add the drag (drag False: conservative forces only). The other lanes' out is not
-    to be used."""
-    cdef int k, l
+cdef inline unsigned counted(Model* ms, const int* act, int n_act, int n) noexcept nogil:
+    """Count n right-hand side evaluations in the model of each lane in act; returns the
+    lanes' bits."""
+    cdef unsigned mask = 0
+    cdef int k
     for k in range(n_act):
-        l = act[k]
-        ms[l].n_rhs += 1
-        if drag:
-            L.rho[l] = density(&ms[l], L.alt[l])
-    if drag:
-        lanes_drag(L, out)
+        ms[act[k]].n_rhs += n
+        mask |= 1u << act[k]
+    return mask
+
+
+cdef inline void rhs_drag(Lanes* L, Model* ms, const int* act, int n_act, unsigned mask,
+                          double* out) noexcept nogil:
+    """Add the drag to the right-hand side that lanes_stage began in out: the lanes in act
+    (the bits of mask) whose altitude left their table segment find theirs in ms[l]'s
+    table, then every lane's density and drag. The other lanes' out is not to be used."""
+    cdef int k, l
+    if lanes_off_segment(L) & mask:
+        for k in range(n_act):
+            l = act[k]
+            lane_segment(L, &ms[l], l)
+    lanes_density(L)
+    lanes_drag(L, out)
 
 
 cdef void lane_rhs(Lanes* L, Model* ms, int l) noexcept nogil:
-    """K[0] of lane l = f(y) (a sample's start, a new day's density)."""
+    """K[0] of lane l = f(y) (a sample's start, a new day's density), its table segment
+    found anew."""
     cdef int d
+    L.seg_lo[l] = INFINITY
+    L.seg_hi[l] = -INFINITY
     lanes_stage(L, 0, &L.dy[0][0])
-    rhs_finish(L, ms, &l, 1, &L.dy[0][0], True)
+    rhs_drag(L, ms, &l, 1, counted(ms, &l, 1, 1), &L.dy[0][0])
     for d in range(6):
         L.K[0][d][l] = L.dy[d][l]
 
@@ -404,11 +449,14 @@ cdef void dop_step(Lanes* L, Model* ms, const int* act, int n_act, double rtol,
     """One DOP853 step of size L.h in every lane from (L.y, L.K[0] = y'): L.K[1..12]
     receive the stages (K[12] = f(ynew)), L.ynew the 8th-order solution and L.err the error
     norm (Hairer's DOP853, as SciPy: <= 1 means accepted). Only the lanes in act (their
-    models ms[l]) count: the others compute on whatever they hold."""
+    models ms[l]) count: the others compute on whatever they hold. drag False:
+    conservative forces only."""
     cdef int s
+    cdef unsigned mask = counted(ms, act, n_act, 12)
     for s in range(1, 13):
         lanes_stage(L, s, &L.K[s][0][0])
-        rhs_finish(L, ms, act, n_act, &L.K[s][0][0], drag)
+        if drag:
+            rhs_drag(L, ms, act, n_act, mask, &L.K[s][0][0])
     lanes_error(L, rtol)
 
 
@@ -416,9 +464,10 @@ cdef void dop_dense(Lanes* L, Model* ms, const int* act, int n_act) noexcept nog
     """The coefficients L.F of the 7th-order dense output over the step just taken, for the
     lanes in act (three more stages)."""
     cdef int s
+    cdef unsigned mask = counted(ms, act, n_act, 3)
     for s in range(13, 16):
         lanes_stage(L, s, &L.K[s][0][0])
-        rhs_finish(L, ms, act, n_act, &L.K[s][0][0], True)
+        rhs_drag(L, ms, act, n_act, mask, &L.K[s][0][0])
     lanes_dense(L)
 
 
@@ -498,6 +547,13 @@ cdef inline void record(History* hist, double t, double sma_alt_km) noexcept nog
         hist.i += 1
 
 
+cdef inline void record_sma(History* hist, double t, const double* y) noexcept nogil:
+    """record() the semi-major axis altitude of the state y, computed only when a history
+    time is due."""
+    if hist.i < hist.n and hist.t_s[hist.i] <= t + hist.start_s:
+        record(hist, t, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
+
+
 cdef inline bint wants_state(const History* hist, double t) noexcept nogil:
     """True if an ephemeris time <= t is not yet recorded."""
     return hist.i_eph < hist.n_eph and hist.eph_t_s[hist.i_eph] <= t
@@ -506,10 +562,14 @@ cdef inline bint wants_state(const History* hist, double t) noexcept nogil:
 cdef inline void record_states(History* hist, double t0, const Lanes* L, int l,
                                double t1) noexcept nogil:
     """Store the dense-output state of lane l's step (from t0) at every ephemeris time
-    <= t1 not yet recorded."""
+    <= t1 not yet recorded (at the step's end: its end state, exactly)."""
+    cdef double x
     while wants_state(hist, t1):
-        dop_eval(L, l, (hist.eph_t_s[hist.i_eph] - t0) / L.h[l],
-                 &hist.eph_state[6 * hist.i_eph])
+        x = (hist.eph_t_s[hist.i_eph] - t0) / L.h[l]
+        if x >= 1.0:
+            lane_state(L.ynew, l, &hist.eph_state[6 * hist.i_eph])
+        else:
+            dop_eval(L, l, x, &hist.eph_state[6 * hist.i_eph])
         hist.i_eph += 1
 
 
@@ -593,7 +653,7 @@ cdef bint judge(Lanes* L, const Model* m, const History* hist, Lane* ln, int l,
         L.h[l] *= 0.2
         return False
     if err > 1.0:
-        fac = 0.9 * pow(err, -0.125)
+        fac = 0.9 / sqrt(sqrt(sqrt(err)))   # 0.9 err^(-1/8), as the reference
         L.h[l] *= fac if fac > 0.2 else 0.2
         return False
     accepted[0] = True
@@ -623,7 +683,7 @@ cdef int advance(Lanes* L, const Model* m, History* hist, Lane* ln, int l) noexc
             ln.t = ln.t_hit[ln.k - 1]
             for d in range(6):
                 L.y[d][l] = yev[d]
-            record(hist, ln.t, (semi_major_axis_m(yev) - EARTH_RADIUS_M) * 1e-3)
+            record_sma(hist, ln.t, yev)
             return ST_ENTERED
     if wants_state(hist, ln.t + h):
         record_states(hist, ln.t, L, l, ln.t + h)
@@ -632,10 +692,10 @@ cdef int advance(Lanes* L, const Model* m, History* hist, Lane* ln, int l) noexc
         L.y[d][l] = L.ynew[d][l]
         L.K[0][d][l] = L.K[12][d][l]
         y[d] = L.ynew[d][l]
-    record(hist, ln.t, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
+    record_sma(hist, ln.t, y)
     if ln.last:
         return ST_HORIZON
-    fac = 10.0 if err == 0.0 else 0.9 * pow(err, -0.125)
+    fac = 10.0 if err == 0.0 else 0.9 / sqrt(sqrt(sqrt(err)))
     L.h[l] = h * (fac if fac < 10.0 else 10.0)
     return 0
 
@@ -736,8 +796,8 @@ cdef void numeric_mean(Model* m, const double* y0, double* el_mean, Lanes* S) no
     S.h[0] = h
     for d in range(4):
         s[d] = 0.0
-    lanes_stage(S, 0, &S.K[0][0][0])
-    rhs_finish(S, m, &zero, 1, &S.K[0][0][0], False)
+    lanes_stage(S, 0, &S.K[0][0][0])   # (conservative forces only)
+    counted(m, &zero, 1, 1)
     for k in range(N_AVG_STEPS):
         lane_state(S.y, 0, y)
         state_to_elements(y, el)
@@ -1117,6 +1177,7 @@ cdef bint next_leg(Lanes* L, Model* ms, History* hist, Lane* ln, Arc* arc, int l
 SIMD = lanes_simd().decode()
 
 
+
 ctypedef struct Out:
     # Where a finished sample's outputs go (the wrapper's arrays).
     const double* start_epoch_days
@@ -1160,6 +1221,29 @@ cdef void lane_done(const Out* o, const Lanes* L, const Lane* ln, const Arc* arc
 cdef Lanes* aligned_lanes(void* raw) noexcept nogil:
     """The first 64-byte boundary in raw (allocated 64 bytes larger than the Lanes)."""
     return <Lanes*> ((<size_t> raw + 63) & ~(<size_t> 63))
+
+
+def density_exp(const double[::1] x, double[::1] out):
+    """out = e^x of each x as the Cowell lanes take the density's exponential (lanes_density,
+    LANES at a time: ``det_exp`` of lanes.h), for the tests that hold it to
+    :func:`deorbit._reference.det_exp`, bit for bit."""
+    cdef Lanes* L
+    cdef void* raw = PyMem_Malloc(sizeof(Lanes) + 64)
+    cdef Py_ssize_t i, j, n = x.shape[0]
+    if raw == NULL:
+        raise MemoryError()
+    L = aligned_lanes(raw)
+    memset(L, 0, sizeof(Lanes))
+    L.n = LANES
+    try:
+        for i in range(0, n, LANES):
+            for j in range(LANES):
+                L.seg_p[j] = x[i + j] if i + j < n else 0.0
+            lanes_density(L)
+            for j in range(min(LANES, n - i)):
+                out[i + j] = L.rho[j]
+    finally:
+        PyMem_Free(raw)
 
 
 def propagate_block(const double[::1] start_epoch_days, const double[:, ::1] state0,

@@ -10,10 +10,11 @@
  * ones; a ternary of two values is a select. A lane's result therefore does not depend on
  * the other lanes, the lane it ran in, or the instruction set the loops were compiled for.
  *
- * The per-lane parts of the right-hand side (the density table walk and its exp) and all
- * step control stay in _kernel.pyx: lanes_stage computes a stage's argument, its gravity and
- * what the drag needs (altitude, air-relative velocity); the caller fills rho per lane;
- * lanes_drag adds the drag.
+ * The per-lane parts of the right-hand side (the density table walk) and all step control
+ * stay in _kernel.pyx: lanes_stage computes a stage's argument, its gravity and what the
+ * drag needs (altitude, air-relative velocity); the caller puts each lane's table segment
+ * in seg_*; lanes_density takes the density (det_exp, its own exp), lanes_drag adds the
+ * drag.
  *
  * Instruction sets: a default build (setup.py) compiles these functions for x86-64's SSE2
  * baseline plus AVX2 and AVX-512 clones, chosen at load time by the CPU
@@ -25,6 +26,8 @@
 #define DEORBIT_LANES_H
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 #include "deorbit_constants.h"
 #include "kernel_params.h"
 #include "tableaux.h"
@@ -70,7 +73,15 @@ typedef struct {
     double alt[LANES];       /* altitude of the stage's argument, km */
     double vr[3][LANES];     /* its velocity relative to the co-rotating air, m/s */
     double vrel[LANES];      /* |vr|, m/s */
-    double rho[LANES];       /* density at alt, kg/m^3 (the caller's, per lane) */
+    double rho[LANES];       /* density at alt, kg/m^3 (lanes_density) */
+    /* Each lane's density table segment (the caller's; deorbit._reference.Model.density):
+     * ln rho at its lower node, its slope (1/km), that node's altitude, and the altitudes
+     * between which the table walk stays on it (km; -inf / inf at the ends). */
+    double seg_p[LANES];
+    double seg_s[LANES];
+    double seg_a[LANES];
+    double seg_lo[LANES];
+    double seg_hi[LANES];
     int n;                   /* the loops compute lanes 0 .. n - 1: the lanes in use (1 for a
                               * lone sample, which then runs the loops' scalar remainder at
                               * scalar speed rather than 8 lanes' vectors for one) */
@@ -91,6 +102,77 @@ LANES_INLINE double altitude_rs_km(int ellipsoid, double r, double s2)
         return (r - EARTH_RADIUS_M * (1.0 + q * (-0.5 + q * (0.375 - 0.3125 * q)))) * 1e-3;
     }
     return (r - EARTH_RADIUS_M) * 1e-3;
+}
+
+/* e^x for the density, the operations of deorbit._reference.det_exp in the same order
+ * (deorbit._kernel_params, EXP_*): k = round(x / ln 2) by the 1.5 x 2^52 shift, r = x - k ln 2
+ * in two parts, e^r by its degree-13 Taylor polynomial in Estrin's scheme, times 2^k (built
+ * from the shifted sum's low bits: exact, as the result is normal). For EXP_MIN_X <= x <=
+ * EXP_MAX_X; plain arithmetic, so a loop over lanes vectorises. It does not depend on the C
+ * library's exp (whose last bit differs between its FMA and SSE2 code). */
+LANES_INLINE double det_exp_core(double x)
+{
+    const double shift = EXP_SHIFT;
+    double t = x * EXP_INV_LN2 + shift;
+    double k = t - shift;
+    double r = (x - k * EXP_LN2_HI) - k * EXP_LN2_LO;
+    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    double s0 = (EXP_TAYLOR_0 + EXP_TAYLOR_1 * r) + (EXP_TAYLOR_2 + EXP_TAYLOR_3 * r) * r2;
+    double s1 = (EXP_TAYLOR_4 + EXP_TAYLOR_5 * r) + (EXP_TAYLOR_6 + EXP_TAYLOR_7 * r) * r2;
+    double s2 = (EXP_TAYLOR_8 + EXP_TAYLOR_9 * r) + (EXP_TAYLOR_10 + EXP_TAYLOR_11 * r) * r2;
+    double u0 = s0 + s1 * r4;
+    double u1 = s2 + (EXP_TAYLOR_12 + EXP_TAYLOR_13 * r) * r4;
+    uint64_t tb, sb, eb;
+    double scale;
+    memcpy(&tb, &t, sizeof tb);
+    memcpy(&sb, &shift, sizeof sb);
+    eb = (tb - sb + 1023u) << 52;          /* the bits of 2^k */
+    memcpy(&scale, &eb, sizeof scale);
+    return (u0 + u1 * r8) * scale;
+}
+
+/* det_exp outside [EXP_MIN_X, EXP_MAX_X]: 0 below, inf above, NaN for NaN. */
+LANES_INLINE double det_exp_edge(double x)
+{
+    return x < EXP_MIN_X ? 0.0 : (x > EXP_MAX_X ? INFINITY : x);
+}
+
+LANES_INLINE int det_exp_inside(double x)
+{
+    return x >= EXP_MIN_X && x <= EXP_MAX_X;
+}
+
+/* e^x (deorbit._reference.det_exp), one value. */
+LANES_INLINE double det_exp(double x)
+{
+    return det_exp_inside(x) ? det_exp_core(x) : det_exp_edge(x);
+}
+
+/* Bit l set for each lane l whose altitude has left its table segment [seg_lo, seg_hi] (or
+ * is NaN): the caller walks those lanes' tables. */
+LANES_TARGETS unsigned lanes_off_segment(const Lanes *restrict L)
+{
+    const int nl = L->n;
+    unsigned off = 0;
+    for (int l = 0; l < nl; l++)
+        off |= (unsigned) !((L->alt[l] >= L->seg_lo[l]) & (L->alt[l] <= L->seg_hi[l])) << l;
+    return off;
+}
+
+/* rho = e^(p + s (alt - a)) of every lane (the caller's table segment per lane: ln rho p at
+ * its lower node a, slope s): the density of deorbit._reference.Model.density. The lanes
+ * outside det_exp's range (none in practice) are redone one by one. */
+LANES_TARGETS void lanes_density(Lanes *restrict L)
+{
+    const int nl = L->n;
+    double x[LANES];
+    for (int l = 0; l < nl; l++) {
+        x[l] = L->seg_p[l] + L->seg_s[l] * (L->alt[l] - L->seg_a[l]);
+        L->rho[l] = det_exp_core(x[l]);
+    }
+    for (int l = 0; l < nl; l++)
+        if (!det_exp_inside(x[l]))
+            L->rho[l] = det_exp_edge(x[l]);
 }
 
 /* yt = y + sum_j h A[s][j] K[j] over the j < s with A[s][j] != 0 (the reference skips

@@ -7,6 +7,8 @@ loads in the hot loop); ``tests/test_constants.py`` checks that the header is cu
 Physical constants live in :mod:`deorbit.constants`, the integrator's tableaux in
 :mod:`deorbit._tableaux`.
 """
+from math import factorial
+
 from .constants import EARTH_RADIUS_M
 
 #: Status codes of a sample, mirrored in :class:`deorbit.kernel.Status`.
@@ -45,11 +47,29 @@ MEAN_MAX_DECAY_M = 2000.0
 #: Smallest density scale height the orbit averaging resolves, m.
 QUAD_SCALE_M = 20000.0
 
+#: The exponential of the density, e^x, in both backends (:func:`deorbit._reference.det_exp`,
+#: ``det_exp`` in ext/lanes.h: the same IEEE operations, so that the compiled kernel can
+#: take it 8 lanes at a time and still equal the reference bit for bit): x = k ln 2 + r with
+#: k = round(x / ln 2) (adding and subtracting EXP_SHIFT = 1.5 x 2^52 rounds to an integer),
+#: r = (x - k EXP_LN2_HI) - k EXP_LN2_LO (Cody and Waite: EXP_LN2_HI has 11 trailing zero
+#: bits, so k EXP_LN2_HI is exact for |k| < 2^11), |r| <= ln 2 / 2; e^r by its Taylor
+#: polynomial of degree 13 (coefficients EXP_TAYLOR[j] = 1 / j!, truncation < 5e-18) in
+#: Estrin's scheme (a short dependency chain); times 2^k. Within 2 ulp of e^x
+#: (tests/test_det_exp.py). Below EXP_MIN_X: 0; above EXP_MAX_X: inf; NaN stays NaN.
+EXP_INV_LN2 = 1.4426950408889634
+EXP_LN2_HI = float.fromhex("0x1.62e42fee00000p-1")
+EXP_LN2_LO = float.fromhex("0x1.a39ef35793c76p-33")
+EXP_SHIFT = 6755399441055744.0
+EXP_MIN_X = -708.0
+EXP_MAX_X = 709.0
+EXP_TAYLOR = tuple(1.0 / factorial(j) for j in range(14))
+
 #: The names written to the C header, in order (integers as integers, the rest as doubles).
 NAMES = ("ST_ENTERED", "ST_HORIZON", "ST_NUMERICAL_FAILURE", "ST_HANDED_OVER", "MAX_STEPS",
          "N_AVG_STEPS", "N_MEAN_TO_OSC_ITER", "ROOT_MAX_ITER", "N_QUAD_MAX", "N_SPAN_MAX",
          "VALUE_CACHE_MAX", "POS_SCALE_M", "VEL_SCALE_M_S", "MIN_STEP_S", "DAY_EPS", "ROOT_TOL_S",
-         "MEAN_MAX_DECAY_M", "QUAD_SCALE_M")
+         "MEAN_MAX_DECAY_M", "QUAD_SCALE_M", "EXP_INV_LN2", "EXP_LN2_HI", "EXP_LN2_LO",
+         "EXP_SHIFT", "EXP_MIN_X", "EXP_MAX_X", "EXP_TAYLOR")
 
 
 def c_header():
@@ -60,7 +80,10 @@ def c_header():
            "#define DEORBIT_KERNEL_PARAMS_H"]
     for name in NAMES:
         v = values[name]
-        out.append(f"#define {name} {v if isinstance(v, int) else repr(float(v))}")
+        if isinstance(v, tuple):  # NAME_0, NAME_1, ...
+            out += [f"#define {name}_{j} {float(c)!r}" for j, c in enumerate(v)]
+        else:
+            out.append(f"#define {name} {v if isinstance(v, int) else repr(float(v))}")
     out.append("#endif")
     return "\n".join(out) + "\n"
 

@@ -34,6 +34,13 @@ import math
 from . import _tableaux as tb
 from ._kernel_params import (
     DAY_EPS,
+    EXP_INV_LN2,
+    EXP_LN2_HI,
+    EXP_LN2_LO,
+    EXP_MAX_X,
+    EXP_MIN_X,
+    EXP_SHIFT,
+    EXP_TAYLOR,
     MAX_STEPS,
     MEAN_MAX_DECAY_M,
     MIN_STEP_S,
@@ -80,6 +87,24 @@ class Table:
         self.sea = [float(v) for v in season_log] if len(season_log) else None
         self.ax_s = [float(v) for v in season_nodes]
         self.period = float(period)
+
+
+def det_exp(x):
+    """e^x as the compiled kernel takes it for the density, operation for operation
+    (:data:`deorbit._kernel_params.EXP_TAYLOR` and the rest: k ln 2 + r, Estrin's scheme,
+    times 2^k); within 2 ulp of e^x."""
+    if not EXP_MIN_X <= x <= EXP_MAX_X:
+        return x if x != x else (0.0 if x < EXP_MIN_X else math.inf)
+    k = (x * EXP_INV_LN2 + EXP_SHIFT) - EXP_SHIFT
+    r = (x - k * EXP_LN2_HI) - k * EXP_LN2_LO
+    c = EXP_TAYLOR
+    r2 = r * r
+    r4 = r2 * r2
+    r8 = r4 * r4
+    u0 = (c[0] + c[1] * r) + (c[2] + c[3] * r) * r2 + ((c[4] + c[5] * r)
+                                                         + (c[6] + c[7] * r) * r2) * r4
+    u1 = (c[8] + c[9] * r) + (c[10] + c[11] * r) * r2 + (c[12] + c[13] * r) * r4
+    return math.ldexp(u0 + u1 * r8, int(k))
 
 
 def locate_node(nodes, x):
@@ -275,7 +300,7 @@ class Model:
         while i > 0 and alt < self.alt_km[i]:
             i -= 1
         self.idx = i
-        return math.exp(self.prof[i] + self.slope[i] * (alt - self.alt_km[i]))
+        return det_exp(self.prof[i] + self.slope[i] * (alt - self.alt_km[i]))
 
     def drag_density(self, alt, x, y, z):
         """Density (kg/m^3) for the drag at ECI position (x, y, z) (m), altitude alt (km), at
@@ -459,11 +484,12 @@ class History:
         """True if an ephemeris time <= t is not yet recorded."""
         return self.i_eph < len(self.eph_t_s) and self.eph_t_s[self.i_eph] <= t
 
-    def record_states(self, t0, y, F, h, t1):
-        """The dense-output state of the step from t0 (state y, length h) at every
-        ephemeris time <= t1 not yet recorded."""
+    def record_states(self, t0, y, F, h, t1, ynew):
+        """The dense-output state of the step from t0 (state y, length h, end state ynew)
+        at every ephemeris time <= t1 not yet recorded (at the step's end: ynew, exactly)."""
         while self.wants_state(t1):
-            self.eph_out[self.i_eph] = dop_eval(y, F, (self.eph_t_s[self.i_eph] - t0) / h)
+            x = (self.eph_t_s[self.i_eph] - t0) / h
+            self.eph_out[self.i_eph] = list(ynew) if x >= 1.0 else dop_eval(y, F, x)
             self.i_eph += 1
 
     def record_held(self, t, y):
@@ -509,7 +535,7 @@ def cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps):
             h *= 0.2
             continue
         if err > 1.0:
-            h *= max(0.9 * err ** -0.125, 0.2)
+            h *= max(0.9 / math.sqrt(math.sqrt(math.sqrt(err))), 0.2)   # 0.9 err^(-1/8)
             continue
         alt0 = m.altitude_km(y)
         alt1 = m.altitude_km(ynew)
@@ -521,20 +547,20 @@ def cowell(m, t, y, t_end, rtol, targets, t_hit, hist, steps):
                 t_hit[k] = t + x * h
                 k += 1
             if k == len(targets):
-                hist.record_states(t, y, F, h, t_hit[k - 1])
+                hist.record_states(t, y, F, h, t_hit[k - 1], ynew)
                 t = t_hit[k - 1]
                 hist.record(t, (semi_major_axis_m(yev) - EARTH_RADIUS_M) * 1e-3)
                 return ST_ENTERED, t, yev, steps
         if hist.wants_state(t + h):
             hist.record_states(t, y, dop_dense(m, y, ynew, h, K, True) if F is None else F, h,
-                               t + h)
+                               t + h, ynew)
         t = t_stop if (last or at_break) else t + h
         y = ynew
         f0 = K[12]
         hist.record(t, (semi_major_axis_m(y) - EARTH_RADIUS_M) * 1e-3)
         if last:
             return ST_HORIZON, t, y, steps
-        fac = 10.0 if err == 0.0 else 0.9 * err ** -0.125
+        fac = 10.0 if err == 0.0 else 0.9 / math.sqrt(math.sqrt(math.sqrt(err)))
         h *= min(fac, 10.0)
 
 
