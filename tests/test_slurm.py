@@ -28,7 +28,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "slurm" / "cluster.sh"
 SAMPLES = 4000
-SCENARIO = "iss-uncontrolled"
+#: A deorbit-vehicle scenario: its blocks are slow enough (~0.2 s each on one core) that a
+#: job cancelled after the first blocks finds most of the run still to do.
+SCENARIO = "iss-2030"
 #: The batch jobs of the --cluster runs: 1 core each, so that two run side by side here.
 JOBS = ["--cluster", "slurm", "--jobs", "2", "--cores", "1", "--memory", "1GB",
         "--walltime", "00:10:00"]
