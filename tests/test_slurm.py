@@ -10,8 +10,8 @@ root). Every run is compared byte for byte (``summary.csv``) with a LocalCluster
 same scenario and seed: where the workers are, and how many of them there are or were,
 never changes a result.
 
-The runs are ``iss-uncontrolled``, 4,000 samples (40 blocks of 100: ~15 s of work on 2 cores,
-long enough to cancel jobs while they compute).
+The runs are ``iss-2030``, 4,000 samples (40 blocks of 100: ~8 s of work on 2 cores, long
+enough to cancel jobs while they compute).
 """
 import os
 import re
