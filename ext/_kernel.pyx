@@ -87,8 +87,7 @@ cdef extern from "lanes.h":
         int ellipsoid
     void lanes_stage(Lanes* L, int s, double* out) noexcept nogil
     void lanes_drag(Lanes* L, double* out) noexcept nogil
-    void lanes_density(Lanes* L) noexcept nogil
-    unsigned lanes_off_segment(const Lanes* L) noexcept nogil
+    unsigned lanes_density(Lanes* L) noexcept nogil
     double det_exp(double x) noexcept nogil
     void lanes_error(Lanes* L, double rtol) noexcept nogil
     void lanes_dense(Lanes* L) noexcept nogil
@@ -420,15 +419,18 @@ cdef inline unsigned counted(Model* ms, const int* act, int n_act, int n) noexce
 
 cdef inline void rhs_drag(Lanes* L, Model* ms, const int* act, int n_act, unsigned mask,
                           double* out) noexcept nogil:
-    """Add the drag to the right-hand side that lanes_stage began in out: the lanes in act
-    (the bits of mask) whose altitude left their table segment find theirs in ms[l]'s
-    table, then every lane's density and drag. The other lanes' out is not to be used."""
+    """Add the drag to the right-hand side that lanes_stage began in out: every lane's
+    density on its table segment; the lanes in act (the bits of mask) that left theirs
+    find it in ms[l]'s table and take their density one by one; then every lane's drag.
+    The other lanes' out is not to be used."""
     cdef int k, l
-    if lanes_off_segment(L) & mask:
+    cdef unsigned off = lanes_density(L) & mask
+    if off:
         for k in range(n_act):
             l = act[k]
-            lane_segment(L, &ms[l], l)
-    lanes_density(L)
+            if (off >> l) & 1u:
+                lane_segment(L, &ms[l], l)
+                L.rho[l] = det_exp(L.seg_p[l] + L.seg_s[l] * (L.alt[l] - L.seg_a[l]))
     lanes_drag(L, out)
 
 
@@ -1224,24 +1226,29 @@ cdef Lanes* aligned_lanes(void* raw) noexcept nogil:
 
 
 def density_exp(const double[::1] x, double[::1] out):
-    """out = e^x of each x as the Cowell lanes take the density's exponential (lanes_density,
-    LANES at a time: ``det_exp`` of lanes.h), for the tests that hold it to
-    :func:`deorbit._reference.det_exp`, bit for bit."""
+    """out = e^x of each x as the Cowell lanes take the density's exponential
+    (lanes_density, LANES at a time; the lanes it leaves, outside its range, one by one:
+    ``det_exp`` of lanes.h), for the tests that hold it to :func:`deorbit._reference.det_exp`,
+    bit for bit."""
     cdef Lanes* L
     cdef void* raw = PyMem_Malloc(sizeof(Lanes) + 64)
     cdef Py_ssize_t i, j, n = x.shape[0]
+    cdef unsigned off
     if raw == NULL:
         raise MemoryError()
     L = aligned_lanes(raw)
     memset(L, 0, sizeof(Lanes))
     L.n = LANES
+    for j in range(LANES):   # every lane on a segment that holds any altitude
+        L.seg_lo[j] = -INFINITY
+        L.seg_hi[j] = INFINITY
     try:
         for i in range(0, n, LANES):
             for j in range(LANES):
                 L.seg_p[j] = x[i + j] if i + j < n else 0.0
-            lanes_density(L)
+            off = lanes_density(L)
             for j in range(min(LANES, n - i)):
-                out[i + j] = L.rho[j]
+                out[i + j] = det_exp(x[i + j]) if (off >> j) & 1u else L.rho[j]
     finally:
         PyMem_Free(raw)
 

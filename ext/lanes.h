@@ -13,8 +13,8 @@
  * The per-lane parts of the right-hand side (the density table walk) and all step control
  * stay in _kernel.pyx: lanes_stage computes a stage's argument, its gravity and what the
  * drag needs (altitude, air-relative velocity); the caller puts each lane's table segment
- * in seg_*; lanes_density takes the density (det_exp, its own exp), lanes_drag adds the
- * drag.
+ * in seg_*; lanes_density takes the density (det_exp, the kernel's own exp) of the lanes
+ * still on theirs, lanes_drag adds the drag.
  *
  * Instruction sets: a default build (setup.py) compiles these functions for x86-64's SSE2
  * baseline plus AVX2 and AVX-512 clones, chosen at load time by the CPU
@@ -137,42 +137,30 @@ LANES_INLINE double det_exp_edge(double x)
     return x < EXP_MIN_X ? 0.0 : (x > EXP_MAX_X ? INFINITY : x);
 }
 
-LANES_INLINE int det_exp_inside(double x)
-{
-    return x >= EXP_MIN_X && x <= EXP_MAX_X;
-}
-
 /* e^x (deorbit._reference.det_exp), one value. */
 LANES_INLINE double det_exp(double x)
 {
-    return det_exp_inside(x) ? det_exp_core(x) : det_exp_edge(x);
+    return x >= EXP_MIN_X && x <= EXP_MAX_X ? det_exp_core(x) : det_exp_edge(x);
 }
 
-/* Bit l set for each lane l whose altitude has left its table segment [seg_lo, seg_hi] (or
- * is NaN): the caller walks those lanes' tables. */
-LANES_TARGETS unsigned lanes_off_segment(const Lanes *restrict L)
+/* rho = e^(p + s (alt - a)) of every lane on its table segment (seg_*: ln rho p at the lower
+ * node a, slope s), the density of deorbit._reference.Model.density. Returns the bits of the
+ * lanes whose altitude has left their segment [seg_lo, seg_hi] (or is NaN), or whose
+ * exponent is outside det_exp_core's range: their rho is not valid; the caller finds their
+ * segments and takes det_exp lane by lane. */
+LANES_TARGETS unsigned lanes_density(Lanes *restrict L)
 {
     const int nl = L->n;
     unsigned off = 0;
-    for (int l = 0; l < nl; l++)
-        off |= (unsigned) !((L->alt[l] >= L->seg_lo[l]) & (L->alt[l] <= L->seg_hi[l])) << l;
-    return off;
-}
-
-/* rho = e^(p + s (alt - a)) of every lane (the caller's table segment per lane: ln rho p at
- * its lower node a, slope s): the density of deorbit._reference.Model.density. The lanes
- * outside det_exp's range (none in practice) are redone one by one. */
-LANES_TARGETS void lanes_density(Lanes *restrict L)
-{
-    const int nl = L->n;
-    double x[LANES];
     for (int l = 0; l < nl; l++) {
-        x[l] = L->seg_p[l] + L->seg_s[l] * (L->alt[l] - L->seg_a[l]);
-        L->rho[l] = det_exp_core(x[l]);
+        double alt = L->alt[l];
+        double x = L->seg_p[l] + L->seg_s[l] * (alt - L->seg_a[l]);
+        int on = (alt >= L->seg_lo[l]) & (alt <= L->seg_hi[l])
+                 & (x >= EXP_MIN_X) & (x <= EXP_MAX_X);
+        L->rho[l] = det_exp_core(x);
+        off |= (unsigned) !on << l;
     }
-    for (int l = 0; l < nl; l++)
-        if (!det_exp_inside(x[l]))
-            L->rho[l] = det_exp_edge(x[l]);
+    return off;
 }
 
 /* yt = y + sum_j h A[s][j] K[j] over the j < s with A[s][j] != 0 (the reference skips
