@@ -13,8 +13,8 @@
  * The per-lane parts of the right-hand side (the density table walk) and all step control
  * stay in _kernel.pyx: lanes_stage computes a stage's argument, its gravity and what the
  * drag needs (altitude, air-relative velocity); the caller puts each lane's table segment
- * in seg_*; lanes_density takes the density (det_exp, the kernel's own exp) of the lanes
- * still on theirs, lanes_drag adds the drag.
+ * in seg_*; lanes_drag takes the density there (det_exp, the kernel's own exp) and adds
+ * the drag.
  *
  * Instruction sets: a default build (setup.py) compiles these functions for x86-64's SSE2
  * baseline plus AVX2 and AVX-512 clones, chosen at load time by the CPU
@@ -73,7 +73,6 @@ typedef struct {
     double alt[LANES];       /* altitude of the stage's argument, km */
     double vr[3][LANES];     /* its velocity relative to the co-rotating air, m/s */
     double vrel[LANES];      /* |vr|, m/s */
-    double rho[LANES];       /* density at alt, kg/m^3 (lanes_density) */
     /* Each lane's density table segment (the caller's; deorbit._reference.Model.density):
      * ln rho at its lower node, its slope (1/km), that node's altitude, and the altitudes
      * between which the table walk stays on it (km; -inf / inf at the ends). */
@@ -131,35 +130,35 @@ LANES_INLINE double det_exp_core(double x)
     return (u0 + u1 * r8) * scale;
 }
 
-/* det_exp outside [EXP_MIN_X, EXP_MAX_X]: 0 below, inf above, NaN for NaN. */
-LANES_INLINE double det_exp_edge(double x)
-{
-    return x < EXP_MIN_X ? 0.0 : (x > EXP_MAX_X ? INFINITY : x);
-}
-
-/* e^x (deorbit._reference.det_exp), one value. */
+/* det_exp: det_exp_core inside [EXP_MIN_X, EXP_MAX_X]; 0 below, inf above, NaN for NaN
+ * (bit masks, not branches: a loop over lanes vectorises). */
 LANES_INLINE double det_exp(double x)
 {
-    return x >= EXP_MIN_X && x <= EXP_MAX_X ? det_exp_core(x) : det_exp_edge(x);
+    const double inf = INFINITY;
+    double y = det_exp_core(x);
+    uint64_t yb, ib, below = -(uint64_t) (x < EXP_MIN_X), above = -(uint64_t) (x > EXP_MAX_X);
+    memcpy(&yb, &y, sizeof yb);
+    memcpy(&ib, &inf, sizeof ib);
+    yb = (yb & ~(below | above)) | (ib & above);
+    memcpy(&y, &yb, sizeof y);
+    return y;
 }
 
-/* rho = e^(p + s (alt - a)) of every lane on its table segment (seg_*: ln rho p at the lower
- * node a, slope s), the density of deorbit._reference.Model.density. Returns the bits of the
- * lanes whose altitude has left their segment [seg_lo, seg_hi] (or is NaN), or whose
- * exponent is outside det_exp_core's range: their rho is not valid; the caller finds their
- * segments and takes det_exp lane by lane. */
-LANES_TARGETS unsigned lanes_density(Lanes *restrict L)
+/* out[i] = det_exp(x[i]), i < n, vectorised (for the tests: _kernel.density_exp). */
+LANES_TARGETS void lanes_exp(const double *restrict x, double *restrict out, int n)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = det_exp(x[i]);
+}
+
+/* Bit l set for each lane l whose altitude has left its table segment [seg_lo, seg_hi] (or
+ * is NaN): the caller finds those lanes' segments before lanes_drag. */
+LANES_TARGETS unsigned lanes_off_segment(const Lanes *restrict L)
 {
     const int nl = L->n;
     unsigned off = 0;
-    for (int l = 0; l < nl; l++) {
-        double alt = L->alt[l];
-        double x = L->seg_p[l] + L->seg_s[l] * (alt - L->seg_a[l]);
-        int on = (alt >= L->seg_lo[l]) & (alt <= L->seg_hi[l])
-                 & (x >= EXP_MIN_X) & (x <= EXP_MAX_X);
-        L->rho[l] = det_exp_core(x);
-        off |= (unsigned) !on << l;
-    }
+    for (int l = 0; l < nl; l++)
+        off |= (unsigned) !((L->alt[l] >= L->seg_lo[l]) & (L->alt[l] <= L->seg_hi[l])) << l;
     return off;
 }
 
@@ -275,13 +274,16 @@ LANES_TARGETS void lanes_stage(Lanes *restrict L, int s, double *restrict out)
 }
 
 /* Add the drag -1/2 rho (Cd A / m) |v_rel| v_rel (co-rotating atmosphere) to the
- * right-hand side out, with the inputs lanes_stage left and the caller's rho. */
+ * right-hand side out, with the inputs lanes_stage left and each lane's density on its
+ * table segment (seg_*: ln rho p at the lower node a, slope s): rho = e^(p + s (alt - a)),
+ * the density of deorbit._reference.Model.density. */
 LANES_TARGETS void lanes_drag(Lanes *restrict L, double *restrict out)
 {
     const int nl = L->n;
     double (*restrict dy)[LANES] = (double (*)[LANES]) out;
     for (int l = 0; l < nl; l++) {
-        double c = -L->hd[l] * L->rho[l] * L->vrel[l];
+        double rho = det_exp(L->seg_p[l] + L->seg_s[l] * (L->alt[l] - L->seg_a[l]));
+        double c = -L->hd[l] * rho * L->vrel[l];
         dy[3][l] += c * L->vr[0][l];
         dy[4][l] += c * L->vr[1][l];
         dy[5][l] += c * L->vr[2][l];
