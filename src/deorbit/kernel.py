@@ -298,7 +298,8 @@ class PropagationResult:
     status : ndarray of int8
         :class:`Status` codes.
     end_epoch_utc_days : ndarray
-        Epoch where the propagation stopped (stop altitude or stop epoch), UTC days since J2000.
+        Epoch where the propagation stopped (stop altitude, stop epoch, or the hand-over with
+        ``stop_at_handover``), UTC days since J2000.
     entry_epoch_utc_days : ndarray
         Epoch of the first downward crossing of ``entry_alt_km``; NaN if not reached.
     handover_epoch_utc_days : ndarray
