@@ -44,8 +44,9 @@ def test_compiled_equals_reference(orbit, method, mean_input, f200):
 
     Both backends evaluate the same IEEE-754 expressions in the same order (the C build uses
     -ffp-contract=off, so no fused multiply-adds); on x86-64 they agree bit for bit. The
-    tolerance leaves room for a libm whose exp/pow differ in the last bit, which adaptive
-    step control can amplify to ~1e-12 over a day.
+    tolerance leaves room for a libm whose functions (sin, cos, log; the density's exp and
+    the step factor are the kernel's own arithmetic) differ in the last bit between the two
+    callers, which adaptive step control can amplify to ~1e-12 over a day.
     """
     days = 1.0 if method == "cowell" else 3.0
     kw = dict(table=f200["table"], handover_alt_km=150.0 if method == "hybrid" else 180.0)
