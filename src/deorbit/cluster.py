@@ -125,15 +125,6 @@ class JobQueue:
         return (f"{self.jobs} {self.system.upper()} job{'s' * (self.jobs > 1)}"
                 + (f" ({each} each)" if each else ""))
 
-    def cli_words(self) -> list[str]:
-        """The ``deorbit run`` options that give this job queue."""
-        words = ["--cluster", self.system, "--jobs", str(self.jobs)]
-        for option in ("cores", "memory", "walltime", "queue", "account"):
-            value = getattr(self, option)
-            if value is not None:
-                words += [f"--{option}", str(value)]
-        return words
-
 
 def _job_script_prologue(system, environ):
     """The configured prologue of the system's job script, then the exports that give the
