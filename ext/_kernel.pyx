@@ -380,16 +380,12 @@ cdef inline double density(Model* m, double alt) noexcept nogil:
 
 
 cdef inline void lane_segment(Lanes* L, Model* m, int l) noexcept nogil:
-    """Lane l's table segment at its altitude L.alt[l] into L.seg_*, kept while the
-    altitude stays between the segment's nodes (where the walk of :func:`segment` would not
-    move). Valid from the lane's last :func:`lane_rhs` on, which forgets it: the lanes call
-    lane_rhs whenever a lane's model gets a new profile (a sample, a finite-burn leg, a new
-    day); its segment (m.idx) changes only here meanwhile."""
-    cdef double alt = L.alt[l]
-    cdef int i
-    if alt >= L.seg_lo[l] and alt <= L.seg_hi[l]:
-        return
-    i = segment(m, alt)
+    """Lane l's table segment at its altitude L.alt[l] into L.seg_*: kept while the
+    altitude stays between the segment's nodes (lanes_off_segment; there the walk of
+    :func:`segment` would not move). Valid from the lane's last :func:`lane_rhs` on, which
+    forgets it: the lanes call lane_rhs whenever a lane's model gets a new profile (a
+    sample, a finite-burn leg, a new day); its segment (m.idx) changes only here meanwhile."""
+    cdef int i = segment(m, L.alt[l])
     L.seg_p[l] = m.prof[i]
     L.seg_s[l] = m.slope[i]
     L.seg_a[l] = m.alt_km[i]
@@ -403,8 +399,9 @@ cdef inline void lane_segment(Lanes* L, Model* m, int l) noexcept nogil:
 # loops of lanes.h do the arithmetic every lane shares (a stage's argument, gravity, the
 # density's exp, the drag's vector algebra, the error norm, the dense-output coefficients);
 # what branches per sample is done here lane by lane: the density table's segment (kept
-# while the altitude stays on it), the step control, day breaks, events, recording. Each lane executes the operations of the reference's
-# scalar step for its sample, in the same order: results do not depend on the lanes.
+# while the altitude stays on it), the step control, day breaks, events, recording. Each
+# lane executes the operations of the reference's scalar step for its sample, in the same
+# order: results do not depend on the lanes.
 
 cdef inline unsigned counted(Model* ms, const int* act, int n_act, int n) noexcept nogil:
     """Count n right-hand side evaluations in the model of each lane in act; returns the
@@ -419,10 +416,10 @@ cdef inline unsigned counted(Model* ms, const int* act, int n_act, int n) noexce
 
 cdef inline void rhs_drag(Lanes* L, Model* ms, const int* act, int n_act, unsigned mask,
                           double* out) noexcept nogil:
-    """Add the drag to the right-hand side that lanes_stage began in out: every lane's
-    density on its table segment; the lanes in act (the bits of mask) that left theirs
-    find it in ms[l]'s table and take their density one by one; then every lane's drag.
-    The other lanes' out is not to be used."""
+    """Add the drag to the right-hand side that lanes_stage began in out: the lanes in act
+    (the bits of mask) whose altitude left their table segment find theirs in ms[l]'s
+    table; then lanes_drag takes every lane's density and drag. The other lanes' out is not
+    to be used."""
     cdef int k, l
     cdef unsigned off = lanes_off_segment(L) & mask
     if off:
@@ -1176,7 +1173,6 @@ cdef bint next_leg(Lanes* L, Model* ms, History* hist, Lane* ln, Arc* arc, int l
 
 #: The instruction set of the lane loops in this process (e.g. ``"avx512f (target_clones)"``).
 SIMD = lanes_simd().decode()
-
 
 
 ctypedef struct Out:

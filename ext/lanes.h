@@ -108,7 +108,7 @@ LANES_INLINE double altitude_rs_km(int ellipsoid, double r, double s2)
  * in two parts, e^r by its degree-13 Taylor polynomial in Estrin's scheme, times 2^k (built
  * from the shifted sum's low bits: exact, as the result is normal). For EXP_MIN_X <= x <=
  * EXP_MAX_X; plain arithmetic, so a loop over lanes vectorises. It does not depend on the C
- * library's exp (whose last bit differs between its FMA and SSE2 code). */
+ * library's exp (whose last bit may differ between its FMA and SSE2 code). */
 LANES_INLINE double det_exp_core(double x)
 {
     const double shift = EXP_SHIFT;

@@ -227,24 +227,25 @@ def _decay_to_lowering(blk, idx, epoch, state, low_km):
     altitude is LOWERING_HANDOVER_KM above low_km, then Cowell finds the crossing (a
     sample whose osculating altitude is at or below low_km there is at it already).
     """
-    j, kw = idx, dict(rtol=blk.common["rtol"], **blk.history_times(idx))
+    status = np.empty(idx.size, dtype=np.int8)
+    on = np.ones(idx.size, dtype=bool)        # the samples Cowell flies to the crossing
     if blk.scenario.propagation.method == "hybrid":
         r = blk.unrecorded(idx, epoch, blk.horizon[idx], state, method="hybrid",
                            handover_alt_km=low_km + LOWERING_HANDOVER_KM,
-                           stop_at_handover=True, mean_max_step_days=MEAN_MAX_STEP_DAYS, **kw)
+                           stop_at_handover=True, mean_max_step_days=MEAN_MAX_STEP_DAYS,
+                           rtol=blk.common["rtol"], **blk.history_times(idx))
         blk.keep_history(idx, r)
-        status, epoch, state = r.status.copy(), r.end_epoch_utc_days, r.end_state_eci
-        there = status == Status.HANDED_OVER
-        at = there.copy()
-        at[there] = frames.altitude_km(state[there, :3]) <= low_km
+        status[:], epoch, state = r.status, r.end_epoch_utc_days, r.end_state_eci
+        on = status == Status.HANDED_OVER
+        at = on.copy()
+        at[on] = frames.altitude_km(state[on, :3]) <= low_km
         status[at] = Status.ENTERED
-        on = there & ~at
-        j, kw = idx[on], dict(rtol=blk.common["rtol"], **blk.history_times(idx[on]))
-    else:
-        status, on = np.empty(idx.size, dtype=np.int8), np.ones(idx.size, dtype=bool)
+        on &= ~at
     if on.any():
+        j = idx[on]
         r = blk.unrecorded(j, epoch[on], blk.horizon[j], state[on], method="cowell",
-                           entry_alt_km=low_km, **kw)
+                           entry_alt_km=low_km, rtol=blk.common["rtol"],
+                           **blk.history_times(j))
         blk.keep_history(j, r)
         status[on] = r.status
         epoch, state = epoch.copy(), state.copy()

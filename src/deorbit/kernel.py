@@ -638,7 +638,7 @@ def _burn_arrays(burn, n, epoch, stop_epoch, method, n_eph):
     frac = float(_per_sample("burn.dv_error_frac", burn.dv_error_frac, 1, 0.0, 1.0)[0])
     pointing = float(_per_sample("burn.pointing_error_deg", burn.pointing_error_deg, 1, 0.0,
                                  90.0)[0])
-    end = epoch + 1.0 * dur / SECONDS_PER_DAY
+    end = epoch + dur / SECONDS_PER_DAY
     if np.any(stop_epoch < end):
         i = int(np.flatnonzero(stop_epoch < end)[0])
         raise ValueError(f"stop_epoch_utc_days[{i}] = {float(stop_epoch[i])!r}: allowed >= "

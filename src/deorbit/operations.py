@@ -244,7 +244,7 @@ def fire(epoch, state, dv_m_s, errors, dv_error_frac, pointing_error_deg, durati
                 np.zeros(n, bool))
     arc = FiniteBurn(np.maximum(1, np.ceil(dur / MAX_SEGMENT_S)).astype(np.int64), dur,
                      dv_m_s, errors, dv_error_frac, pointing_error_deg)
-    res = station.fly(np.arange(n), epoch, state, epoch + 1.0 * dur / SECONDS_PER_DAY,
+    res = station.fly(np.arange(n), epoch, state, epoch + dur / SECONDS_PER_DAY,
                       burn=arc)
     return res.end_epoch_utc_days, res.end_state_eci, res.status == Status.ENTERED
 
